@@ -1,0 +1,21 @@
+// Slugs and, on Fir, OCI images: what a release runs, with the commit it was built from.
+import { presentOciImage, presentSlug } from '../present';
+import { ApiError, type ApiRouter } from '../router';
+
+export function slugRoutes(api: ApiRouter): void {
+  api.on('slug', 'Info', (req, ctx) => {
+    const app = req.app();
+    const id = req.params.slug ?? '';
+    const slug = ctx.state.slugs.get(id);
+    if (!slug || !app.releases.some((r) => r.slugId === id) && !app.builds.some((b) => b.slugId === id)) throw new ApiError(404, 'not_found', "Couldn't find that slug.", 'slug');
+    return { body: presentSlug(ctx.present, slug) };
+  });
+
+  api.on('oci-image', 'Info', (req, ctx) => {
+    const app = req.app();
+    const id = req.params.oci_image ?? '';
+    const image = ctx.state.ociImages.get(id) ?? [...ctx.state.ociImages.values()].find((i) => i.digest === id);
+    if (!image || !app.releases.some((r) => r.ociImageId === image.id)) throw new ApiError(404, 'not_found', "Couldn't find that OCI image.", 'oci-image');
+    return { body: [presentOciImage(image)] };
+  });
+}

@@ -1,0 +1,99 @@
+// The way to reach apps: an HTTP forward proxy that sends `<app>-<suffix>.herokuapp.com` to the
+// app's router and loopback addresses straight through, as an agent's proxy (Agent.ProxyUrl) would.
+// The schema requires web_url to be a herokuapp.com URL, and nothing resolves those names here.
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { appHost } from './platform/router';
+import type { HerokuState } from './state';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+const NO_SUCH_APP = `<!DOCTYPE html>
+<html>
+  <head><meta charset="utf-8"><title>Heroku | No such app</title></head>
+  <body><h1>There's nothing here, yet.</h1></body>
+</html>
+`;
+
+export class HerokuProxy {
+  private server: http.Server | null = null;
+  /** Every request the proxy forwarded: tests check that a client really used the proxy. */
+  readonly requests: Array<{ method: string; url: string; proxyAuthorization: string | null }> = [];
+  url = '';
+
+  constructor(private readonly state: HerokuState) {}
+
+  async listen(): Promise<string> {
+    const server = http.createServer((req, res) => this.forward(req, res));
+    server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.tunnel(req, socket, head));
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Where a host goes: an app's router port, a loopback port, or nowhere. */
+  private target(hostname: string, port: number): { port: number } | null {
+    const app = [...this.state.apps.values()].find((a) => appHost(a) === hostname);
+    if (app) return { port: app.routerPort };
+    if (LOOPBACK.has(hostname)) return { port };
+    return null;
+  }
+
+  private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '');
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain' });
+      res.end('This is a forward proxy: send absolute URLs.\n');
+      return;
+    }
+    this.requests.push({ method: req.method ?? 'GET', url: url.href, proxyAuthorization: req.headers['proxy-authorization'] ?? null });
+    const target = this.target(url.hostname, Number(url.port || 80));
+    if (!target) {
+      const status = url.hostname.endsWith('.herokuapp.com') ? 404 : 502;
+      res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(status === 404 ? NO_SUCH_APP : `The emulator's proxy reaches herokuapp.com apps and loopback only, not ${url.hostname}.\n`);
+      return;
+    }
+    const headers = { ...req.headers };
+    delete headers['proxy-authorization'];
+    delete headers['proxy-connection'];
+    const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: `${url.pathname}${url.search}`, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (error) => {
+      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+      res.end(`proxy: ${error.message}\n`);
+    });
+    req.pipe(upstream);
+  }
+
+  private tunnel(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    const [hostname = '', portText = '443'] = (req.url ?? '').replace(/^\[|\](?=:)/g, '').split(/:(?=\d+$)/);
+    this.requests.push({ method: 'CONNECT', url: req.url ?? '', proxyAuthorization: req.headers['proxy-authorization'] ?? null });
+    const target = LOOPBACK.has(hostname) ? { port: Number(portText) } : null;
+    if (!target) {
+      socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+      return;
+    }
+    const upstream = net.connect(target.port, '127.0.0.1', () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  }
+}

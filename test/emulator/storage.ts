@@ -1,0 +1,87 @@
+// Heroku's other hosts, in one server: source blobs (PUT then GET, like S3 signed URLs), build and
+// release output streams, and Logplex log sessions.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Platform } from './platform/platform';
+import type { OutputStream } from './state';
+
+export class StorageServer {
+  private server: http.Server | null = null;
+  url = '';
+
+  constructor(private readonly platform: Platform) {}
+
+  async listen(): Promise<string> {
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private notFound(res: http.ServerResponse): void {
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('Not found.\n');
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://storage.invalid');
+    const [, kind, id, sub] = url.pathname.split('/');
+    const { state } = this.platform;
+    if (kind === 'sources' && id) {
+      const blob = state.sources.get(id);
+      if (!blob) return this.notFound(res);
+      if (req.method === 'PUT') {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        blob.data = Buffer.concat(chunks);
+        res.writeHead(200);
+        res.end();
+        return;
+      }
+      if (!blob.data) return this.notFound(res);
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': blob.data.length });
+      res.end(blob.data);
+      return;
+    }
+    if (kind === 'streams' && id && sub) {
+      let stream: OutputStream | null | undefined;
+      for (const app of state.apps.values()) {
+        if (id === 'builds') stream ??= app.builds.find((b) => b.id === sub)?.output;
+        if (id === 'releases') stream ??= app.releases.find((r) => r.id === sub)?.output;
+      }
+      if (!stream) return this.notFound(res);
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      for await (const chunk of stream.follow()) {
+        if (res.destroyed) return;
+        res.write(chunk);
+      }
+      res.end();
+      return;
+    }
+    if (kind === 'sessions' && id) {
+      const session = state.logSessions.get(id);
+      const app = session ? state.apps.get(session.appId) : undefined;
+      if (!session || !app) return this.notFound(res);
+      const logs = this.platform.logs(app);
+      const filter = { source: session.source, dyno: session.dyno, type: session.type };
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      for (const line of logs.recent(session.lines, filter)) res.write(`${line}\n`);
+      if (!session.tail) {
+        res.end();
+        return;
+      }
+      const stop = logs.follow(filter, (line) => res.write(`${line}\n`));
+      res.on('close', stop);
+      return;
+    }
+    this.notFound(res);
+  }
+}
