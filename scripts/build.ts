@@ -1,0 +1,73 @@
+// `npm run build`: each tasks/<Name>V<Major>/ becomes build/tasks/<Name>V<Major>/ — task.json, its
+// icon and one bundled entry file, exactly what ships in the .vsix and what the tests run.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { build, type Plugin } from 'esbuild';
+
+const ROOT = path.resolve(__dirname, '..');
+const OUT = path.join(ROOT, 'build', 'tasks');
+
+interface TaskJson {
+  name: string;
+  execution: Record<string, { target: string }>;
+}
+
+export async function taskFolders(): Promise<string[]> {
+  const entries = await fs.readdir(path.join(ROOT, 'tasks'), { withFileTypes: true });
+  return entries.filter((e) => e.isDirectory() && /V\d+$/.test(e.name)).map((e) => e.name).sort();
+}
+
+/**
+ * axios's Node build imports form-data (and with it mime-db, 150 KB) for multipart bodies, which
+ * these tasks never send: bundle a stand-in that says so if it is ever reached.
+ */
+const withoutFormData: Plugin = {
+  name: 'without-form-data',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^form-data$/ }, () => ({ path: 'form-data', namespace: 'stub' }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents: 'module.exports = class FormData { constructor() { throw new Error("multipart form data is not bundled in this task"); } };',
+      loader: 'js',
+    }));
+  },
+};
+
+async function buildTask(folder: string): Promise<void> {
+  const source = path.join(ROOT, 'tasks', folder);
+  const out = path.join(OUT, folder);
+  const taskJson = JSON.parse(await fs.readFile(path.join(source, 'task.json'), 'utf8')) as TaskJson;
+  const targets = new Set(Object.values(taskJson.execution).map((e) => e.target));
+  await fs.mkdir(out, { recursive: true });
+  for (const target of targets) {
+    const result = await build({
+      entryPoints: [path.join(source, target.replace(/\.js$/, '.ts'))],
+      outfile: path.join(out, target),
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      minify: true,
+      legalComments: 'eof',
+      plugins: [withoutFormData],
+      logLevel: 'error',
+      // task-lib loads a task's resource file with a runtime require of a path: leave it be.
+      logOverride: { 'unsupported-require-call': 'silent' },
+    });
+    if (result.warnings.length) console.warn(result.warnings);
+  }
+  for (const file of ['task.json', 'icon.png']) await fs.copyFile(path.join(source, file), path.join(out, file));
+  const size = (await fs.stat(path.join(out, [...targets][0] ?? 'index.js'))).size;
+  console.log(`built build/tasks/${folder} (${taskJson.name}, ${Math.round(size / 1024)} KB bundle)`);
+}
+
+async function main(): Promise<void> {
+  await fs.rm(OUT, { recursive: true, force: true });
+  for (const folder of await taskFolders()) await buildTask(folder);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

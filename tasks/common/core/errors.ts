@@ -1,0 +1,33 @@
+// A deploy that cannot go on, with a message a person can act on and the kind of failure it is.
+
+export type FailureKind =
+  | 'input' // a bad or missing input, found before any network call
+  | 'auth' // the API key was rejected
+  | 'permission' // the account may not touch the app
+  | 'not-found' // no such app
+  | 'network' // Heroku (or the proxy) could not be reached
+  | 'api' // the Platform API answered with an error
+  | 'git' // git failed locally (not a checkout, unknown ref, ...)
+  | 'shallow' // the checkout lacks history Heroku needs
+  | 'non-fast-forward' // Heroku's history diverged: force needed
+  | 'build' // Heroku rejected the push: the build failed
+  | 'skipped' // the push succeeded but nothing was built
+  | 'release-phase' // the release command failed: the previous release is still live
+  | 'verification' // what went live is not what was asked
+  | 'cancelled';
+
+export class DeployError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    /** Lines that explain the failure (e.g. Heroku's own reason lines), printed before the message. */
+    readonly details: string[] = [],
+  ) {
+    super(message);
+    this.name = 'DeployError';
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

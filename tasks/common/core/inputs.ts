@@ -1,0 +1,60 @@
+// Checks on what the user typed, made before any network call.
+import { DeployError } from './errors';
+
+/** Heroku's app name rule: 3 to 30 characters, lowercase letters, digits and dashes, starting with a letter. */
+export const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
+
+/**
+ * The agent leaves an undefined `$(NAME)` macro as it is: an input still reading `$(NAME)`
+ * means the pipeline variable NAME does not exist. Returns NAME, or undefined.
+ */
+export function undefinedVariable(value: string | undefined): string | undefined {
+  return value ? /\$\(([^)\s]+)\)/.exec(value)?.[1] : undefined;
+}
+
+export function undefinedVariableError(input: string, variable: string): DeployError {
+  return new DeployError(
+    'input',
+    `The input ${input} reads $(${variable}), but the pipeline variable ${variable} is not defined. ` +
+      `Define ${variable} (as a secret variable if it holds a key: Pipelines > Edit > Variables, or a variable group), or fix its name in the ${input} input.`,
+  );
+}
+
+/** Rejects an input that still holds an undefined `$(NAME)` macro. */
+export function requireDefined(input: string, value: string | undefined): void {
+  const variable = undefinedVariable(value);
+  if (variable) throw undefinedVariableError(input, variable);
+}
+
+export function validateAppName(value: string | undefined, input = 'appName'): string {
+  const name = (value ?? '').trim();
+  if (!name) throw new DeployError('input', `The input ${input} is empty: give the name of the Heroku app to deploy to (as shown by \`heroku apps\`).`);
+  requireDefined(input, name);
+  if (!APP_NAME.test(name)) {
+    const hint = APP_NAME.test(name.toLowerCase()) ? ` Did you mean "${name.toLowerCase()}"?` : '';
+    throw new DeployError(
+      'input',
+      `"${name}" is not a valid Heroku app name: app names are 3 to 30 lowercase letters, digits and dashes, start with a letter and end with a letter or digit.${hint}`,
+    );
+  }
+  return name;
+}
+
+/**
+ * The API key as Heroku expects it: surrounding whitespace (a trailing newline from a file or a
+ * copy-paste) removed. The format is never checked: Heroku issues several formats.
+ */
+export function normalizeApiKey(value: string | undefined, source: string): string {
+  requireDefined(source, value);
+  return (value ?? '').trim();
+}
+
+/** What to deploy: a ref, commit or revision (`HEAD~1`) git can resolve, never an option. */
+export function validateRef(value: string | undefined): string {
+  const ref = (value ?? '').trim() || 'HEAD';
+  requireDefined('ref', ref);
+  if (ref.startsWith('-') || /[\s\p{Cc}]/u.test(ref)) {
+    throw new DeployError('input', `The input ref "${ref}" is not a git ref or commit: use a branch, tag or commit SHA of the checkout, or leave it empty to deploy the checked-out commit (HEAD).`);
+  }
+  return ref;
+}

@@ -1,0 +1,39 @@
+// What the team reads after a deploy: the result line and the build summary (markdown).
+import type { DeployResult } from './deploy';
+
+const short = (sha: string): string => sha.slice(0, 8);
+
+function seconds(ms: number): string {
+  return ms < 60_000 ? `${Math.max(1, Math.round(ms / 1000))}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+}
+
+/** `Released v61 of my-app · commit 3cced9be · https://my-app-1a2b3c4d5e6f.herokuapp.com/ · 48s` */
+export function resultLine(result: DeployResult): string {
+  const head =
+    result.outcome === 'released'
+      ? `Released v${result.release.version} of ${result.app}`
+      : result.outcome === 're-released'
+        ? `Released v${result.release.version} of ${result.app} again from the existing build`
+        : `Already deployed: v${result.release.version} of ${result.app} runs this commit, no new release`;
+  return [head, `commit ${short(result.commit)}`, result.appUrl, seconds(result.durationMs)].filter(Boolean).join(' · ');
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+export function summaryMarkdown(result: DeployResult): string {
+  const rows: Array<[string, string]> = [
+    ['Result', result.outcome === 'already-deployed' ? `Already live as v${result.release.version} (no new release)` : `Released v${result.release.version} (${result.release.status})`],
+    ['App', result.appUrl ? `[${result.app}](${result.appUrl})` : result.app],
+    ['Commit', `\`${short(result.commit)}\` ${cell(result.subject)}`],
+  ];
+  if (result.branch) rows.push(['Branch', cell(result.branch)]);
+  if (result.previous && result.previous.id !== result.release.id) rows.push(['Previous release', `v${result.previous.version}${result.previous.commit ? ` (\`${short(result.previous.commit)}\`)` : ''}`]);
+  rows.push(['Deployed by', cell(result.account)], ['Duration', seconds(result.durationMs)]);
+  return [`### Heroku deploy: ${result.app}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''].join('\n');
+}
+
+export function failureSummaryMarkdown(app: string, message: string, details: string[]): string {
+  return [`### Heroku deploy: ${app}`, '', `**Failed:** ${cell(message)}`, '', ...(details.length ? ['```', ...details, '```', ''] : [])].join('\n');
+}
