@@ -22,6 +22,8 @@ export interface AgentRun {
   inputs?: Record<string, string>;
   /** Pipeline variables by their dotted names (`Build.SourceBranch`), as the agent exports them. */
   variables?: Record<string, string>;
+  /** Secret variables (`SECRET_<NAME>` and VSTS_SECRET_VARIABLES, as the agent passes them). */
+  secretVariables?: Record<string, string>;
   connections?: ServiceConnection[];
   /** The pipeline's own token (SystemVssConnection). */
   systemAccessToken?: string;
@@ -124,6 +126,8 @@ export async function runAgentTask(run: AgentRun): Promise<AgentResult> {
     SYSTEM_CULTURE: 'en-US',
   };
   for (const [name, value] of Object.entries(run.variables ?? {})) env[toEnvName(name)] = value;
+  for (const [name, value] of Object.entries(run.secretVariables ?? {})) env[`SECRET_${toEnvName(name)}`] = value;
+  if (run.secretVariables) env.VSTS_SECRET_VARIABLES = JSON.stringify(Object.keys(run.secretVariables));
   for (const [name, value] of Object.entries(run.inputs ?? {})) env[`INPUT_${toEnvName(name)}`] = value;
   for (const connection of run.connections ?? []) {
     env[`ENDPOINT_URL_${connection.id}`] = connection.url;

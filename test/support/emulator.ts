@@ -115,13 +115,14 @@ export function viaProxy(proxyUrl: string, url: string): Promise<HttpAnswer> {
 
 /** A gzipped tarball of a directory, as `tar` makes it (the Builds API's source). */
 export async function tarball(dir: string): Promise<Buffer> {
-  const file = path.join(path.dirname(dir), `${path.basename(dir)}.tgz`);
-  const result = await runCommand('tar', ['-czf', file, '-C', dir, '.']);
-  if (result.code !== 0) throw new Error(`tar failed: ${result.stderr}`);
+  const scratch = await tempDir('tarball-');
+  const file = path.join(scratch, `${path.basename(dir)}.tgz`);
   try {
+    const result = await runCommand('tar', ['-czf', file, '-C', dir, '.']);
+    if (result.code !== 0) throw new Error(`tar failed: ${result.stderr}`);
     return await fs.readFile(file);
   } finally {
-    await fs.rm(file, { force: true });
+    await fs.rm(scratch, { recursive: true, force: true });
   }
 }
 

@@ -17,6 +17,7 @@ export function explainApiError(error: unknown, context: ApiErrorContext): Deplo
   if (!(error instanceof HerokuApiError)) return new DeployError('api', `Unexpected error while ${context.doing}: ${error instanceof Error ? error.message : String(error)}`);
   const where = `${error.method} ${error.path}`;
   const requestId = error.requestId ? ` (request id ${error.requestId})` : '';
+  const tries = error.attempts > 1 ? `, ${error.attempts} attempts` : '';
   if (error.status === null) {
     if (error.code && TLS_CODES.test(error.code + error.message)) {
       return new DeployError(
@@ -26,7 +27,7 @@ export function explainApiError(error: unknown, context: ApiErrorContext): Deplo
     }
     return new DeployError(
       'network',
-      `Could not reach Heroku's API at ${context.apiUrl} while ${context.doing} (${error.code ?? error.message}), even after retrying. Check the agent's network access to ${context.apiUrl}, its proxy settings (Agent.ProxyUrl) and firewall, and https://status.heroku.com; then re-run the job.`,
+      `Could not reach Heroku's API at ${context.apiUrl} while ${context.doing} (${error.code ?? error.message}${tries}). Check the agent's network access to ${context.apiUrl}, its proxy settings (Agent.ProxyUrl) and firewall, and https://status.heroku.com; then re-run the job.`,
     );
   }
   switch (error.id ?? '') {
@@ -57,7 +58,7 @@ export function explainApiError(error: unknown, context: ApiErrorContext): Deplo
       if (error.status >= 500) {
         return new DeployError(
           'api',
-          `Heroku's API kept failing while ${context.doing} (${error.status} ${error.id ?? ''}: ${error.message})${requestId}, even after retrying. Heroku may be having an incident (https://status.heroku.com): re-run the job later.`,
+          `Heroku's API failed while ${context.doing} (${error.status} ${error.id ?? ''}: ${error.message}${tries})${requestId}. Heroku may be having an incident (https://status.heroku.com): re-run the job later${error.method === 'GET' ? '' : `, after checking with \`heroku releases${context.app ? ` -a ${context.app}` : ''}\` whether the change was made`}.`,
         );
       }
       return new DeployError('api', `Heroku refused ${where} while ${context.doing} (${error.status} ${error.id ?? ''}: ${error.message})${requestId}.`);

@@ -1,6 +1,6 @@
 // Running git: never prompting, English messages to parse, configuration (credentials included)
 // passed only through the child's environment — never argv, never .git/config, never a file.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { DeployError } from './errors';
 
 export interface GitResult {
@@ -36,6 +36,20 @@ export function gitEnvironment(config: Array<[string, string]> = [], base: NodeJ
   return env;
 }
 
+/** Stops a git child and the helpers it started (a process group on POSIX, taskkill /T on Windows). */
+function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (process.platform === 'win32') {
+    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => child.kill());
+    return;
+  }
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
 function splitLines(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
   let partial = '';
   return {
@@ -57,7 +71,9 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
       reject(new DeployError('cancelled', 'The task was cancelled before git could run.'));
       return;
     }
-    const child = spawn('git', args, { cwd: options.cwd, env: gitEnvironment(options.config), stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    // Its own process group, so that cancelling stops git's helpers too (git-remote-https holds the
+    // connection to Heroku; if it outlived git, the push could still complete).
+    const child = spawn('git', args, { cwd: options.cwd, env: gitEnvironment(options.config), stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: process.platform !== 'win32' });
     let stdout = '';
     let stderr = '';
     const lines = options.onStderrLine ? splitLines(options.onStderrLine) : undefined;
@@ -69,8 +85,8 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
       lines?.push(chunk);
     });
     const onAbort = (): void => {
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+      killTree(child, 'SIGTERM');
+      setTimeout(() => killTree(child, 'SIGKILL'), 2000).unref();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (error: NodeJS.ErrnoException) => {

@@ -31,6 +31,8 @@ export class HerokuApiError extends Error {
     readonly requestId: string | null = null,
     /** For network failures: the system error code (ECONNREFUSED, ETIMEDOUT, ...). */
     readonly code: string | null = null,
+    /** How many times the call was sent before giving up. */
+    public attempts = 1,
   ) {
     super(message);
     this.name = 'HerokuApiError';
@@ -163,6 +165,7 @@ export class HerokuApi {
         this.options.debug?.(`${method} ${path} -> ${failure!.code ?? 'no answer'} (${Date.now() - sentAt} ms)`);
       }
       const error = failure!;
+      error.attempts = attempt + 1;
       if (attempt >= maxRetries || !this.retryable(error, idempotent)) throw error;
       const hinted = response ? retryAfterMs(response.headers['retry-after']) : null;
       const backoff = Math.min(8000, 500 * 2 ** attempt) * (0.5 + random() / 2);

@@ -3,6 +3,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { DEFAULT_API_URL, DEFAULT_GIT_URL, resolveEndpoint, type Endpoint } from '../core/endpoints';
 import { DeployError, errorMessage } from '../core/errors';
@@ -40,6 +41,27 @@ export function booleanInput(name: string, fallback: boolean): boolean {
   throw new DeployError('input', `The input ${name} is "${value}": use true or false.`);
 }
 
+/** Runs `read` with task-lib's own output silenced: its debug lines echo values it reads. */
+function quietly<T>(read: () => T): T {
+  tl.setStdStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
+  try {
+    return read();
+  } finally {
+    tl.setStdStream(process.stdout);
+  }
+}
+
+/**
+ * Reads a secret without task-lib's debug line (`##vso[task.debug]apiKey=<value>`), which would
+ * print it before it could be masked, then registers it as a secret.
+ */
+function readSecret(read: () => string | undefined): string | undefined {
+  const value = quietly(read);
+  const trimmed = value?.trim();
+  if (trimmed && !/[\r\n]/.test(trimmed)) tl.setSecret(trimmed);
+  return value;
+}
+
 export interface Credentials {
   apiKey: string;
   api: Endpoint;
@@ -52,13 +74,13 @@ export interface Credentials {
  */
 export function credentials(): Credentials {
   const connection = input('herokuConnection');
-  const rawKey = tl.getInput('apiKey', false) ?? '';
+  const rawKey = readSecret(() => tl.getInput('apiKey', false)) ?? '';
   let apiKey: string;
   let apiUrl: string | undefined;
   let apiSource: string;
   if (connection) {
     if (rawKey.trim()) tl.warning('Both herokuConnection and apiKey are set: using the service connection and ignoring apiKey.');
-    apiKey = normalizeApiKey(tl.getEndpointAuthorizationParameter(connection, 'apitoken', true), 'herokuConnection');
+    apiKey = normalizeApiKey(readSecret(() => tl.getEndpointAuthorizationParameter(connection, 'apitoken', true)), 'herokuConnection');
     if (!apiKey) throw new DeployError('input', `The Heroku service connection "${connection}" holds no API key: edit it (Project settings > Service connections) and paste a key from \`heroku authorizations:create\`.`);
     apiUrl = tl.getEndpointUrl(connection, true);
     apiSource = 'the service connection';
@@ -76,7 +98,6 @@ export function credentials(): Credentials {
     apiSource = 'the variable HEROKU_API_URL';
   }
   if (/\s/.test(apiKey)) throw new DeployError('input', 'The Heroku API key contains spaces or line breaks: paste the key alone (`heroku authorizations:create` prints it on the Token line).');
-  tl.setSecret(apiKey);
   return {
     apiKey,
     api: resolveEndpoint('API', apiUrl, apiSource, DEFAULT_API_URL),
@@ -87,12 +108,11 @@ export function credentials(): Credentials {
 /** The agent's proxy (Agent.ProxyUrl, its bypass list and credentials) and CA (Agent.CAInfo). */
 export function network(): NetworkSettings {
   const proxyConfigured = Boolean(tl.getVariable('Agent.ProxyUrl'));
-  const password = tl.getVariable('Agent.ProxyPassword');
-  if (password) tl.setSecret(password);
+  readSecret(() => tl.getVariable('Agent.ProxyPassword'));
   return {
     proxyConfigured,
     proxyFor(url) {
-      const config = tl.getHttpProxyConfiguration(url);
+      const config = quietly(() => tl.getHttpProxyConfiguration(url));
       return config ? { url: config.proxyUrl, username: config.proxyUsername, password: config.proxyPassword } : null;
     },
     caFile: tl.getHttpCertConfiguration()?.caFile || undefined,
@@ -102,10 +122,9 @@ export function network(): NetworkSettings {
 /** The pipeline's own token and repository, for fetching history from an Azure Repos origin. */
 export function originAccess(): { token: string; repositoryUrl: string } | null {
   if ((tl.getVariable('Build.Repository.Provider') ?? '') !== 'TfsGit') return null;
-  const token = tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true);
+  const token = readSecret(() => tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true));
   const repositoryUrl = tl.getVariable('Build.Repository.Uri');
   if (!token || !repositoryUrl) return null;
-  tl.setSecret(token);
   return { token, repositoryUrl };
 }
 
