@@ -60,7 +60,8 @@ async function buildTask(folder: string): Promise<void> {
   console.log(`built build/tasks/${folder} (${taskJson.name}, ${Math.round(size / 1024)} KB bundle)`);
 }
 
-async function main(): Promise<void> {
+/** Builds every task into build/tasks/ (what `npm run build` runs; also the first step of `npm run package`). */
+export async function main(): Promise<void> {
   await fs.rm(OUT, { recursive: true, force: true });
   for (const folder of await taskFolders()) await buildTask(folder);
 }

@@ -36,6 +36,7 @@ export interface Emulator {
   platform: Platform;
   api: ApiServer;
   proxy: HerokuProxy;
+  git: GitServer;
   /** Another account and its key (e.g. one without access to an app). */
   createAccount(email: string): { account: Account; apiKey: string };
   /** Creates an app as the given account (the default account when omitted). */
@@ -84,6 +85,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     platform,
     api,
     proxy,
+    git,
     createAccount: (email) => state.createAccount(email),
     createApp: (name, opts = {}) => platform.createApp(opts.owner ?? account, { name, generation: opts.generation, region: opts.region, stack: opts.stack }),
     app,

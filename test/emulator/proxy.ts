@@ -19,7 +19,21 @@ const NO_SUCH_APP = `<!DOCTYPE html>
 export class HerokuProxy {
   private server: http.Server | null = null;
   /** Every request the proxy forwarded: tests check that a client really used the proxy. */
-  readonly requests: Array<{ method: string; url: string; proxyAuthorization: string | null }> = [];
+  readonly requests: Array<{ method: string; url: string; proxyAuthorization: string | null; status: number }> = [];
+  /** When set, requests without these Basic credentials get 407, as an authenticating proxy answers. */
+  private credentials: string | null = null;
+
+  requireCredentials(username: string, password: string): void {
+    this.credentials = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  }
+
+  /** Whether the request may pass; records it either way. */
+  private admit(method: string, url: string, req: http.IncomingMessage): boolean {
+    const proxyAuthorization = req.headers['proxy-authorization'] ?? null;
+    const allowed = this.credentials === null || proxyAuthorization === this.credentials;
+    this.requests.push({ method, url, proxyAuthorization, status: allowed ? 0 : 407 });
+    return allowed;
+  }
   url = '';
 
   constructor(private readonly state: HerokuState) {}
@@ -57,7 +71,11 @@ export class HerokuProxy {
       res.end('This is a forward proxy: send absolute URLs.\n');
       return;
     }
-    this.requests.push({ method: req.method ?? 'GET', url: url.href, proxyAuthorization: req.headers['proxy-authorization'] ?? null });
+    if (!this.admit(req.method ?? 'GET', url.href, req)) {
+      res.writeHead(407, { 'Proxy-Authenticate': 'Basic realm="emulator proxy"', 'Content-Type': 'text/plain' });
+      res.end('Proxy authentication required.\n');
+      return;
+    }
     const target = this.target(url.hostname, Number(url.port || 80));
     if (!target) {
       const status = url.hostname.endsWith('.herokuapp.com') ? 404 : 502;
@@ -81,7 +99,10 @@ export class HerokuProxy {
 
   private tunnel(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     const [hostname = '', portText = '443'] = (req.url ?? '').replace(/^\[|\](?=:)/g, '').split(/:(?=\d+$)/);
-    this.requests.push({ method: 'CONNECT', url: req.url ?? '', proxyAuthorization: req.headers['proxy-authorization'] ?? null });
+    if (!this.admit('CONNECT', req.url ?? '', req)) {
+      socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="emulator proxy"\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     const target = LOOPBACK.has(hostname) ? { port: Number(portText) } : null;
     if (!target) {
       socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');

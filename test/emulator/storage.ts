@@ -72,13 +72,17 @@ export class StorageServer {
       if (!session || !app) return this.notFound(res);
       const logs = this.platform.logs(app);
       const filter = { source: session.source, dyno: session.dyno, type: session.type };
-      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-      for (const line of logs.recent(session.lines, filter)) res.write(`${line}\n`);
+      // Logplex speaks Server-Sent Events to clients that ask for them (Heroku's CLI, 11.x,
+      // reads log sessions with an EventSource: one `data:` event per line), plain text otherwise.
+      const sse = String(req.headers.accept ?? '').includes('text/event-stream');
+      const format = sse ? (line: string): string => `data: ${line}\n\n` : (line: string): string => `${line}\n`;
+      res.writeHead(200, { 'Content-Type': sse ? 'text/event-stream; charset=utf-8' : 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
+      for (const line of logs.recent(session.lines, filter)) res.write(format(line));
       if (!session.tail) {
         res.end();
         return;
       }
-      const stop = logs.follow(filter, (line) => res.write(`${line}\n`));
+      const stop = logs.follow(filter, (line) => res.write(format(line)));
       res.on('close', stop);
       return;
     }

@@ -240,12 +240,15 @@ export function presentPipeline(pipeline: Pipeline): Body {
   };
 }
 
-export function presentCoupling(coupling: Coupling): Body {
+export function presentCoupling(ctx: PresentContext, coupling: Coupling): Body {
+  const pipeline = ctx.state.pipelines.get(coupling.pipelineId);
   return {
     app: { id: coupling.appId },
     created_at: coupling.createdAt,
     id: coupling.id,
-    pipeline: { id: coupling.pipelineId },
+    // The schema lists only the id, but Heroku also sends the pipeline's name: its CLI prints
+    // `coupling.pipeline.name` (pipelines:promote "Fetching apps from <name>", apps:info "Pipeline:").
+    pipeline: pipeline ? { id: pipeline.id, name: pipeline.name } : { id: coupling.pipelineId },
     stage: coupling.stage,
     updated_at: coupling.updatedAt,
   };

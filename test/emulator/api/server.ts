@@ -67,7 +67,8 @@ export function applyRange(items: Array<Record<string, unknown>>, range: RangeSp
   const page = inRange.slice(0, range.max);
   const last = page.at(-1);
   const options = `; max=${range.max}, order=${range.order}`;
-  const next = inRange.length > range.max && last ? `]${String(last[range.field])}..${options}` : null;
+  // The next request sends Next-Range back as its Range: it names the field too.
+  const next = inRange.length > range.max && last ? `${range.field} ]${String(last[range.field])}..${options}` : null;
   const first = page[0];
   const contentRange = first && last ? `${range.field} ${String(first[range.field])}..${String(last[range.field])}${options}` : `${range.field} ..${options}`;
   return { page, next, contentRange };

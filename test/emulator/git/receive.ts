@@ -20,7 +20,10 @@ export interface Push {
   /** Resolves if the pusher goes away (or the push is dropped) before the push completes. */
   aborted: Promise<void>;
   cancelled: boolean;
-  /** The build the pre-receive hook compiled, released by the post-receive hook. */
+  /**
+   * The push's build, from the moment it starts: compiled by the pre-receive hook, released by the
+   * post-receive hook, marked failed by releaseLock() if the push ends before its release.
+   */
   build: Build | null;
   holdsLock: boolean;
 }
@@ -112,6 +115,7 @@ export class ReceiveHooks {
       version: deploy.newSha,
       version_description: subject,
     });
+    push.build = build;
     await this.platform.faults.waitIfHeld(push.aborted);
     if (push.cancelled) return 1;
     const dir = await this.platform.newSlugDir();
@@ -137,7 +141,6 @@ export class ReceiveHooks {
       out('');
       return 1;
     }
-    push.build = build;
     return 0;
   }
 

@@ -16,6 +16,8 @@ export class GitServer {
   private readonly hooks: ReceiveHooks;
   private readonly hookToken = randomBytes(16).toString('hex');
   private readonly backends = new Set<number>();
+  /** Every request git made, with the Authorization it sent: tests prove which credentials reached Heroku. */
+  readonly requests: Array<{ method: string; path: string; authorization: string | null }> = [];
   url = '';
 
   constructor(private readonly platform: Platform) {
@@ -57,6 +59,7 @@ export class GitServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://git.heroku.invalid');
     if (url.pathname.startsWith('/__hooks/')) return this.handleHook(req, res, url.pathname.slice('/__hooks/'.length));
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, authorization: req.headers.authorization ?? null });
     const match = REPO_PATH.exec(url.pathname);
     if (!match?.[1] || !match[2]) return this.deny(res, 404, 'Not found.');
     const account = this.authenticate(req);
@@ -121,11 +124,17 @@ export class GitServer {
     });
     child.stdin.on('error', () => undefined);
     req.pipe(child.stdin);
+    let dropped = false;
     if (drop) {
-      // Drop the connection once the pack is in: the pusher sees the remote hang up mid-push.
+      // Drop the connection once the pack is in: the pusher sees the remote hang up mid-push. The
+      // response must have begun first: curl silently retries a request whose reused connection
+      // closes before any answer, and the retry would go through.
       req.on('end', () => {
+        dropped = true;
         kill();
-        res.socket?.destroy();
+        if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-git-receive-pack-result' });
+        res.flushHeaders();
+        setTimeout(() => res.socket?.destroy(), 20);
       });
     }
 
@@ -134,6 +143,7 @@ export class GitServer {
     let head = Buffer.alloc(0);
     let headersDone = false;
     child.stdout.on('data', (chunk: Buffer) => {
+      if (dropped) return;
       if (headersDone) {
         res.write(chunk);
         return;
@@ -162,7 +172,7 @@ export class GitServer {
         if (!headersDone && !res.headersSent && !res.destroyed) {
           res.writeHead(500, { 'Content-Type': 'text/plain' });
           res.end(`git http-backend failed (${code ?? 'killed'}): ${stderr}`);
-        } else if (!res.destroyed) res.end();
+        } else if (!res.destroyed && !dropped) res.end();
         resolve();
       });
     });

@@ -1,6 +1,7 @@
 // The dynos of one app: real processes started from the current release's slug with the
 // Procfile's commands, `PORT` and the release's config vars, restarted on every new release.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import { newId, timestamp, type App, type HerokuState, type Release } from '../state';
 import type { AppLogs } from './logs';
@@ -78,6 +79,53 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Waits until no process of the group `child` leads is left: the shell that runs a command can exit
+ * before the command does. After `timeoutMs`, what is left gets SIGKILL.
+ */
+export async function groupGone(child: ChildProcess, timeoutMs: number): Promise<void> {
+  const pgid = child.pid;
+  if (pgid === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  while (await groupRunning(pgid)) {
+    if (Date.now() >= deadline) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Whether a process of the group still runs. An orphan that has exited stays a zombie until PID 1
+ * collects it, which can take a second: on Linux, zombies do not count.
+ */
+async function groupRunning(pgid: number): Promise<boolean> {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  let entries: string[];
+  try {
+    entries = await fs.readdir('/proc');
+  } catch {
+    return true; // no /proc: trust kill(0)
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await fs.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // `pid (comm) state ppid pgrp ...`: comm may hold spaces and parentheses, so read after the last `)`.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') return true;
+  }
+  return false;
+}
+
 /** The environment a dyno sees: nothing of the emulator's own environment but PATH. */
 export function dynoEnv(config: Record<string, string>, extra: Record<string, string>, home: string): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'en_US.UTF-8', ...config, ...extra };
@@ -87,6 +135,9 @@ export class AppDynos {
   private readonly dynos = new Map<string, Dyno>();
   private readonly upWaiters = new Set<() => void>();
   private stopped = false;
+  private queue: Promise<void> = Promise.resolve();
+  /** Changes queued or under way: while a restart swaps web dynos, the router waits, it does not answer H10. */
+  private changing = 0;
 
   constructor(
     private readonly state: HerokuState,
@@ -102,8 +153,31 @@ export class AppDynos {
     return this.list().find((d) => d.name === nameOrId || d.id === nameOrId);
   }
 
+  /**
+   * Changes to the set of processes run one at a time: two releases in quick succession (or a
+   * scale during a restart) must not both start `web.1`.
+   */
+  private serial(work: () => Promise<void>): Promise<void> {
+    this.changing++;
+    const next = this.queue.then(work, work).finally(() => {
+      this.changing--;
+      this.wakeUpWaiters();
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private wakeUpWaiters(): void {
+    for (const wake of this.upWaiters) wake();
+    this.upWaiters.clear();
+  }
+
   /** Starts and stops processes until they match the formation and the current release. */
-  async apply(): Promise<void> {
+  apply(): Promise<void> {
+    return this.serial(() => this.reconcile());
+  }
+
+  private async reconcile(): Promise<void> {
     if (this.stopped) return;
     const release = this.state.currentRelease(this.app);
     const artifact = release ? this.state.releaseArtifact(release) : null;
@@ -126,17 +200,21 @@ export class AppDynos {
   }
 
   /** Restarts every dyno, or those of one process type, or one dyno. */
-  async restart(filter: { type?: string; name?: string } = {}): Promise<void> {
-    const targets = this.list().filter((d) => (filter.type ? d.type === filter.type : true) && (filter.name ? d.name === filter.name : true));
-    for (const dyno of targets) this.logs.add('heroku', dyno.name, 'Restarting');
-    await Promise.all(targets.map((d) => this.stopDyno(d, true)));
-    await this.apply();
+  restart(filter: { type?: string; name?: string } = {}): Promise<void> {
+    return this.serial(async () => {
+      const targets = this.list().filter((d) => (filter.type ? d.type === filter.type : true) && (filter.name ? d.name === filter.name : true));
+      for (const dyno of targets) this.logs.add('heroku', dyno.name, 'Restarting');
+      await Promise.all(targets.map((d) => this.stopDyno(d, true)));
+      await this.reconcile();
+    });
   }
 
   /** Stops dynos without restarting them until the next apply (as `ps:stop` does). */
-  async stop(filter: { type?: string; name?: string } = {}): Promise<void> {
-    const targets = this.list().filter((d) => (filter.type ? d.type === filter.type : true) && (filter.name ? d.name === filter.name : true));
-    await Promise.all(targets.map((d) => this.stopDyno(d, true)));
+  stop(filter: { type?: string; name?: string } = {}): Promise<void> {
+    return this.serial(async () => {
+      const targets = this.list().filter((d) => (filter.type ? d.type === filter.type : true) && (filter.name ? d.name === filter.name : true));
+      await Promise.all(targets.map((d) => this.stopDyno(d, true)));
+    });
   }
 
   /** A web dyno that is up, waiting up to `timeoutMs` for one that is starting. */
@@ -146,7 +224,7 @@ export class AppDynos {
       const webs = this.list().filter((d) => d.type === 'web');
       const up = webs.filter((d) => d.state === 'up');
       if (up.length > 0) return up[Math.floor(Math.random() * up.length)];
-      if (!webs.some((d) => d.state === 'starting') || Date.now() >= deadline) return undefined;
+      if ((this.changing === 0 && !webs.some((d) => d.state === 'starting')) || Date.now() >= deadline) return undefined;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now())));
         this.upWaiters.add(() => {
@@ -157,9 +235,11 @@ export class AppDynos {
     }
   }
 
-  async shutdown(): Promise<void> {
+  shutdown(): Promise<void> {
     this.stopped = true;
-    await Promise.all(this.list().map((d) => this.stopDyno(d, false)));
+    return this.serial(async () => {
+      await Promise.all(this.list().map((d) => this.stopDyno(d, false)));
+    });
   }
 
   private setState(dyno: Dyno, next: DynoState): void {
@@ -167,10 +247,7 @@ export class AppDynos {
     this.logs.add('heroku', dyno.name, `State changed from ${dyno.state} to ${next}`);
     dyno.state = next;
     dyno.updatedAt = timestamp();
-    if (next === 'up' || next === 'crashed') {
-      for (const wake of this.upWaiters) wake();
-      this.upWaiters.clear();
-    }
+    if (next === 'up' || next === 'crashed') this.wakeUpWaiters();
   }
 
   private async startDyno(name: string, type: string, command: string, size: string, release: Release, dir: string, crashes = 0): Promise<void> {
@@ -215,9 +292,12 @@ export class AppDynos {
     this.setState(dyno, 'crashed');
     // Heroku restarts a crashed dyno at once the first time, then backs off for minutes:
     // one immediate restart, after which the dyno stays crashed until the next release or restart.
-    if (dyno.crashes === 0 && this.dynos.get(dyno.name) === dyno) {
-      this.dynos.delete(dyno.name);
-      void this.startDyno(dyno.name, dyno.type, dyno.command, dyno.size, dyno.release, dir, 1);
+    if (dyno.crashes === 0) {
+      void this.serial(async () => {
+        if (this.stopped || this.dynos.get(dyno.name) !== dyno) return; // replaced meanwhile
+        this.dynos.delete(dyno.name);
+        await this.startDyno(dyno.name, dyno.type, dyno.command, dyno.size, dyno.release, dir, 1);
+      });
     }
   }
 
@@ -232,6 +312,7 @@ export class AppDynos {
     const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_GRACE_MS);
     await exited;
     clearTimeout(timer);
+    await groupGone(child, STOP_GRACE_MS);
   }
 }
 

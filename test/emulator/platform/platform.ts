@@ -22,9 +22,9 @@ import {
   type Release,
 } from '../state';
 import { compile, type CompileResult } from './build';
-import { AppDynos, dynoEnv, freePort, killGroup, pipeLines, spawnCommand } from './dynos';
+import { AppDynos, dynoEnv, freePort, groupGone, killGroup, pipeLines, spawnCommand } from './dynos';
 import { AppLogs } from './logs';
-import { AppRouter } from './router';
+import { AppRouter, appHost } from './router';
 
 const run = promisify(execFile);
 
@@ -365,6 +365,8 @@ export class Platform {
     const description = commit && /^[0-9a-f]{40}$/.test(commit) ? `Deploy ${commit.slice(0, 8)}` : `Deploy ${commit ?? build.id.slice(0, 8)}`;
     const started = this.startRelease(app, { user, description, slugId: build.slugId, ociImageId: build.ociImageId });
     build.releaseId = started.release.id;
+    // The build's output stream ends as Heroku's does, with the launch, before it is closed.
+    build.output.write(`-----> Launching...\n       Released v${started.release.version}\n       http://${appHost(app)}/ deployed to Heroku\n`);
     this.finishBuild(build, 'succeeded');
     return started;
   }
@@ -435,7 +437,9 @@ export class Platform {
   // ---- lifecycle ----------------------------------------------------------------------------
 
   async shutdown(): Promise<void> {
-    for (const child of this.processes) killGroup(child, 'SIGKILL');
+    const running = [...this.processes];
+    for (const child of running) killGroup(child, 'SIGKILL');
+    await Promise.all(running.map((child) => groupGone(child, 1000)));
     await Promise.all([...this.runtimes.values()].map(async (r) => {
       await r.dynos.shutdown();
       await r.router.close();

@@ -46,7 +46,9 @@ export function appRoutes(api: ApiRouter): void {
     (req, ctx) => {
       const who = req.params.account;
       if (who !== '~' && who !== req.account.id && who !== req.account.email) throw new ApiError(403, 'forbidden', 'You do not have access to this account.');
-      return { body: ctx.state.appsFor(req.account).map((a) => presentApp(ctx.present, a)) };
+      // "List owned and collaborated apps (excludes team apps)", as the schema describes it:
+      // `heroku apps` lists these, and `heroku apps --team <team>` the team's.
+      return { body: ctx.state.appsFor(req.account).filter((a) => a.teamId === null).map((a) => presentApp(ctx.present, a)) };
     },
     { range: ['id', 'name', 'updated_at'] },
   );

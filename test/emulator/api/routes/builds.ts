@@ -19,9 +19,7 @@ async function runBuild(ctx: ApiContext, app: App, build: Build, user: Account):
     const dir = await ctx.platform.newSlugDir();
     await ctx.platform.unpackSource(tarball, dir);
     await ctx.platform.compileBuild(app, build, dir, out, new Promise(() => undefined));
-    build.output.write('-----> Launching...\n');
-    const started = ctx.platform.releaseBuild(app, build, user);
-    build.output.write(`       Released v${started.release.version}\n`);
+    ctx.platform.releaseBuild(app, build, user);
   } catch (error) {
     const reason = error instanceof BuildFailure ? error.reason : error instanceof Error ? error.message : String(error);
     build.output.write(` !     ${reason}\n`);

@@ -45,37 +45,37 @@ export function pipelineRoutes(api: ApiRouter): void {
     const coupling = { id: newId(), appId: app.id, pipelineId: pipeline.id, stage: req.body.stage as Stage, createdAt: now, updatedAt: now };
     ctx.state.couplings.set(coupling.id, coupling);
     if (app.generation === 'fir') pipeline.generation = 'fir';
-    return { status: 201, body: presentCoupling(coupling) };
+    return { status: 201, body: presentCoupling(ctx.present, coupling) };
   });
-  api.on('pipeline-coupling', 'Info', (req, ctx) => ({ body: presentCoupling(couplingOf(ctx, req, req.params.pipeline_coupling ?? '')) }));
+  api.on('pipeline-coupling', 'Info', (req, ctx) => ({ body: presentCoupling(ctx.present, couplingOf(ctx, req, req.params.pipeline_coupling ?? '')) }));
   api.on('pipeline-coupling', 'Info By App', (req, ctx) => {
     const app = req.app();
     const coupling = ctx.state.couplingForApp(app.id);
     if (!coupling) throw new ApiError(404, 'not_found', "Couldn't find that pipeline coupling.", 'pipeline-coupling');
-    return { body: presentCoupling(coupling) };
+    return { body: presentCoupling(ctx.present, coupling) };
   });
   api.on('pipeline-coupling', 'Update', (req, ctx) => {
     const coupling = couplingOf(ctx, req, req.params.pipeline_coupling ?? '');
     if (typeof req.body.stage === 'string') coupling.stage = req.body.stage as Stage;
     coupling.updatedAt = timestamp();
-    return { body: presentCoupling(coupling) };
+    return { body: presentCoupling(ctx.present, coupling) };
   });
   api.on('pipeline-coupling', 'Delete', (req, ctx) => {
     const coupling = couplingOf(ctx, req, req.params.pipeline_coupling ?? '');
     ctx.state.couplings.delete(coupling.id);
-    return { body: presentCoupling(coupling) };
+    return { body: presentCoupling(ctx.present, coupling) };
   });
   api.on('pipeline-coupling', 'List By Pipeline', (req, ctx) => {
     const pipeline = ctx.state.findPipeline(req.params.pipeline ?? '');
-    return { body: [...ctx.state.couplings.values()].filter((c) => c.pipelineId === pipeline.id).map(presentCoupling) };
+    return { body: [...ctx.state.couplings.values()].filter((c) => c.pipelineId === pipeline.id).map((c) => presentCoupling(ctx.present, c)) };
   });
   api.on('pipeline-coupling', 'List By Current User', (req, ctx) => {
     const mine = new Set(ctx.state.appsFor(req.account).map((a) => a.id));
-    return { body: [...ctx.state.couplings.values()].filter((c) => mine.has(c.appId)).map(presentCoupling) };
+    return { body: [...ctx.state.couplings.values()].filter((c) => mine.has(c.appId)).map((c) => presentCoupling(ctx.present, c)) };
   });
   api.on('pipeline-coupling', 'List', (req, ctx) => {
     const mine = new Set(ctx.state.appsFor(req.account).map((a) => a.id));
-    return { body: [...ctx.state.couplings.values()].filter((c) => mine.has(c.appId)).map(presentCoupling) };
+    return { body: [...ctx.state.couplings.values()].filter((c) => mine.has(c.appId)).map((c) => presentCoupling(ctx.present, c)) };
   });
 
   api.on('pipeline-promotion', 'Create', (req, ctx) => {
