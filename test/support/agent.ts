@@ -105,20 +105,20 @@ async function gitWrapper(): Promise<string> {
   return dir;
 }
 
-export async function runAgentTask(run: AgentRun): Promise<AgentResult> {
-  const taskDir = run.task && path.isAbsolute(run.task) ? run.task : path.join(BUILD_DIR, run.task ?? 'HerokuDeployV1');
+/** The task folder and its entry file, as the agent picks them from task.json (the newest Node handler). */
+export function taskEntry(task: string | undefined): string {
+  const taskDir = task && path.isAbsolute(task) ? task : path.join(BUILD_DIR, task ?? 'HerokuDeployV1');
   const taskJson = JSON.parse(readFileSync(path.join(taskDir, 'task.json'), 'utf8')) as { execution: Record<string, { target: string }> };
   const target = (taskJson.execution.Node24 ?? taskJson.execution.Node20_1 ?? Object.values(taskJson.execution)[0])?.target ?? 'index.js';
-  const tempDirectory = await tempDir('agent-temp-');
-  const argvLog = path.join(tempDirectory, '..', `${path.basename(tempDirectory)}-git-argv.log`);
-  await fs.writeFile(argvLog, '');
-  const wrapper = await gitWrapper();
+  return path.join(taskDir, target);
+}
 
+/** The environment the agent gives a task: inputs, variables, service connections, its directories. */
+export function agentEnvironment(run: AgentRun, tempDirectory: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
-    PATH: `${wrapper}${path.delimiter}${process.env.PATH ?? ''}`,
+    PATH: process.env.PATH,
     HOME: process.env.HOME,
     LANG: 'C.UTF-8',
-    GIT_ARGV_LOG: argvLog,
     GIT_CONFIG_NOSYSTEM: '1',
     AGENT_TEMPDIRECTORY: tempDirectory,
     AGENT_WORKFOLDER: tempDirectory,
@@ -140,9 +140,19 @@ export async function runAgentTask(run: AgentRun): Promise<AgentResult> {
     env.ENDPOINT_AUTH_SCHEME_SYSTEMVSSCONNECTION = 'OAuth';
     env.ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN = run.systemAccessToken;
   }
-  Object.assign(env, run.env ?? {});
+  return { ...env, ...run.env };
+}
 
-  const child = spawn(process.execPath, [path.join(taskDir, target)], { cwd: run.cwd ?? process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runAgentTask(run: AgentRun): Promise<AgentResult> {
+  const entry = taskEntry(run.task);
+  const tempDirectory = await tempDir('agent-temp-');
+  const argvLog = path.join(tempDirectory, '..', `${path.basename(tempDirectory)}-git-argv.log`);
+  await fs.writeFile(argvLog, '');
+  const env = agentEnvironment(run, tempDirectory);
+  env.PATH = `${await gitWrapper()}${path.delimiter}${env.PATH ?? ''}`;
+  env.GIT_ARGV_LOG = argvLog;
+
+  const child = spawn(process.execPath, [entry], { cwd: run.cwd ?? process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let partial = '';

@@ -1,7 +1,7 @@
 // Real git for tests: sample repositories and pushes, always asynchronous (the emulator serves
 // from the same process, so a synchronous child would block it).
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -69,8 +69,16 @@ export class Repo {
   }
 }
 
+const made: string[] = [];
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new temporary directory, removed when the process exits. */
 export async function tempDir(prefix: string): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** A new repository holding the sample app (or `files`), with one commit on `branch`. */

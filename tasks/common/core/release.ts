@@ -71,22 +71,6 @@ export async function settleRelease(api: HerokuApi, app: string, release: Releas
 }
 
 /**
- * The release a push created: `Released vN` from the push output when Heroku printed it, else the
- * newest release after `afterVersion`.
- */
-export async function pushedRelease(api: HerokuApi, app: string, printedVersion: number | null, afterVersion: number): Promise<Release> {
-  if (printedVersion !== null && printedVersion > afterVersion) {
-    return api.get<Release>(`/apps/${enc(app)}/releases/${printedVersion}`);
-  }
-  const { latest } = await releaseSnapshot(api, app, 1);
-  if (latest && (latest.version ?? 0) > afterVersion) return latest;
-  throw new DeployError(
-    'verification',
-    `The push to ${app} succeeded but Heroku shows no new release after v${afterVersion}. Check the build with \`heroku builds -a ${app}\` and \`heroku releases -a ${app}\`; re-running the job re-releases the pushed commit if its build succeeded.`,
-  );
-}
-
-/**
  * Releases `sha` again from the slug Heroku already built for it, as `heroku releases:retry` does:
  * for when Heroku's main has the commit but the live release runs another.
  */
