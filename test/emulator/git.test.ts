@@ -2,17 +2,9 @@
 // the Platform API shows afterwards.
 import assert from 'node:assert/strict';
 import { gitEnv, Repo, runCommand } from '../support/git';
-import { eventually } from '../support/heroku-api';
+import { type ReleaseBody, eventually } from '../support/heroku-api';
 import { buildHeld, httpRequest, pushOk, remoteLines, startPush, useEmulator, viaProxy } from '../support/emulator';
 
-interface ReleaseBody {
-  id: string;
-  version: number;
-  status: string;
-  current: boolean;
-  description: string;
-  slug: { id: string } | null;
-}
 
 describe('emulator: git push', () => {
   const context = useEmulator();

@@ -1,6 +1,6 @@
 // Pipelines: couplings put apps in stages, promotions copy a release's slug to the next stage.
 import assert from 'node:assert/strict';
-import { eventually } from '../support/heroku-api';
+import { type ReleaseBody, eventually } from '../support/heroku-api';
 import { httpRequest, pushOk, useEmulator } from '../support/emulator';
 
 interface Coupling {
@@ -23,14 +23,6 @@ interface Target {
   error_message: string | null;
 }
 
-interface ReleaseBody {
-  id: string;
-  version: number;
-  description: string;
-  status: string;
-  current: boolean;
-  slug: { id: string } | null;
-}
 
 describe('emulator: pipelines and promotions', () => {
   const context = useEmulator();

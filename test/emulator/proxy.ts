@@ -3,7 +3,7 @@
 // The schema requires web_url to be a herokuapp.com URL, and nothing resolves those names here.
 import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { LoopbackServer } from './loopback';
 import { appHost } from './platform/router';
 import type { HerokuState } from './state';
 
@@ -17,7 +17,7 @@ const NO_SUCH_APP = `<!DOCTYPE html>
 `;
 
 export class HerokuProxy {
-  private server: http.Server | null = null;
+  private readonly loopback = new LoopbackServer((req, res) => this.forward(req, res));
   /** Every request the proxy forwarded: tests check that a client really used the proxy. */
   readonly requests: Array<{ method: string; url: string; proxyAuthorization: string | null; status: number }> = [];
   /** When set, requests without these Basic credentials get 407, as an authenticating proxy answers. */
@@ -34,24 +34,20 @@ export class HerokuProxy {
     this.requests.push({ method, url, proxyAuthorization, status: allowed ? 0 : 407 });
     return allowed;
   }
-  url = '';
 
   constructor(private readonly state: HerokuState) {}
 
-  async listen(): Promise<string> {
-    const server = http.createServer((req, res) => this.forward(req, res));
-    server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.tunnel(req, socket, head));
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return this.url;
+  listen(): Promise<string> {
+    this.loopback.server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.tunnel(req, socket, head));
+    return this.loopback.listen();
   }
 
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  get url(): string {
+    return this.loopback.url;
+  }
+
+  close(): Promise<void> {
+    return this.loopback.close();
   }
 
   /** Where a host goes: an app's router port, a loopback port, or nowhere. */

@@ -2,7 +2,7 @@
 // slugs, the Builds API, formation, config vars, dynos, log sessions and, on Fir, OCI images.
 import assert from 'node:assert/strict';
 import { FIXTURE_APP, type Repo } from '../support/git';
-import { eventually } from '../support/heroku-api';
+import { type ReleaseBody, eventually } from '../support/heroku-api';
 import { envApp, httpRequest, pushOk, tarball, useEmulator } from '../support/emulator';
 
 interface AppBody {
@@ -17,16 +17,6 @@ interface AppBody {
   generation: { name: string };
 }
 
-interface ReleaseBody {
-  id: string;
-  version: number;
-  description: string;
-  status: string;
-  current: boolean;
-  slug: { id: string } | null;
-  artifacts: Array<{ type: string; id: string }>;
-  output_stream_url: string | null;
-}
 
 describe('emulator: Platform API resources', () => {
   const context = useEmulator();

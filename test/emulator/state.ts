@@ -1,6 +1,7 @@
 // The emulator's in-memory model of Heroku: accounts, apps and everything hanging off them.
 // Route modules present these records as Platform API resources; platform/ modules change them.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { forbidden, notFound } from './errors';
 
 export const newId = (): string => randomUUID();
 
@@ -237,17 +238,6 @@ export class OutputStream {
   }
 }
 
-export class NotFound extends Error {
-  constructor(
-    readonly resource: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export class Forbidden extends Error {}
-
 /** Everything the emulator knows. One instance per emulator. */
 export class HerokuState {
   readonly accounts = new Map<string, Account>();
@@ -303,8 +293,8 @@ export class HerokuState {
   /** The app as the API resolves it for this account: 404 when unknown, 403 without access. */
   appFor(account: Account, identity: string): App {
     const app = this.findApp(identity);
-    if (!app) throw new NotFound('app', "Couldn't find that app.");
-    if (!this.canAccess(account, app)) throw new Forbidden(`You do not have access to the app ${app.name}.`);
+    if (!app) throw notFound('app', "Couldn't find that app.");
+    if (!this.canAccess(account, app)) throw forbidden(`You do not have access to the app ${app.name}.`);
     return app;
   }
 
@@ -328,7 +318,7 @@ export class HerokuState {
   findRelease(app: App, identity: string | number): Release {
     const byVersion = typeof identity === 'number' || /^\d+$/.test(identity) ? Number(identity) : NaN;
     const release = app.releases.find((r) => r.id === identity || r.version === byVersion);
-    if (!release) throw new NotFound('release', "Couldn't find that release.");
+    if (!release) throw notFound('release', "Couldn't find that release.");
     return release;
   }
 
@@ -360,7 +350,7 @@ export class HerokuState {
 
   findPipeline(identity: string): Pipeline {
     const pipeline = this.pipelines.get(identity) ?? [...this.pipelines.values()].find((p) => p.name === identity);
-    if (!pipeline) throw new NotFound('pipeline', "Couldn't find that pipeline.");
+    if (!pipeline) throw notFound('pipeline', "Couldn't find that pipeline.");
     return pipeline;
   }
 }

@@ -1,29 +1,25 @@
 // Heroku's other hosts, in one server: source blobs (PUT then GET, like S3 signed URLs), build and
 // release output streams, and Logplex log sessions.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LoopbackServer } from './loopback';
 import type { Platform } from './platform/platform';
 import type { OutputStream } from './state';
 
 export class StorageServer {
-  private server: http.Server | null = null;
-  url = '';
+  private readonly loopback = new LoopbackServer((req, res) => void this.handle(req, res));
 
   constructor(private readonly platform: Platform) {}
 
-  async listen(): Promise<string> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return this.url;
+  listen(): Promise<string> {
+    return this.loopback.listen();
   }
 
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  get url(): string {
+    return this.loopback.url;
+  }
+
+  close(): Promise<void> {
+    return this.loopback.close();
   }
 
   private notFound(res: http.ServerResponse): void {

@@ -2,25 +2,34 @@
 // way to run the built task against them as the agent would.
 import { startEmulator, type Emulator } from '../emulator';
 import { runAgentTask, type AgentResult, type AgentRun } from './agent';
-import { herokuApi } from './heroku-api';
+import { herokuApi, type ReleaseBody } from './heroku-api';
 import { makeRepo, type Repo } from './git';
 
-export interface ReleaseBody {
-  id: string;
-  version: number;
-  status: string;
-  current: boolean;
-  description: string;
-  slug: { id: string } | null;
-}
 
 let counter = 0;
 
 export class DeployFixture {
-  private constructor(readonly heroku: Emulator) {}
+  private emulator: Emulator | undefined;
 
-  static async start(): Promise<DeployFixture> {
-    return new DeployFixture(await startEmulator());
+  /**
+   * A fixture for the enclosing `describe`: the local Heroku starts before its tests, its faults
+   * are reset after each test, and it stops after them.
+   */
+  static forSuite(): DeployFixture {
+    const fixture = new DeployFixture();
+    before(async () => {
+      fixture.emulator = await startEmulator();
+    });
+    afterEach(() => fixture.emulator?.faults.reset());
+    after(async () => {
+      await fixture.emulator?.stop();
+    });
+    return fixture;
+  }
+
+  get heroku(): Emulator {
+    if (!this.emulator) throw new Error('the local Heroku is not started: use DeployFixture.forSuite() in a describe');
+    return this.emulator;
   }
 
   get api(): ReturnType<typeof herokuApi> {
@@ -65,9 +74,6 @@ export class DeployFixture {
     return { status: response.status, text: await response.text() };
   }
 
-  stop(): Promise<void> {
-    return this.heroku.stop();
-  }
 }
 
 /** A failed run's explanation, for assertion messages. */

@@ -1,5 +1,16 @@
 // A minimal Platform API client for tests (not the product's client: tests check the emulator
 // and the task against what Heroku answers, with nothing of ours in between).
+/** A release as the Platform API returns it (the fields tests look at). */
+export interface ReleaseBody {
+  id: string;
+  version: number;
+  description: string;
+  status: string;
+  current: boolean;
+  slug: { id: string } | null;
+  artifacts: Array<{ type: string; id: string }>;
+}
+
 export interface ApiAnswer<T = unknown> {
   status: number;
   headers: Headers;

@@ -6,15 +6,7 @@ import { DeployFixture, describeRun } from '../support/deploy-fixture';
 
 describe('HerokuDeploy@1 outcomes', function () {
   this.timeout(120_000);
-  let fx: DeployFixture;
-
-  before(async () => {
-    fx = await DeployFixture.start();
-  });
-  after(async () => {
-    await fx.stop();
-  });
-  afterEach(() => fx.heroku.faults.reset());
+  const fx = DeployFixture.forSuite();
 
   it('deploys a slashed branch from a detached HEAD and reports the release from the Platform API', async () => {
     const app = await fx.newApp('feature');

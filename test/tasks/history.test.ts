@@ -30,14 +30,7 @@ async function shallowClone(url: string, env: NodeJS.ProcessEnv = gitEnv()): Pro
 
 describe('HerokuDeploy@1 from shallow checkouts', function () {
   this.timeout(120_000);
-  let fx: DeployFixture;
-
-  before(async () => {
-    fx = await DeployFixture.start();
-  });
-  after(async () => {
-    await fx.stop();
-  });
+  const fx = DeployFixture.forSuite();
 
   it('fetches the full history for an app never pushed to (Heroku refuses shallow pushes)', async () => {
     const { bare, shas } = await originWithHistory(3);

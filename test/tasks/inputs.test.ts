@@ -7,17 +7,13 @@ import type { Repo } from '../support/git';
 
 describe('HerokuDeploy@1 input checks', function () {
   this.timeout(60_000);
-  let fx: DeployFixture;
+  const fx = DeployFixture.forSuite();
   let repo: Repo;
   let app: string;
 
   before(async () => {
-    fx = await DeployFixture.start();
     repo = await fx.newRepo();
     app = await fx.newApp('inputs');
-  });
-  after(async () => {
-    await fx.stop();
   });
 
   /** Runs the task and asserts it failed with `pattern` without touching Heroku. */

@@ -26,15 +26,7 @@ async function filesContaining(dir: string, needle: string): Promise<string[]> {
 
 describe('HerokuDeploy@1 reliability and secrecy', function () {
   this.timeout(120_000);
-  let fx: DeployFixture;
-
-  before(async () => {
-    fx = await DeployFixture.start();
-  });
-  after(async () => {
-    await fx.stop();
-  });
-  afterEach(() => fx.heroku.faults.reset());
+  const fx = DeployFixture.forSuite();
 
   it('rides out one 503 and two 429s from the API', async () => {
     const app = await fx.newApp('flaky');

@@ -5,17 +5,6 @@ import type { Account, App, HerokuState } from '../state';
 import type { HerokuSchema, SchemaLink } from '../heroku-schema';
 import type { PresentContext } from './present';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly id: string,
-    message: string,
-    readonly resource?: string,
-  ) {
-    super(message);
-  }
-}
-
 export interface ApiRequest {
   method: string;
   path: string;

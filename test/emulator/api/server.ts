@@ -2,13 +2,13 @@
 // Range paging, error ids — and the check that every body sent matches the official schema.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ErrorObject } from 'ajv-draft-04';
 import type { Faults } from '../faults';
 import type { HerokuSchema, SchemaLink } from '../heroku-schema';
-import { PlatformError } from '../platform/platform';
-import { Forbidden, NotFound, type Account } from '../state';
-import { ApiError, type ApiContext, type ApiRequest, type ApiRouter, type Route } from './router';
+import { LoopbackServer } from '../loopback';
+import type { Account } from '../state';
+import { HerokuError, invalidParams } from '../errors';
+import { type ApiContext, type ApiRequest, type ApiRouter, type Route } from './router';
 
 export interface RangeSpec {
   field: string;
@@ -24,21 +24,21 @@ const MAX_PAGE = 1000;
 
 export function parseRange(header: string, fields: string[]): RangeSpec {
   const match = /^\s*([\w-]+)\s+(\]?)([^;]*?)\.\.([^;]*?)\s*(?:;(.*))?$/.exec(header);
-  if (!match?.[1]) throw new ApiError(416, 'requested_range_not_satisfiable', `Invalid Range header: ${header}`);
+  if (!match?.[1]) throw new HerokuError(416, 'requested_range_not_satisfiable', `Invalid Range header: ${header}`);
   const field = match[1];
-  if (!fields.includes(field)) throw new ApiError(416, 'requested_range_not_satisfiable', `Invalid Range header: ${field} is not one of ${fields.join(', ')}`);
+  if (!fields.includes(field)) throw new HerokuError(416, 'requested_range_not_satisfiable', `Invalid Range header: ${field} is not one of ${fields.join(', ')}`);
   const spec: RangeSpec = { field, startExclusive: match[2] === ']', start: match[3]?.trim() || null, end: match[4]?.trim() || null, max: DEFAULT_PAGE, order: 'asc' };
   for (const option of (match[5] ?? '').split(/[;,]/)) {
     const [key, value] = option.split('=').map((s) => s.trim());
     if (!key) continue;
     if (key === 'max') {
       const max = Number(value);
-      if (!Number.isInteger(max) || max < 1 || max > MAX_PAGE) throw new ApiError(416, 'requested_range_not_satisfiable', `Invalid Range header: max must be between 1 and ${MAX_PAGE}`);
+      if (!Number.isInteger(max) || max < 1 || max > MAX_PAGE) throw new HerokuError(416, 'requested_range_not_satisfiable', `Invalid Range header: max must be between 1 and ${MAX_PAGE}`);
       spec.max = max;
     } else if (key === 'order') {
-      if (value !== 'asc' && value !== 'desc') throw new ApiError(416, 'requested_range_not_satisfiable', 'Invalid Range header: order must be asc or desc');
+      if (value !== 'asc' && value !== 'desc') throw new HerokuError(416, 'requested_range_not_satisfiable', 'Invalid Range header: order must be asc or desc');
       spec.order = value;
-    } else throw new ApiError(416, 'requested_range_not_satisfiable', `Invalid Range header: unknown option ${key}`);
+    } else throw new HerokuError(416, 'requested_range_not_satisfiable', `Invalid Range header: unknown option ${key}`);
   }
   return spec;
 }
@@ -141,13 +141,12 @@ export interface SchemaViolation {
 }
 
 export class ApiServer {
-  private server: http.Server | null = null;
+  private readonly loopback = new LoopbackServer((req, res) => void this.handle(req, res));
   readonly rateLimit = new RateLimiter();
   /** Every response body that did not match the schema (also answered as a 500). */
   readonly violations: SchemaViolation[] = [];
   /** Every request the API served, for tests that count a client's calls. */
   readonly requests: Array<{ method: string; path: string; status: number; accountId: string | null; body: unknown }> = [];
-  url = '';
 
   constructor(
     private readonly router: ApiRouter,
@@ -156,20 +155,17 @@ export class ApiServer {
     private readonly faults: Faults,
   ) {}
 
-  async listen(): Promise<string> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
-    server.keepAliveTimeout = 5000;
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return this.url;
+  listen(): Promise<string> {
+    this.loopback.server.keepAliveTimeout = 5000;
+    return this.loopback.listen();
   }
 
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  get url(): string {
+    return this.loopback.url;
+  }
+
+  close(): Promise<void> {
+    return this.loopback.close();
   }
 
   private send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
@@ -227,22 +223,22 @@ export class ApiServer {
       const accept = String(req.headers.accept ?? '');
       const version = /application\/vnd\.heroku\+json\s*;\s*version=([\w.-]+)/i.exec(accept)?.[1];
       if (!version) {
-        throw new ApiError(400, 'missing_version', "Please specify a version along with Heroku's API MIME type. For example, `Accept: application/vnd.heroku+json; version=3`.\n");
+        throw new HerokuError(400, 'missing_version', "Please specify a version along with Heroku's API MIME type. For example, `Accept: application/vnd.heroku+json; version=3`.\n");
       }
-      if (!/^3(\.[\w-]+)?$/.test(version)) throw new ApiError(406, 'not_acceptable', `API version ${version} is not available. Use \`Accept: application/vnd.heroku+json; version=3\`.`);
+      if (!/^3(\.[\w-]+)?$/.test(version)) throw new HerokuError(406, 'not_acceptable', `API version ${version} is not available. Use \`Accept: application/vnd.heroku+json; version=3\`.`);
 
       const account = this.authenticate(req);
-      if (!account) throw new ApiError(401, 'unauthorized', 'Invalid credentials provided.');
+      if (!account) throw new HerokuError(401, 'unauthorized', 'Invalid credentials provided.');
       record.accountId = account.id;
       if (!this.rateLimit.spend(account.id)) {
         headers['RateLimit-Remaining'] = '0';
-        throw new ApiError(429, 'rate_limit', 'Your account reached the API rate limit\nPlease wait a few minutes before making new requests');
+        throw new HerokuError(429, 'rate_limit', 'Your account reached the API rate limit\nPlease wait a few minutes before making new requests');
       }
       headers['RateLimit-Remaining'] = String(this.rateLimit.remaining(account.id));
 
       const found = this.router.match(method, url.pathname);
       if (!found.route) {
-        throw new ApiError(404, 'not_found', 'The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?');
+        throw new HerokuError(404, 'not_found', 'The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?');
       }
       const { route, params } = found;
 
@@ -251,7 +247,7 @@ export class ApiServer {
         try {
           body = JSON.parse(text);
         } catch {
-          throw new ApiError(400, 'bad_request', 'Invalid JSON in request body.');
+          throw new HerokuError(400, 'bad_request', 'Invalid JSON in request body.');
         }
       }
       record.body = body;
@@ -309,15 +305,12 @@ export class ApiServer {
       if (coerceNumericStrings(body, raw) && this.schema.requestErrors(link, body).length === 0) return;
       if (firstErrors.length === 0) firstErrors = this.schema.validateRequest(link, body);
     }
-    throw new ApiError(422, 'invalid_params', `Invalid params: ${firstErrors.join('; ')}`);
+    throw invalidParams(`Invalid params: ${firstErrors.join('; ')}`);
   }
 }
 
-function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error instanceof PlatformError) return new ApiError(error.status, error.id, error.message, error.resource);
-  if (error instanceof NotFound) return new ApiError(404, 'not_found', error.message, error.resource);
-  if (error instanceof Forbidden) return new ApiError(403, 'forbidden', error.message);
+function toApiError(error: unknown): HerokuError {
+  if (error instanceof HerokuError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new ApiError(500, 'internal_server_error', `Internal server error (emulator: ${message}).`);
+  return new HerokuError(500, 'internal_server_error', `Internal server error (emulator: ${message}).`);
 }

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LoopbackServer } from '../loopback';
 import type { Platform } from '../platform/platform';
 import type { Account, App } from '../state';
 import { ReceiveHooks, type HookInput, type Push } from './receive';
@@ -11,33 +11,29 @@ import { ReceiveHooks, type HookInput, type Push } from './receive';
 const REPO_PATH = /^\/([a-z][a-z0-9-]{1,28}[a-z0-9])\.git(\/.*)$/;
 
 export class GitServer {
-  private server: http.Server | null = null;
+  private readonly loopback = new LoopbackServer((req, res) => void this.handle(req, res));
   private readonly pushes = new Map<string, Push>();
   private readonly hooks: ReceiveHooks;
   private readonly hookToken = randomBytes(16).toString('hex');
   private readonly backends = new Set<number>();
   /** Every request git made, with the Authorization it sent: tests prove which credentials reached Heroku. */
   readonly requests: Array<{ method: string; path: string; authorization: string | null }> = [];
-  url = '';
 
   constructor(private readonly platform: Platform) {
     this.hooks = new ReceiveHooks(platform);
   }
 
-  async listen(): Promise<string> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return this.url;
+  listen(): Promise<string> {
+    return this.loopback.listen();
+  }
+
+  get url(): string {
+    return this.loopback.url;
   }
 
   async close(): Promise<void> {
     for (const pid of this.backends) killTree(pid);
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.loopback.close();
   }
 
   private deny(res: http.ServerResponse, status: number, message: string, challenge = false): void {

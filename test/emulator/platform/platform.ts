@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { invalidParams, notFound } from '../errors';
 import type { Faults } from '../faults';
 import {
   DEFAULT_REGION,
@@ -27,17 +28,6 @@ import { AppLogs } from './logs';
 import { AppRouter, appHost } from './router';
 
 const run = promisify(execFile);
-
-export class PlatformError extends Error {
-  constructor(
-    readonly status: number,
-    readonly id: string,
-    message: string,
-    readonly resource?: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface PlatformDirs {
   repos: string;
@@ -107,13 +97,13 @@ export class Platform {
   async createApp(owner: Account, options: { name?: string; region?: string; stack?: string; teamId?: string | null; generation?: Generation }): Promise<App> {
     const name = options.name ?? this.randomName();
     if (!/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/.test(name)) {
-      throw new PlatformError(422, 'invalid_params', 'Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.');
+      throw invalidParams('Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.');
     }
-    if (this.state.findApp(name)) throw new PlatformError(422, 'invalid_params', `Name ${name} is already taken`);
+    if (this.state.findApp(name)) throw invalidParams(`Name ${name} is already taken`);
     const region = options.region ?? DEFAULT_REGION;
-    if (!['us', 'eu'].includes(region)) throw new PlatformError(404, 'not_found', "Couldn't find that region.", 'region');
+    if (!['us', 'eu'].includes(region)) throw notFound('region', "Couldn't find that region.");
     const stack = options.stack ?? DEFAULT_STACK;
-    if (!['heroku-22', 'heroku-24'].includes(stack)) throw new PlatformError(404, 'not_found', "Couldn't find that stack.", 'stack');
+    if (!['heroku-22', 'heroku-24'].includes(stack)) throw notFound('stack', "Couldn't find that stack.");
     const now = timestamp();
     const app: App = {
       id: newId(),
@@ -162,8 +152,8 @@ export class Platform {
 
   async renameApp(app: App, name: string): Promise<void> {
     if (name === app.name) return;
-    if (!/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/.test(name)) throw new PlatformError(422, 'invalid_params', 'Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.');
-    if (this.state.findApp(name)) throw new PlatformError(422, 'invalid_params', `Name ${name} is already taken`);
+    if (!/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/.test(name)) throw invalidParams('Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.');
+    if (this.state.findApp(name)) throw invalidParams(`Name ${name} is already taken`);
     const repoDir = path.join(this.dirs.repos, `${name}.git`);
     await fs.rename(app.repoDir, repoDir);
     app.repoDir = repoDir;
@@ -296,8 +286,8 @@ export class Platform {
   }
 
   rollback(app: App, user: Account, target: Release): StartedRelease {
-    if (target.status === 'expired') throw new PlatformError(422, 'invalid_params', `Cannot rollback to v${target.version}: its slug has expired.`);
-    if (!target.slugId && !target.ociImageId) throw new PlatformError(422, 'invalid_params', `Cannot rollback to v${target.version}: it has no slug.`);
+    if (target.status === 'expired') throw invalidParams(`Cannot rollback to v${target.version}: its slug has expired.`);
+    if (!target.slugId && !target.ociImageId) throw invalidParams(`Cannot rollback to v${target.version}: it has no slug.`);
     app.configVars = { ...target.config };
     return this.startRelease(app, { user, description: `Rollback to v${target.version}`, slugId: target.slugId, ociImageId: target.ociImageId, config: target.config });
   }

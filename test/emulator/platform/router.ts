@@ -2,6 +2,7 @@
 // pages in maintenance mode and while no web dyno is up, and logs a router line per request.
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { LoopbackServer } from '../loopback';
 import type { App } from '../state';
 import type { AppDynos } from './dynos';
 import type { AppLogs } from './logs';
@@ -39,7 +40,7 @@ export function appHost(app: App): string {
 }
 
 export class AppRouter {
-  private server: http.Server | null = null;
+  private readonly loopback = new LoopbackServer((req, res) => void this.route(req, res));
 
   constructor(
     private readonly app: App,
@@ -48,21 +49,12 @@ export class AppRouter {
   ) {}
 
   async listen(port: number): Promise<number> {
-    const server = http.createServer((req, res) => void this.route(req, res));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    const address = server.address();
-    return typeof address === 'object' && address ? address.port : port;
+    await this.loopback.listen(port);
+    return this.loopback.port;
   }
 
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.loopback.close();
   }
 
   private log(req: http.IncomingMessage, fields: { error?: [string, string]; dyno: string; connect: string; service: string; status: number; bytes: number | string }): void {

@@ -1,7 +1,8 @@
 // Apps: create (personal or in a team), info, list, update (name, maintenance, build stack), delete.
+import { forbidden, notFound } from '../../errors';
 import type { Generation } from '../../state';
 import { presentApp, presentTeamApp } from '../present';
-import { ApiError, type ApiContext, type ApiRequest, type ApiRouter } from '../router';
+import { type ApiContext, type ApiRequest, type ApiRouter } from '../router';
 
 function generationOf(body: Record<string, unknown>): Generation {
   // Not in the schema: how the emulator is asked for a Fir-generation app (on Heroku, a Fir space).
@@ -13,8 +14,8 @@ async function createTeamApp(req: ApiRequest, ctx: ApiContext, teamName: string 
   let teamId: string | null = null;
   if (teamName) {
     const team = ctx.state.findTeam(teamName);
-    if (!team) throw new ApiError(404, 'not_found', "Couldn't find that team.", 'team');
-    if (!team.members.has(req.account.id)) throw new ApiError(403, 'forbidden', `You do not have access to the team ${team.name}.`);
+    if (!team) throw notFound('team', "Couldn't find that team.");
+    if (!team.members.has(req.account.id)) throw forbidden(`You do not have access to the team ${team.name}.`);
     teamId = team.id;
   }
   const app = await ctx.platform.createApp(req.account, {
@@ -45,7 +46,7 @@ export function appRoutes(api: ApiRouter): void {
     'List Owned and Collaborated',
     (req, ctx) => {
       const who = req.params.account;
-      if (who !== '~' && who !== req.account.id && who !== req.account.email) throw new ApiError(403, 'forbidden', 'You do not have access to this account.');
+      if (who !== '~' && who !== req.account.id && who !== req.account.email) throw forbidden('You do not have access to this account.');
       // "List owned and collaborated apps (excludes team apps)", as the schema describes it:
       // `heroku apps` lists these, and `heroku apps --team <team>` the team's.
       return { body: ctx.state.appsFor(req.account).filter((a) => a.teamId === null).map((a) => presentApp(ctx.present, a)) };
@@ -57,8 +58,8 @@ export function appRoutes(api: ApiRouter): void {
     'List By Team',
     (req, ctx) => {
       const team = ctx.state.findTeam(req.params.team ?? '');
-      if (!team) throw new ApiError(404, 'not_found', "Couldn't find that team.", 'team');
-      if (!team.members.has(req.account.id)) throw new ApiError(403, 'forbidden', `You do not have access to the team ${team.name}.`);
+      if (!team) throw notFound('team', "Couldn't find that team.");
+      if (!team.members.has(req.account.id)) throw forbidden(`You do not have access to the team ${team.name}.`);
       return { body: [...ctx.state.apps.values()].filter((a) => a.teamId === team.id).map((a) => presentTeamApp(ctx.present, a)) };
     },
     { range: ['id', 'name', 'updated_at'] },
@@ -73,7 +74,7 @@ export function appRoutes(api: ApiRouter): void {
     const body = req.body;
     if (typeof body.maintenance === 'boolean' && body.maintenance !== app.maintenance) await ctx.platform.setMaintenance(app, body.maintenance);
     if (typeof body.build_stack === 'string') {
-      if (!['heroku-22', 'heroku-24'].includes(body.build_stack)) throw new ApiError(404, 'not_found', "Couldn't find that stack.", 'stack');
+      if (!['heroku-22', 'heroku-24'].includes(body.build_stack)) throw notFound('stack', "Couldn't find that stack.");
       app.buildStack = body.build_stack;
     }
     if (typeof body.name === 'string') await ctx.platform.renameApp(app, body.name);
@@ -81,7 +82,7 @@ export function appRoutes(api: ApiRouter): void {
   });
   api.on('app', 'Delete', async (req, ctx) => {
     const app = req.app();
-    if (app.ownerId !== req.account.id) throw new ApiError(403, 'forbidden', `Only the owner of ${app.name} can delete it.`);
+    if (app.ownerId !== req.account.id) throw forbidden(`Only the owner of ${app.name} can delete it.`);
     const body = presentApp(ctx.present, app);
     await ctx.platform.destroyApp(app);
     return { body };

@@ -1,8 +1,9 @@
 // Builds API: build from a source tarball URL (e.g. a /sources put_url), follow its output, release it.
+import { HerokuError, notFound } from '../../errors';
 import { BuildFailure } from '../../platform/build';
 import { newId, timestamp, type Account, type App, type Build } from '../../state';
 import { presentBuild } from '../present';
-import { ApiError, type ApiContext, type ApiRouter } from '../router';
+import { type ApiContext, type ApiRouter } from '../router';
 
 async function fetchSource(url: string): Promise<Buffer> {
   const parsed = new URL(url);
@@ -32,7 +33,7 @@ async function runBuild(ctx: ApiContext, app: App, build: Build, user: Account):
 export function buildRoutes(api: ApiRouter): void {
   api.on('build', 'Create', (req, ctx) => {
     const app = req.app();
-    if (ctx.platform.buildLocks.has(app.id)) throw new ApiError(409, 'conflict', 'A build is already in progress for this app. Wait for it to finish, then try again.');
+    if (ctx.platform.buildLocks.has(app.id)) throw new HerokuError(409, 'conflict', 'A build is already in progress for this app. Wait for it to finish, then try again.');
     const blob = req.body.source_blob as { url: string; version?: string | null; checksum?: string | null; version_description?: string | null };
     if (Array.isArray(req.body.buildpacks)) {
       app.buildpacks = (req.body.buildpacks as Array<{ url?: string; name?: string }>).map((b) => ({ url: b.url ?? b.name ?? '', name: b.name ?? b.url ?? '' }));
@@ -45,7 +46,7 @@ export function buildRoutes(api: ApiRouter): void {
   api.on('build', 'Info', (req, ctx) => {
     const app = req.app();
     const build = app.builds.find((b) => b.id === req.params.build);
-    if (!build) throw new ApiError(404, 'not_found', "Couldn't find that build.", 'build');
+    if (!build) throw notFound('build', "Couldn't find that build.");
     return { body: presentBuild(ctx.present, build) };
   });
   api.on('build', 'List', (req, ctx) => ({ body: req.app().builds.map((b) => presentBuild(ctx.present, b)) }), { range: ['id', 'created_at'] });

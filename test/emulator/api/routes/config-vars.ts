@@ -1,5 +1,6 @@
 // Config vars: read, and change (null deletes); each change is a new release, as on Heroku.
-import { ApiError, type ApiRouter } from '../router';
+import { invalidParams } from '../../errors';
+import { type ApiRouter } from '../router';
 
 export function configVarRoutes(api: ApiRouter): void {
   api.on('config-var', 'Info for App', (req) => ({ body: { ...req.app().configVars } }));
@@ -10,7 +11,7 @@ export function configVarRoutes(api: ApiRouter): void {
   api.on('config-var', 'Update', (req, ctx) => {
     const app = req.app();
     const changes = req.body as Record<string, string | null>;
-    if (Object.keys(changes).length === 0) throw new ApiError(422, 'invalid_params', 'No config vars to set.');
+    if (Object.keys(changes).length === 0) throw invalidParams('No config vars to set.');
     ctx.platform.setConfigVars(app, req.account, changes);
     return { body: { ...app.configVars } };
   });

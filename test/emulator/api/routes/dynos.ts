@@ -1,6 +1,7 @@
 // Dynos: what runs (list, info), restart all / one / a process type, stop.
+import { notFound } from '../../errors';
 import { presentDyno } from '../present';
-import { ApiError, type ApiRouter } from '../router';
+import { type ApiRouter } from '../router';
 
 export function dynoRoutes(api: ApiRouter): void {
   api.on('dyno', 'List', (req, ctx) => {
@@ -10,7 +11,7 @@ export function dynoRoutes(api: ApiRouter): void {
   api.on('dyno', 'Info', (req, ctx) => {
     const app = req.app();
     const dyno = ctx.platform.runtime(app).dynos.find(req.params.dyno ?? '');
-    if (!dyno) throw new ApiError(404, 'not_found', "Couldn't find that dyno.", 'dyno');
+    if (!dyno) throw notFound('dyno', "Couldn't find that dyno.");
     return { body: presentDyno(app, dyno) };
   });
   api.on('dyno', 'Restart all', async (req, ctx) => {
@@ -20,7 +21,7 @@ export function dynoRoutes(api: ApiRouter): void {
   api.on('dyno', 'Restart', async (req, ctx) => {
     const dynos = ctx.platform.runtime(req.app()).dynos;
     const dyno = dynos.find(req.params.dyno ?? '');
-    if (!dyno) throw new ApiError(404, 'not_found', "Couldn't find that dyno.", 'dyno');
+    if (!dyno) throw notFound('dyno', "Couldn't find that dyno.");
     await dynos.restart({ name: dyno.name });
     return { status: 202, body: {} };
   });
@@ -31,7 +32,7 @@ export function dynoRoutes(api: ApiRouter): void {
   api.on('dyno', 'Stop', async (req, ctx) => {
     const dynos = ctx.platform.runtime(req.app()).dynos;
     const dyno = dynos.find(req.params.dyno ?? '');
-    if (!dyno) throw new ApiError(404, 'not_found', "Couldn't find that dyno.", 'dyno');
+    if (!dyno) throw notFound('dyno', "Couldn't find that dyno.");
     await dynos.stop({ name: dyno.name });
     return { status: 202, body: {} };
   });

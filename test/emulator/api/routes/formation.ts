@@ -1,20 +1,21 @@
 // Formation: process types and their quantities; scaling starts and stops dynos.
+import { invalidParams, notFound } from '../../errors';
 import type { App, FormationEntry } from '../../state';
 import { timestamp } from '../../state';
 import type { Platform } from '../../platform/platform';
 import { presentFormation } from '../present';
-import { ApiError, type ApiRouter } from '../router';
+import { type ApiRouter } from '../router';
 
 function entryOf(app: App, identity: string): FormationEntry {
   const entry = app.formation.get(identity) ?? [...app.formation.values()].find((f) => f.id === identity);
-  if (!entry) throw new ApiError(404, 'not_found', `Couldn't find that process type (${identity}).`, 'formation');
+  if (!entry) throw notFound('formation', `Couldn't find that process type (${identity}).`);
   return entry;
 }
 
 function update(app: App, entry: FormationEntry, change: { quantity?: unknown; dyno_size?: unknown; size?: unknown }): void {
   if (change.quantity !== undefined) {
     const quantity = Number(change.quantity);
-    if (!Number.isInteger(quantity) || quantity < 0) throw new ApiError(422, 'invalid_params', 'Quantity must be a non-negative integer.');
+    if (!Number.isInteger(quantity) || quantity < 0) throw invalidParams('Quantity must be a non-negative integer.');
     entry.quantity = quantity;
   }
   const size = typeof change.dyno_size === 'object' && change.dyno_size !== null ? (change.dyno_size as { name?: string }).name : typeof change.size === 'string' ? change.size : undefined;

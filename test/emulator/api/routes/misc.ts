@@ -1,14 +1,15 @@
 // The rest of what deploy tooling touches: log sessions, teams, buildpack installations, features.
+import { invalidParams, notFound } from '../../errors';
 import { newId, timestamp } from '../../state';
 import { presentLogSession, presentTeam } from '../present';
-import { ApiError, type ApiRouter } from '../router';
+import { type ApiRouter } from '../router';
 
 export function miscRoutes(api: ApiRouter): void {
   api.on('log-session', 'Create', (req, ctx) => {
     const app = req.app();
     const body = req.body;
     const lines = typeof body.lines === 'number' ? body.lines : 100;
-    if (lines < 1 || lines > 1500) throw new ApiError(422, 'invalid_params', 'Lines must be between 1 and 1500.');
+    if (lines < 1 || lines > 1500) throw invalidParams('Lines must be between 1 and 1500.');
     const session = {
       id: newId(),
       appId: app.id,
@@ -26,7 +27,7 @@ export function miscRoutes(api: ApiRouter): void {
   api.on('team', 'List', (req, ctx) => ({ body: [...ctx.state.teams.values()].filter((t) => t.members.has(req.account.id)).map((t) => presentTeam(t, req.account.id)) }));
   api.on('team', 'Info', (req, ctx) => {
     const team = ctx.state.findTeam(req.params.team ?? '');
-    if (!team || !team.members.has(req.account.id)) throw new ApiError(404, 'not_found', "Couldn't find that team.", 'team');
+    if (!team || !team.members.has(req.account.id)) throw notFound('team', "Couldn't find that team.");
     return { body: presentTeam(team, req.account.id) };
   });
 
@@ -55,13 +56,13 @@ export function miscRoutes(api: ApiRouter): void {
     const app = req.app();
     const name = req.params.app_feature ?? '';
     const on = app.features.get(name);
-    if (on === undefined) throw new ApiError(404, 'not_found', "Couldn't find that feature.", 'app-feature');
+    if (on === undefined) throw notFound('app-feature', "Couldn't find that feature.");
     return { body: presentFeature(name, on) };
   });
   api.on('app-feature', 'Update', (req) => {
     const app = req.app();
     const name = req.params.app_feature ?? '';
-    if (!app.features.has(name)) throw new ApiError(404, 'not_found', "Couldn't find that feature.", 'app-feature');
+    if (!app.features.has(name)) throw notFound('app-feature', "Couldn't find that feature.");
     app.features.set(name, req.body.enabled === true);
     return { body: presentFeature(name, req.body.enabled === true) };
   });

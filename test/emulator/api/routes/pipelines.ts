@@ -1,11 +1,12 @@
 // Pipelines: pipelines, couplings (an app's stage), promotions and their targets.
+import { invalidParams, notFound } from '../../errors';
 import { newId, timestamp, type App, type Stage } from '../../state';
 import { presentCoupling, presentPipeline, presentPromotion, presentPromotionTarget } from '../present';
-import { ApiError, type ApiContext, type ApiRequest, type ApiRouter } from '../router';
+import { type ApiContext, type ApiRequest, type ApiRouter } from '../router';
 
 function couplingOf(ctx: ApiContext, req: ApiRequest, identity: string) {
   const coupling = ctx.state.couplings.get(identity) ?? ctx.state.couplingForApp(ctx.state.findApp(identity)?.id ?? '');
-  if (!coupling) throw new ApiError(404, 'not_found', "Couldn't find that pipeline coupling.", 'pipeline-coupling');
+  if (!coupling) throw notFound('pipeline-coupling', "Couldn't find that pipeline coupling.");
   ctx.state.appFor(req.account, coupling.appId);
   return coupling;
 }
@@ -17,7 +18,7 @@ function accessibleApp(ctx: ApiContext, req: ApiRequest, id: string): App {
 export function pipelineRoutes(api: ApiRouter): void {
   api.on('pipeline', 'Create', (req, ctx) => {
     const name = String(req.body.name);
-    if ([...ctx.state.pipelines.values()].some((p) => p.name === name)) throw new ApiError(422, 'invalid_params', `Name ${name} is already taken`);
+    if ([...ctx.state.pipelines.values()].some((p) => p.name === name)) throw invalidParams(`Name ${name} is already taken`);
     const owner = (req.body.owner as { id: string; type: 'user' | 'team' } | null | undefined) ?? { id: req.account.id, type: 'user' };
     const now = timestamp();
     const pipeline = { id: newId(), name, owner, generation: 'cedar' as const, createdAt: now, updatedAt: now };
@@ -40,7 +41,7 @@ export function pipelineRoutes(api: ApiRouter): void {
   api.on('pipeline-coupling', 'Create', (req, ctx) => {
     const app = accessibleApp(ctx, req, String(req.body.app));
     const pipeline = ctx.state.findPipeline(String(req.body.pipeline));
-    if (ctx.state.couplingForApp(app.id)) throw new ApiError(422, 'invalid_params', `${app.name} is already in a pipeline.`);
+    if (ctx.state.couplingForApp(app.id)) throw invalidParams(`${app.name} is already in a pipeline.`);
     const now = timestamp();
     const coupling = { id: newId(), appId: app.id, pipelineId: pipeline.id, stage: req.body.stage as Stage, createdAt: now, updatedAt: now };
     ctx.state.couplings.set(coupling.id, coupling);
@@ -51,7 +52,7 @@ export function pipelineRoutes(api: ApiRouter): void {
   api.on('pipeline-coupling', 'Info By App', (req, ctx) => {
     const app = req.app();
     const coupling = ctx.state.couplingForApp(app.id);
-    if (!coupling) throw new ApiError(404, 'not_found', "Couldn't find that pipeline coupling.", 'pipeline-coupling');
+    if (!coupling) throw notFound('pipeline-coupling', "Couldn't find that pipeline coupling.");
     return { body: presentCoupling(ctx.present, coupling) };
   });
   api.on('pipeline-coupling', 'Update', (req, ctx) => {
@@ -82,14 +83,14 @@ export function pipelineRoutes(api: ApiRouter): void {
     const body = req.body as { pipeline: { id: string }; source: { app?: { id?: string }; release?: { id?: string } }; targets: Array<{ app?: { id?: string } }> };
     const pipeline = ctx.state.findPipeline(body.pipeline.id);
     const source = accessibleApp(ctx, req, body.source.app?.id ?? '');
-    if (ctx.state.couplingForApp(source.id)?.pipelineId !== pipeline.id) throw new ApiError(422, 'invalid_params', `${source.name} is not in the pipeline ${pipeline.name}.`);
+    if (ctx.state.couplingForApp(source.id)?.pipelineId !== pipeline.id) throw invalidParams(`${source.name} is not in the pipeline ${pipeline.name}.`);
     const release = body.source.release?.id ? ctx.state.findRelease(source, body.source.release.id) : ctx.state.currentRelease(source);
-    if (!release || (!release.slugId && !release.ociImageId)) throw new ApiError(422, 'invalid_params', `${source.name} has no release to promote: deploy it first.`);
-    if (body.targets.length === 0) throw new ApiError(422, 'invalid_params', 'Promotions need at least one target app.');
+    if (!release || (!release.slugId && !release.ociImageId)) throw invalidParams(`${source.name} has no release to promote: deploy it first.`);
+    if (body.targets.length === 0) throw invalidParams('Promotions need at least one target app.');
     const targets = body.targets.map((t) => {
       const app = accessibleApp(ctx, req, t.app?.id ?? '');
-      if (ctx.state.couplingForApp(app.id)?.pipelineId !== pipeline.id) throw new ApiError(422, 'invalid_params', `${app.name} is not in the pipeline ${pipeline.name}.`);
-      if (app.id === source.id) throw new ApiError(422, 'invalid_params', 'An app cannot be promoted to itself.');
+      if (ctx.state.couplingForApp(app.id)?.pipelineId !== pipeline.id) throw invalidParams(`${app.name} is not in the pipeline ${pipeline.name}.`);
+      if (app.id === source.id) throw invalidParams('An app cannot be promoted to itself.');
       return app;
     });
     const promotion = ctx.platform.promote(pipeline, source, release, targets, req.account);
@@ -97,12 +98,12 @@ export function pipelineRoutes(api: ApiRouter): void {
   });
   api.on('pipeline-promotion', 'Info', (req, ctx) => {
     const promotion = ctx.state.promotions.get(req.params.pipeline_promotion ?? '');
-    if (!promotion) throw new ApiError(404, 'not_found', "Couldn't find that pipeline promotion.", 'pipeline-promotion');
+    if (!promotion) throw notFound('pipeline-promotion', "Couldn't find that pipeline promotion.");
     return { body: presentPromotion(promotion) };
   });
   api.on('pipeline-promotion-target', 'List', (req, ctx) => {
     const promotion = ctx.state.promotions.get(req.params.pipeline_promotion ?? '');
-    if (!promotion) throw new ApiError(404, 'not_found', "Couldn't find that pipeline promotion.", 'pipeline-promotion');
+    if (!promotion) throw notFound('pipeline-promotion', "Couldn't find that pipeline promotion.");
     return { body: promotion.targets.map((t) => presentPromotionTarget(promotion, t)) };
   });
 }

@@ -1,6 +1,7 @@
 // Releases: list (Range by version or id), info by id or version, create from a slug, rollback.
+import { notFound } from '../../errors';
 import { presentRelease } from '../present';
-import { ApiError, type ApiRouter } from '../router';
+import { type ApiRouter } from '../router';
 
 export function releaseRoutes(api: ApiRouter): void {
   api.on('release', 'List', (req, ctx) => {
@@ -24,7 +25,7 @@ export function releaseRoutes(api: ApiRouter): void {
     const slugId = String(body.slug);
     const slug = ctx.state.slugs.get(slugId);
     const usable = slug && [...ctx.state.apps.values()].some((a) => ctx.state.canAccess(req.account, a) && a.releases.some((r) => r.slugId === slugId));
-    if (!usable) throw new ApiError(404, 'not_found', "Couldn't find that slug.", 'slug');
+    if (!usable) throw notFound('slug', "Couldn't find that slug.");
     const description = typeof body.description === 'string' ? body.description : `Deploy ${slug.commit?.slice(0, 8) ?? slugId.slice(0, 8)}`;
     const started = ctx.platform.startRelease(app, { user: req.account, description, slugId });
     return { status: 201, body: presentRelease(ctx.present, app, started.release) };

@@ -1,13 +1,14 @@
 // Slugs and, on Fir, OCI images: what a release runs, with the commit it was built from.
+import { notFound } from '../../errors';
 import { presentOciImage, presentSlug } from '../present';
-import { ApiError, type ApiRouter } from '../router';
+import { type ApiRouter } from '../router';
 
 export function slugRoutes(api: ApiRouter): void {
   api.on('slug', 'Info', (req, ctx) => {
     const app = req.app();
     const id = req.params.slug ?? '';
     const slug = ctx.state.slugs.get(id);
-    if (!slug || !app.releases.some((r) => r.slugId === id) && !app.builds.some((b) => b.slugId === id)) throw new ApiError(404, 'not_found', "Couldn't find that slug.", 'slug');
+    if (!slug || !app.releases.some((r) => r.slugId === id) && !app.builds.some((b) => b.slugId === id)) throw notFound('slug', "Couldn't find that slug.");
     return { body: presentSlug(ctx.present, slug) };
   });
 
@@ -15,7 +16,7 @@ export function slugRoutes(api: ApiRouter): void {
     const app = req.app();
     const id = req.params.oci_image ?? '';
     const image = ctx.state.ociImages.get(id) ?? [...ctx.state.ociImages.values()].find((i) => i.digest === id);
-    if (!image || !app.releases.some((r) => r.ociImageId === image.id)) throw new ApiError(404, 'not_found', "Couldn't find that OCI image.", 'oci-image');
+    if (!image || !app.releases.some((r) => r.ociImageId === image.id)) throw notFound('oci-image', "Couldn't find that OCI image.");
     return { body: [presentOciImage(image)] };
   });
 }
