@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DeployFixture, describeRun } from '../support/deploy-fixture';
 import { basicCredentials } from '../../tasks/common/core/push';
+import { startTlsFront, TEST_CA } from '../support/tls-front';
 
 const exec = promisify(execFile);
 
@@ -136,6 +137,26 @@ describe('HerokuDeploy@1 reliability and secrecy', function () {
     const bypassed = await fx.deploy(app, repo, { variables: { 'Agent.ProxyUrl': fx.heroku.proxyUrl, 'Agent.ProxyBypassList': '["127\\\\.0\\\\.0\\\\.1"]' } });
     assert.equal(bypassed.result, 'Succeeded', describeRun(bypassed));
     assert.equal(fx.heroku.proxy.requests.length, 0, 'bypassed hosts go direct');
+  });
+
+  it("trusts the agent's CA (Agent.CAInfo) for the API and for git, and says what to do without it", async () => {
+    const app = await fx.newApp('tls');
+    const repo = await fx.newRepo();
+    const api = await startTlsFront(fx.heroku.apiUrl);
+    const git = await startTlsFront(fx.heroku.gitUrl);
+    try {
+      const variables = { HEROKU_API_URL: api.url, HEROKU_GIT_URL: git.url };
+      const untrusted = await fx.deploy(app, repo, { variables });
+      assert.equal(untrusted.result, 'Failed', describeRun(untrusted));
+      assert.match(untrusted.message, /The TLS certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted .*Agent\.CAInfo/);
+
+      const trusted = await fx.deploy(app, repo, { variables: { ...variables, 'Agent.CAInfo': TEST_CA } });
+      assert.equal(trusted.result, 'Succeeded', describeRun(trusted));
+      assert.equal(trusted.outputs.releaseVersion, '3', 'the push went through git over TLS as well');
+    } finally {
+      await api.close();
+      await git.close();
+    }
   });
 
   it('stops git when cancelled mid-push, and no release lands afterwards', async () => {
