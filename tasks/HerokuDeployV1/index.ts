@@ -1,6 +1,8 @@
-// HerokuDeploy@1: push the commit the pipeline built to a Heroku app and report what went live.
+// HerokuDeploy@1: deploy the commit the pipeline built to a Heroku app, safely, and report what
+// went live. Inputs are all checked before anything changes.
 import { deploy, type DeployResult } from '../common/core/deploy';
 import { validateAppName, validateRef } from '../common/core/inputs';
+import { parseSafeguards } from '../common/core/safeguards';
 import { failureSummaryMarkdown, resultLine, summaryMarkdown } from '../common/core/summary';
 import * as task from '../common/pipeline/adapter';
 
@@ -12,6 +14,8 @@ function report(result: DeployResult): Promise<void> {
     commit: result.commit,
     appUrl: result.appUrl ?? '',
     previousReleaseVersion: result.previous ? String(result.previous.version) : '',
+    rolledBack: 'false',
+    healthCheckStatus: result.healthCheckStatus ?? '',
   });
   return task.uploadSummary(`heroku-deploy-${result.app}`, summaryMarkdown(result));
 }
@@ -19,11 +23,26 @@ function report(result: DeployResult): Promise<void> {
 let appName = '';
 void task.runTask(
   async (signal) => {
-    // Every input is checked before any network call.
     appName = validateAppName(task.input('appName'));
     const ref = validateRef(task.input('ref'));
     const force = task.booleanInput('force', false);
     const workingDirectory = task.workingDirectory();
+    const safeguards = parseSafeguards({
+      healthCheckUrl: task.input('healthCheckUrl'),
+      healthCheckExpectedStatus: task.input('healthCheckExpectedStatus'),
+      healthCheckExpectedText: task.multilineInput('healthCheckExpectedText'),
+      healthCheckTimeout: task.input('healthCheckTimeout'),
+      healthCheckInterval: task.input('healthCheckInterval'),
+      rollbackOnFailure: task.booleanInput('rollbackOnFailure', true),
+      maintenanceMode: task.booleanInput('maintenanceMode', false),
+      stopProcessTypes: task.input('stopProcessTypes'),
+      configVars: task.multilineInput('configVars'),
+      createApp: task.booleanInput('createApp', false),
+      region: task.input('region'),
+      team: task.input('team'),
+      stack: task.input('stack'),
+      buildpacks: task.multilineInput('buildpacks'),
+    });
     const { apiKey, api, git } = task.credentials();
     const result = await deploy(
       {
@@ -34,6 +53,7 @@ void task.runTask(
         ref,
         force,
         workingDirectory,
+        safeguards,
         sourceBranch: task.variable('Build.SourceBranch'),
         sourceVersion: task.variable('Build.SourceVersion'),
         originAccess: task.originAccess(),
@@ -45,5 +65,8 @@ void task.runTask(
     );
     await report(result);
   },
-  (failure) => (appName ? task.uploadSummary(`heroku-deploy-${appName}`, failureSummaryMarkdown(appName, failure.message, failure.details)) : Promise.resolve()),
+  async (failure) => {
+    task.setOutputs(failure.outputs);
+    if (appName) await task.uploadSummary(`heroku-deploy-${appName}`, failure.summary ?? failureSummaryMarkdown(appName, failure.message, failure.details));
+  },
 );

@@ -27,7 +27,7 @@ describe('HerokuDeploy@1 outcomes', function () {
     assert.match(result.log, new RegExp(`^Released v3 of ${app} · commit ${sha.slice(0, 8)} · ${webUrl.replace(/[.]/g, '\\.')} · \\d+s$`, 'm'));
     assert.match(result.log, /\(feature\/login\)/, 'logs the full branch name, not its last segment');
     assert.match(result.log, /Deploying as developer@example\.com\./);
-    assert.deepEqual(result.outputs, { releaseVersion: '3', releaseId: latest.id, commit: sha, appUrl: webUrl, previousReleaseVersion: '2' });
+    assert.deepEqual(result.outputs, { releaseVersion: '3', releaseId: latest.id, commit: sha, appUrl: webUrl, previousReleaseVersion: '2', rolledBack: 'false', healthCheckStatus: '' });
 
     // The push output streams inside a collapsible group.
     const groupStart = result.stdout.indexOf(`##[group]git push ${sha.slice(0, 8)} to ${app}`);

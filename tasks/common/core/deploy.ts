@@ -1,15 +1,25 @@
-// HerokuDeploy: push the commit the pipeline built to the app's main on Heroku, follow its build and
-// release phase, and prove from the Platform API what went live.
+// HerokuDeploy: deploy the commit the pipeline built and prove what went live, in this order (so
+// that users are never served a half-migrated app): create the app if asked -> buildpacks ->
+// maintenance on -> stop process types -> config vars -> push (the release phase migrates) ->
+// restore process types -> maintenance off -> health check -> roll back if it fails.
+// Temporary changes are undone on every exit path; intended ones (config vars, a created app) stay.
 import { explainApiError } from './api-errors';
+import { applyConfigVars, createApp, restoreScale, scaleDown, setBuildpacks, setMaintenance } from './app-changes';
+import { showRecentLogs } from './app-logs';
 import type { Endpoint } from './endpoints';
-import { DeployError } from './errors';
+import { DeployError, errorMessage } from './errors';
 import { commitSubject, isShallow, resolveCommit } from './git';
-import { HerokuApi, type Account, type App, type Release } from './heroku-api';
-import { ensureHistory, type OriginAccess } from './history';
+import { checkHealth, describeAttempt, healthCheckUrl, type HealthResult } from './health-check';
+import { HerokuApi, HerokuApiError, type Account, type App, type Release } from './heroku-api';
+import type { OriginAccess } from './history';
 import type { DeployLog } from './log';
 import type { NetworkSettings } from './network';
-import { basicCredentials, explainPushFailure, herokuHeads, pushToHeroku, type PushOutcome } from './push';
-import { releaseAgain, releaseCommit, releaseSnapshot, settleRelease, type ReleaseSnapshot } from './release';
+import { basicCredentials } from './push';
+import { pushAndRelease, type PushResult } from './push-and-release';
+import { artifactOf, releaseSnapshot, rollBack, settleRelease } from './release';
+import { NO_SAFEGUARDS, type Safeguards } from './safeguards';
+import { Steps, type StepRecord } from './steps';
+import { failureSummaryMarkdown } from './summary';
 
 export interface DeployRequest {
   apiKey: string;
@@ -26,6 +36,7 @@ export interface DeployRequest {
   /** The pipeline's token for fetching history from origin (Azure Repos only), or null. */
   originAccess: OriginAccess | null;
   network: NetworkSettings;
+  safeguards?: Safeguards;
   signal?: AbortSignal;
   userAgent?: string;
 }
@@ -45,6 +56,9 @@ export interface DeployResult {
   branch: string | null;
   durationMs: number;
   apiCalls: number;
+  steps: StepRecord[];
+  /** The last status the health check saw, or null without a health check. */
+  healthCheckStatus: string | null;
 }
 
 /** `refs/heads/feature/login` -> `feature/login`; `refs/pull/42/merge` -> `pull request #42`. */
@@ -65,11 +79,6 @@ function settled<T>(result: PromiseSettledResult<T>): Promise<T> {
   return result.status === 'fulfilled' ? Promise.resolve(result.value) : Promise.reject(result.reason as Error);
 }
 
-/** The release live before `release`: the newest one below it that succeeded. */
-function liveBefore(snapshot: ReleaseSnapshot, release: Release): Release | null {
-  return snapshot.recent.find((r) => (r.version ?? 0) < (release.version ?? 0) && r.status === 'succeeded') ?? null;
-}
-
 export function deploy(request: DeployRequest, log: DeployLog): Promise<DeployResult> {
   return new Deployment(request, log).run();
 }
@@ -77,20 +86,26 @@ export function deploy(request: DeployRequest, log: DeployLog): Promise<DeployRe
 class Deployment {
   private readonly started = Date.now();
   private readonly api: HerokuApi;
+  /** For undoing on the way out: short timeouts, so that a cancelled task finishes within seconds. */
+  private readonly undoApi: HerokuApi;
   private readonly app: string;
-  private readonly repoUrl: string;
-  private email = 'this account';
+  private readonly safeguards: Safeguards;
+  private readonly steps: Steps;
+  private email: string | undefined;
   private sha = '';
-  private subject = '';
-  private appUrl: string | null = null;
+  private healthStatus: string | null = null;
+  private rolledBack = false;
 
   constructor(
     private readonly request: DeployRequest,
     private readonly log: DeployLog,
   ) {
     this.app = request.appName;
-    this.repoUrl = `${request.git.url}/${request.appName}.git`;
-    this.api = new HerokuApi({ baseUrl: request.api.url, apiKey: request.apiKey, network: request.network, userAgent: request.userAgent, debug: (l) => log.debug(l), warn: (l) => log.warn(l) });
+    this.safeguards = request.safeguards ?? NO_SAFEGUARDS;
+    this.steps = new Steps(log);
+    const client = { baseUrl: request.api.url, apiKey: request.apiKey, network: request.network, userAgent: request.userAgent, debug: (l: string) => log.debug(l), warn: (l: string) => log.warn(l) };
+    this.api = new HerokuApi(client);
+    this.undoApi = new HerokuApi({ ...client, timeoutMs: 3000, budgetMs: 4500, maxRetries: 2 });
   }
 
   /** Runs a Platform API step, turning its failure into a message that says what to do. */
@@ -98,17 +113,28 @@ class Deployment {
     try {
       return await body();
     } catch (error) {
-      throw explainApiError(error, { apiUrl: this.request.api.url, app: this.app, doing, email: this.email === 'this account' ? undefined : this.email });
+      throw explainApiError(error, { apiUrl: this.request.api.url, app: this.app, doing, email: this.email });
     }
   }
 
-  private get gitRequest() {
-    const { apiKey, network, signal, workingDirectory: cwd } = this.request;
-    return { cwd, repoUrl: this.repoUrl, apiKey, network, signal };
+  async run(): Promise<DeployResult> {
+    try {
+      const result = await this.deploy();
+      const undoFailure = await this.steps.unwind();
+      if (undoFailure) throw undoFailure;
+      return result;
+    } catch (error) {
+      const failure = error instanceof DeployError ? error : new DeployError('api', `Unexpected error: ${errorMessage(error)}`);
+      const undoFailure = await this.steps.unwind();
+      const reported = undoFailure && undoFailure !== failure ? new DeployError('undo', `${undoFailure.message} (The deploy had failed: ${failure.message})`, [...failure.details, ...undoFailure.details]) : failure;
+      reported.outputs = { rolledBack: String(this.rolledBack), healthCheckStatus: this.healthStatus ?? '', ...reported.outputs };
+      reported.summary = failureSummaryMarkdown(this.app, reported.message, reported.details, this.steps.records);
+      throw reported;
+    }
   }
 
-  async run(): Promise<DeployResult> {
-    const { request, log, app } = this;
+  private async deploy(): Promise<DeployResult> {
+    const { request, log, app, safeguards } = this;
     const { signal, workingDirectory: cwd } = request;
     log.secret(basicCredentials(request.apiKey));
     if (!request.api.isDefault) log.info(`Heroku API: ${request.api.url} (from ${request.api.source}, not the default https://api.heroku.com)`);
@@ -116,130 +142,187 @@ class Deployment {
 
     // A bad checkout or ref fails before anything is asked of Heroku.
     this.sha = await resolveCommit(cwd, request.ref, signal);
+    const sha = this.sha;
     // Then every read at once; failures are reported in this order.
     const [accountRead, appRead, subjectRead, shallowRead] = await Promise.allSettled([
       this.api.get<Account>('/account'),
       this.api.get<App>(`/apps/${enc(app)}`),
-      commitSubject(cwd, this.sha, signal),
+      commitSubject(cwd, sha, signal),
       isShallow(cwd, signal),
     ]);
     const account = await this.call('checking the API key', () => settled(accountRead));
     this.email = account.email ?? 'unknown account';
     log.info(`Deploying as ${this.email}.`);
-    this.appUrl = (await this.call(`reading the app ${app}`, () => settled(appRead))).web_url ?? null;
-    this.subject = await settled(subjectRead);
+    let appInfo = await this.call(`reading the app ${app}`, () => settled(appRead)).catch((error: unknown) => {
+      if (safeguards.createApp && appRead.status === 'rejected' && appRead.reason instanceof HerokuApiError && appRead.reason.status === 404) return null;
+      throw error;
+    });
+    const subject = await settled(subjectRead);
     const shallow = await settled(shallowRead);
 
+    if (!appInfo) appInfo = await this.steps.run(`Create the app ${app}`, () => this.call(`creating the app ${app}`, () => createApp(this.api, app, safeguards.createApp!)), (a) => this.describeCreated(a));
+    const appUrl = appInfo.web_url ?? null;
     const branch = describeBranch(request.sourceBranch);
-    log.info(`Deploying commit ${short(this.sha)} "${this.subject}"${branch ? ` (${branch})` : ''} to ${app}${this.appUrl ? ` (${this.appUrl})` : ''}.`);
-    if (request.sourceVersion && request.ref === 'HEAD' && request.sourceVersion !== this.sha) {
-      log.info(`Note: the checkout's HEAD (${short(this.sha)}) is not Build.SourceVersion (${short(request.sourceVersion)}); deploying HEAD, what the job checked out.`);
+    log.info(`Deploying commit ${short(sha)} "${subject}"${branch ? ` (${branch})` : ''} to ${app}${appUrl ? ` (${appUrl})` : ''}.`);
+    if (request.sourceVersion && request.ref === 'HEAD' && request.sourceVersion !== sha) {
+      log.info(`Note: the checkout's HEAD (${short(sha)}) is not Build.SourceVersion (${short(request.sourceVersion)}); deploying HEAD, what the job checked out.`);
     }
 
-    // Only a shallow checkout needs Heroku's head before pushing: to fetch the history it lacks.
-    let herokuHead: string | null | undefined;
-    if (shallow) {
-      herokuHead = await this.headOnHeroku(shallow);
-      if (herokuHead === this.sha) return this.alreadyOnHeroku();
-      await ensureHistory({ cwd, sha: this.sha, herokuHead, force: request.force, originAccess: request.originAccess, network: request.network, signal, log });
+    // The release to roll back to: the one live when the task started, before any config change.
+    const rollbackTarget = safeguards.healthCheck && safeguards.rollbackOnFailure ? (await this.call(`listing the releases of ${app}`, () => releaseSnapshot(this.api, app))).current : null;
+
+    if (safeguards.buildpacks.length) {
+      await this.steps.run('Buildpacks', () => this.call('setting the buildpacks', () => setBuildpacks(this.api, app, safeguards.buildpacks)), (changed) => (changed ? `set to ${safeguards.buildpacks.join(', ')}` : 'already set'));
     }
+    await this.maintenanceOn(appInfo.maintenance === true);
+    await this.stopProcessTypes();
+    await this.changeConfigVars();
 
-    const outcome = await log.group(`git push ${short(this.sha)} to ${app} on Heroku${request.force ? ' (force)' : ''}`, () =>
-      pushToHeroku({ ...this.gitRequest, sha: this.sha, force: request.force, onLine: (line) => log.info(line) }),
-    );
-    if (outcome.status === 'up-to-date') return this.alreadyOnHeroku();
-    if (outcome.status !== 'pushed') {
-      const diverged = outcome.reason === 'fetch first' || outcome.reason === 'non-fast-forward';
-      if (diverged && herokuHead === undefined) herokuHead = await this.headOnHeroku(shallow).catch(() => null);
-      throw explainPushFailure(outcome, { app, sha: this.sha, herokuHead: herokuHead ?? null, gitUrl: request.git.url, shallow });
-    }
-    if (outcome.skippedBuild) {
-      throw new DeployError('skipped', `Heroku accepted the push but built nothing ("skipping build"): only pushes to main or master are deployed. Nothing went live on ${app}.`);
-    }
-    return this.released(outcome);
-  }
-
-  private async headOnHeroku(shallow: boolean): Promise<string | null> {
-    const heads = await herokuHeads(this.gitRequest);
-    if (heads.outcome) throw explainPushFailure(heads.outcome, { app: this.app, sha: this.sha, herokuHead: null, gitUrl: this.request.git.url, shallow });
-    return heads.head;
-  }
-
-  /** After a push: the release it made (Heroku printed `Released vN`), settled and verified. */
-  private async released(outcome: PushOutcome): Promise<DeployResult> {
-    const { app } = this;
-    const snapshot = await this.call(`listing the releases of ${app}`, () => releaseSnapshot(this.api, app));
-    const printed = outcome.releasedVersion;
-    let release = printed === null ? snapshot.latest : snapshot.recent.find((r) => r.version === printed);
-    if (!release && printed !== null) release = await this.call(`reading v${printed}`, () => this.api.get<Release>(`/apps/${enc(app)}/releases/${printed}`));
-    if (!release) {
-      throw new DeployError('verification', `The push to ${app} succeeded but Heroku shows no release of it. Check \`heroku builds -a ${app}\` and \`heroku releases -a ${app}\`; re-running the job releases the pushed commit if its build succeeded.`);
-    }
-    const previous = liveBefore(snapshot, release);
-    const settledRelease = await this.settle(release);
-    await this.verify(settledRelease, previous, null);
-    return this.result('released', settledRelease, previous, null);
-  }
-
-  private settle(release: Release): Promise<Release> {
-    return this.call(`waiting for v${release.version}`, () => settleRelease(this.api, this.app, release, { log: this.log, signal: this.request.signal }));
-  }
-
-  /** Fails unless `release` succeeded and runs the commit asked for. */
-  private async verify(release: Release, previous: Release | null, previousCommit: string | null): Promise<void> {
-    const { app, sha } = this;
-    if (release.status === 'failed') {
-      const live = (await this.call('checking which release is live', () => releaseSnapshot(this.api, app))).current;
-      const liveText = live ? `Heroku kept v${live.version} live${live.id === previous?.id && previousCommit ? ` (commit ${short(previousCommit)})` : ''}` : 'no release is live';
-      throw new DeployError(
-        'release-phase',
-        `The release phase of v${release.version} failed: its release command exited non-zero, so ${liveText} and ${short(sha)} is not serving traffic. The log above shows the command's output (also \`heroku releases:output ${release.version} -a ${app}\`); fix it and run the pipeline again (the same commit is released again).`,
+    let pushed: PushResult;
+    try {
+      pushed = await this.steps.run(
+        `Deploy ${short(sha)}`,
+        () => pushAndRelease({ api: this.api, app, sha, cwd, gitUrl: request.git.url, apiKey: request.apiKey, force: request.force, shallow, originAccess: request.originAccess, network: request.network, signal, log, call: (doing, body) => this.call(doing, body) }),
+        (p) => `${p.outcome === 'already-deployed' ? 'already live as' : 'released'} v${p.release.version}`,
+        { group: false },
       );
+    } catch (error) {
+      if (error instanceof DeployError && error.kind === 'release-phase') {
+        await showRecentLogs(this.api, app, log);
+        error.details.push('No rollback was made: Heroku never put the failed release live, so the previous release still serves traffic.');
+      }
+      throw error;
     }
-    if (release.status !== 'succeeded') {
-      throw new DeployError('verification', `Release v${release.version} of ${app} ended ${release.status ?? 'in an unknown state'}, not succeeded: check \`heroku releases -a ${app}\`.`);
-    }
-    const commit = await this.call(`reading the code of v${release.version}`, () => releaseCommit(this.api, app, release));
-    if (commit !== sha) {
-      throw new DeployError(
-        'verification',
-        `Heroku's release v${release.version} runs commit ${commit ? short(commit) : '(none)'}, not the pushed ${short(sha)}: another deploy may have raced this one. Check \`heroku releases -a ${app}\` and run the pipeline again.`,
-      );
-    }
-  }
 
-  /** Heroku's main already has the commit: succeed if it is live, else release it again. */
-  private async alreadyOnHeroku(): Promise<DeployResult> {
-    const { app, sha, log } = this;
-    log.info(`Heroku's main branch of ${app} is already at ${short(sha)}: nothing to push.`);
-    const snapshot = await this.call(`listing the releases of ${app}`, () => releaseSnapshot(this.api, app));
-    const current = snapshot.current;
-    const liveCommit = current ? await this.call('reading the live release', () => releaseCommit(this.api, app, current)) : null;
-    if (current && liveCommit === sha) {
-      log.info(`v${current.version} of ${app} already runs ${short(sha)}: no new release.`);
-      return this.result('already-deployed', current, current, liveCommit);
-    }
-    log.info(
-      `The live release${current ? ` (v${current.version})` : ''} runs ${liveCommit ? short(liveCommit) : 'no code'}, not ${short(sha)} (an earlier release phase failed, or the app was rolled back): releasing ${short(sha)} again.`,
-    );
-    const release = await this.settle(await this.call(`releasing ${short(sha)} again`, () => releaseAgain(this.api, app, sha, snapshot.recent)));
-    await this.verify(release, current, liveCommit);
-    return this.result('re-released', release, current, liveCommit);
-  }
+    await this.steps.undoNow(this.restoreStep);
+    await this.steps.undoNow('Maintenance mode off');
 
-  private result(outcome: DeployOutcome, release: Release, previous: Release | null, previousCommit: string | null): DeployResult {
+    if (safeguards.healthCheck) await this.healthCheck(appUrl, pushed, rollbackTarget);
+    else this.steps.skip('Health check', 'no healthCheckUrl');
+
     return {
-      outcome,
-      app: this.app,
-      appUrl: this.appUrl,
+      outcome: pushed.outcome,
+      app,
+      appUrl,
       account: this.email,
-      release: { id: String(release.id), version: release.version ?? 0, status: release.status ?? 'unknown', description: release.description ?? '' },
-      previous: previous ? { id: String(previous.id), version: previous.version ?? 0, commit: previousCommit } : null,
-      commit: this.sha,
-      subject: this.subject,
-      branch: describeBranch(this.request.sourceBranch),
+      release: { id: String(pushed.release.id), version: pushed.release.version ?? 0, status: pushed.release.status ?? 'unknown', description: pushed.release.description ?? '' },
+      previous: pushed.previous ? { id: String(pushed.previous.id), version: pushed.previous.version ?? 0, commit: pushed.previousCommit } : null,
+      commit: sha,
+      subject,
+      branch,
       durationMs: Date.now() - this.started,
-      apiCalls: this.api.requestCount,
+      apiCalls: this.api.requestCount + this.undoApi.requestCount,
+      steps: this.steps.records,
+      healthCheckStatus: this.healthStatus,
     };
+  }
+
+  private describeCreated(app: App): string {
+    return [app.region?.name && `region ${app.region.name}`, app.stack?.name && `stack ${app.stack.name}`, app.team?.name && `team ${app.team.name}`].filter(Boolean).join(', ');
+  }
+
+  private async maintenanceOn(alreadyOn: boolean): Promise<void> {
+    if (!this.safeguards.maintenanceMode) return;
+    if (alreadyOn) {
+      this.steps.skip('Maintenance mode on', 'it was already on: left on at the end, as it was');
+      return;
+    }
+    await this.steps.run('Maintenance mode on', async () => {
+      this.log.info(`Turning maintenance mode on for ${this.app}: users get Heroku's maintenance page until the deploy is done.`);
+      await this.call('turning maintenance mode on', () => setMaintenance(this.api, this.app, true));
+    });
+    this.steps.undoLater('Maintenance mode off', async () => {
+      await this.call('turning maintenance mode off', () => setMaintenance(this.undoApi, this.app, false)).catch((error: unknown) => {
+        throw new DeployError('undo', `${errorMessage(error)} ${this.app} is STILL IN MAINTENANCE MODE: run \`heroku maintenance:off -a ${this.app}\`.`);
+      });
+      return 'off';
+    });
+  }
+
+  private get restoreStep(): string {
+    return `Restore ${this.safeguards.stopProcessTypes.join(', ')}`;
+  }
+
+  private async stopProcessTypes(): Promise<void> {
+    const types = this.safeguards.stopProcessTypes;
+    if (types.length === 0) return;
+    const previous = await this.steps.run(
+      `Stop ${types.join(', ')}`,
+      () => this.call(`scaling ${types.join(', ')} to 0`, () => scaleDown(this.api, this.app, types)),
+      (p) => Object.entries(p).map(([type, quantity]) => `${type}: ${quantity} -> 0`).join(', '),
+    );
+    const restored = Object.entries(previous).map(([type, quantity]) => `${type}=${quantity}`).join(' ');
+    this.steps.undoLater(this.restoreStep, async () => {
+      await this.call('restoring the process types', () => restoreScale(this.undoApi, this.app, previous)).catch((error: unknown) => {
+        throw new DeployError('undo', `${errorMessage(error)} ${this.app}'s ${types.join(', ')} dynos are STILL STOPPED: run \`heroku ps:scale ${restored} -a ${this.app}\`.`);
+      });
+      return `back to ${restored}`;
+    });
+  }
+
+  private async changeConfigVars(): Promise<void> {
+    const wanted = this.safeguards.configVars;
+    if (Object.keys(wanted).length === 0) return;
+    await this.steps.run(
+      'Config vars',
+      async () => {
+        const change = await this.call('setting config vars', () => applyConfigVars(this.api, this.app, wanted));
+        if (change.set.length + change.removed.length === 0) {
+          this.log.info('The config vars already have these values: nothing to change, no new release.');
+          return change;
+        }
+        this.log.info(`Set: ${change.set.join(', ') || '-'}; removed: ${change.removed.join(', ') || '-'} (values are not shown).`);
+        // The change is a release of its own, with a release phase when the current slug has one.
+        const { latest } = await this.call('reading the config release', () => releaseSnapshot(this.api, this.app, 1));
+        if (latest?.status === 'pending') {
+          const done = await this.call(`waiting for v${latest.version}`, () => settleRelease(this.api, this.app, latest, { log: this.log, signal: this.request.signal }));
+          if (done.status === 'failed') {
+            throw new DeployError('release-phase', `The release phase of v${done.version} (the config var change) failed: the config vars are set, but the release did not go live. See its output above (\`heroku releases:output ${done.version} -a ${this.app}\`).`);
+          }
+        }
+        return change;
+      },
+      (change) => (change.set.length + change.removed.length ? `set ${change.set.join(', ') || '-'}; removed ${change.removed.join(', ') || '-'}` : 'unchanged'),
+    );
+  }
+
+  private async healthCheck(appUrl: string | null, pushed: PushResult, rollbackTarget: Release | null): Promise<void> {
+    const options = this.safeguards.healthCheck!;
+    const { app, log } = this;
+    const url = healthCheckUrl(options, appUrl, app);
+    const check = (title: string): Promise<HealthResult> =>
+      this.steps.run(title, () => checkHealth({ url, options, network: this.request.network, log, signal: this.request.signal }), (r) => (r.healthy ? `healthy (${r.last?.status ?? ''})` : `unhealthy: ${describeAttempt(r.last)}`));
+    const release = pushed.release;
+    const result = await check(`Health check of v${release.version}`);
+    this.healthStatus = result.last?.status ? String(result.last.status) : '';
+    if (result.healthy) return;
+
+    await showRecentLogs(this.api, app, log);
+    const seen = describeAttempt(result.last);
+    const failed = `v${release.version} of ${app} (commit ${short(this.sha)}) failed its health check: ${url} last answered ${seen} within ${options.timeoutMs / 1000} s.`;
+    if (!this.safeguards.rollbackOnFailure) throw new DeployError('health-check', `${failed} rollbackOnFailure is false, so v${release.version} stays live.`);
+    if (!rollbackTarget || !artifactOf(rollbackTarget) || rollbackTarget.id === release.id) {
+      throw new DeployError('health-check', `${failed} There is no earlier release with code to roll back to${rollbackTarget?.id === release.id ? ` (v${release.version} was already live when the task started)` : ''}, so v${release.version} stays live.`);
+    }
+
+    let rolled: Release;
+    try {
+      rolled = await this.steps.run(`Roll back to v${rollbackTarget.version}`, async () => {
+        log.info(`Rolling back to v${rollbackTarget.version}, the release live when this task started (with its config vars, as a Heroku rollback does).`);
+        return this.call(`rolling back to v${rollbackTarget.version}`, () => rollBack(this.api, app, rollbackTarget, { log, signal: this.request.signal }));
+      });
+    } catch (error) {
+      throw new DeployError('rollback', `ROLLBACK FAILED — ACT NOW: ${failed} The rollback to v${rollbackTarget.version} failed (${errorMessage(error)}), so the failing v${release.version} is still live. Roll back by hand: \`heroku rollback v${rollbackTarget.version} -a ${app}\`.`);
+    }
+    this.rolledBack = true;
+    const after = await check(`Health check of v${rolled.version} (rollback to v${rollbackTarget.version})`);
+    this.healthStatus = after.last?.status ? String(after.last.status) : '';
+    if (!after.healthy) {
+      throw new DeployError(
+        'rollback',
+        `ROLLBACK DID NOT RECOVER THE APP — ACT NOW: ${failed} It was rolled back to v${rollbackTarget.version} (as v${rolled.version}), which is not healthy either: ${url} answered ${describeAttempt(after.last)}. Check \`heroku logs -a ${app}\` and \`heroku releases -a ${app}\`.`,
+      );
+    }
+    throw new DeployError('health-check', `${failed} Rolled back to v${rollbackTarget.version} (now live as v${rolled.version}), which answers healthy. Fix the failure (the app's logs are above) and deploy again.`);
   }
 }

@@ -14,9 +14,17 @@ export type FailureKind =
   | 'skipped' // the push succeeded but nothing was built
   | 'release-phase' // the release command failed: the previous release is still live
   | 'verification' // what went live is not what was asked
+  | 'health-check' // the new release did not answer as expected (and was rolled back, if asked)
+  | 'rollback' // the rollback itself failed: a person must act now
+  | 'undo' // a temporary change (maintenance, scaled-down workers) could not be undone
   | 'cancelled';
 
 export class DeployError extends Error {
+  /** Output variables that stay true of a failed run (e.g. `rolledBack`). */
+  outputs: Record<string, string> = {};
+  /** The summary of the failed run, when the deploy got far enough to have one. */
+  summary: string | null = null;
+
   constructor(
     readonly kind: FailureKind,
     message: string,

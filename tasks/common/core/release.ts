@@ -94,3 +94,14 @@ export async function releaseAgain(api: HerokuApi, app: string, sha: string, rec
     `Heroku's main branch of ${app} is already at ${sha.slice(0, 8)}, but the live release runs another commit and none of the last ${recent.length} releases ran ${sha.slice(0, 8)}. Push a new commit (e.g. an empty one), or set \`force: true\` after pushing another commit, to build it again.`,
   );
 }
+
+/**
+ * Rolls back to `target` (a new release with its slug and its config vars, as `heroku rollback`
+ * does) and waits until that release is live.
+ */
+export async function rollBack(api: HerokuApi, app: string, target: Release, options: SettleOptions): Promise<Release> {
+  const created = await api.post<Release>(`/apps/${enc(app)}/releases`, { release: target.id });
+  const settled = await settleRelease(api, app, created, options);
+  if (settled.status !== 'succeeded') throw new DeployError('rollback', `the rollback release v${settled.version} ended ${settled.status ?? 'in an unknown state'}`);
+  return settled;
+}

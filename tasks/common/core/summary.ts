@@ -1,5 +1,6 @@
 // What the team reads after a deploy: the result line and the build summary (markdown).
 import type { DeployResult } from './deploy';
+import type { StepRecord } from './steps';
 
 const short = (sha: string): string => sha.slice(0, 8);
 
@@ -15,11 +16,19 @@ export function resultLine(result: DeployResult): string {
       : result.outcome === 're-released'
         ? `Released v${result.release.version} of ${result.app} again from the existing build`
         : `Already deployed: v${result.release.version} of ${result.app} runs this commit, no new release`;
-  return [head, `commit ${short(result.commit)}`, result.appUrl, seconds(result.durationMs)].filter(Boolean).join(' · ');
+  const health = result.healthCheckStatus ? `healthy (${result.healthCheckStatus})` : null;
+  return [head, `commit ${short(result.commit)}`, result.appUrl, health, seconds(result.durationMs)].filter(Boolean).join(' · ');
 }
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+const OUTCOME: Record<StepRecord['outcome'], string> = { done: '✅ done', skipped: '➖ skipped', failed: '❌ failed', restored: '↩️ restored', 'not restored': '🛑 NOT restored' };
+
+function stepsTable(steps: StepRecord[]): string[] {
+  if (steps.length === 0) return [];
+  return ['', '| Step | Outcome | |', '|---|---|---|', ...steps.map((s) => `| ${cell(s.name)} | ${OUTCOME[s.outcome]} | ${cell(s.detail)} |`)];
 }
 
 export function summaryMarkdown(result: DeployResult): string {
@@ -30,10 +39,11 @@ export function summaryMarkdown(result: DeployResult): string {
   ];
   if (result.branch) rows.push(['Branch', cell(result.branch)]);
   if (result.previous && result.previous.id !== result.release.id) rows.push(['Previous release', `v${result.previous.version}${result.previous.commit ? ` (\`${short(result.previous.commit)}\`)` : ''}`]);
+  if (result.healthCheckStatus) rows.push(['Health check', `healthy (${result.healthCheckStatus})`]);
   rows.push(['Deployed by', cell(result.account)], ['Duration', seconds(result.durationMs)]);
-  return [`### Heroku deploy: ${result.app}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''].join('\n');
+  return [`### Heroku deploy: ${result.app}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ...stepsTable(result.steps), ''].join('\n');
 }
 
-export function failureSummaryMarkdown(app: string, message: string, details: string[]): string {
-  return [`### Heroku deploy: ${app}`, '', `**Failed:** ${cell(message)}`, '', ...(details.length ? ['```', ...details, '```', ''] : [])].join('\n');
+export function failureSummaryMarkdown(app: string, message: string, details: string[], steps: StepRecord[] = []): string {
+  return [`### Heroku deploy: ${app}`, '', `**Failed:** ${cell(message)}`, ...stepsTable(steps), '', ...(details.length ? ['```', ...details, '```', ''] : [])].join('\n');
 }

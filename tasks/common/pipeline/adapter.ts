@@ -33,6 +33,14 @@ export function input(name: string): string {
   return value;
 }
 
+/**
+ * A multi-line input whose lines may hold secret values (config vars): read without task-lib's
+ * debug echo of the value, untrimmed, for the core to parse.
+ */
+export function multilineInput(name: string): string {
+  return quietly(() => tl.getInput(name, false)) ?? '';
+}
+
 /** A boolean input: `true` or `false` (any case), empty for the default; anything else is an error. */
 export function booleanInput(name: string, fallback: boolean): boolean {
   const value = input(name).toLowerCase();
