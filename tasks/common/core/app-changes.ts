@@ -32,21 +32,21 @@ export async function setMaintenance(api: HerokuApi, app: string, on: boolean): 
   await api.patch<App>(`/apps/${enc(app)}`, { maintenance: on });
 }
 
-/**
- * Scales `types` to 0. Every type must exist in the app's formation (checked before any change).
- * Returns the quantities to restore.
- */
-export async function scaleDown(api: HerokuApi, app: string, types: string[]): Promise<Record<string, number>> {
+/** The current quantities of `types`, each of which must exist in the app's formation. */
+export async function processQuantities(api: HerokuApi, app: string, types: string[]): Promise<Record<string, number>> {
   const formation = await api.get<Formation[]>(`/apps/${enc(app)}/formation`);
   const known = new Map(formation.map((f) => [f.type ?? '', f.quantity ?? 0]));
   const missing = types.filter((t) => !known.has(t));
   if (missing.length) {
     throw new DeployError('input', `stopProcessTypes names ${missing.join(', ')}, but ${app}'s formation has ${[...known.keys()].join(', ') || 'no process types yet'}: use names from its Procfile.`);
   }
-  const previous = Object.fromEntries(types.map((t) => [t, known.get(t) ?? 0]));
-  const running = types.filter((t) => (previous[t] ?? 0) > 0);
+  return Object.fromEntries(types.map((t) => [t, known.get(t) ?? 0]));
+}
+
+/** Scales to 0 the process types that run (`quantities` as processQuantities read them). */
+export async function scaleDown(api: HerokuApi, app: string, quantities: Record<string, number>): Promise<void> {
+  const running = Object.keys(quantities).filter((t) => (quantities[t] ?? 0) > 0);
   if (running.length) await api.patch(`/apps/${enc(app)}/formation`, { updates: running.map((type) => ({ type, quantity: 0 })) });
-  return previous;
 }
 
 /** Sets the quantities back exactly as they were. */

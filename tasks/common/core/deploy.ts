@@ -4,7 +4,7 @@
 // restore process types -> maintenance off -> health check -> roll back if it fails.
 // Temporary changes are undone on every exit path; intended ones (config vars, a created app) stay.
 import { explainApiError } from './api-errors';
-import { applyConfigVars, createApp, restoreScale, scaleDown, setBuildpacks, setMaintenance } from './app-changes';
+import { applyConfigVars, createApp, processQuantities, restoreScale, scaleDown, setBuildpacks, setMaintenance } from './app-changes';
 import { showRecentLogs } from './app-logs';
 import type { Endpoint } from './endpoints';
 import { DeployError, errorMessage } from './errors';
@@ -160,6 +160,7 @@ class Deployment {
     const subject = await settled(subjectRead);
     const shallow = await settled(shallowRead);
 
+    const created = !appInfo;
     if (!appInfo) appInfo = await this.steps.run(`Create the app ${app}`, () => this.call(`creating the app ${app}`, () => createApp(this.api, app, safeguards.createApp!)), (a) => this.describeCreated(a));
     const appUrl = appInfo.web_url ?? null;
     const branch = describeBranch(request.sourceBranch);
@@ -168,14 +169,19 @@ class Deployment {
       log.info(`Note: the checkout's HEAD (${short(sha)}) is not Build.SourceVersion (${short(request.sourceVersion)}); deploying HEAD, what the job checked out.`);
     }
 
-    // The release to roll back to: the one live when the task started, before any config change.
-    const rollbackTarget = safeguards.healthCheck && safeguards.rollbackOnFailure ? (await this.call(`listing the releases of ${app}`, () => releaseSnapshot(this.api, app))).current : null;
+    // Last reads before changing anything: what to restore, where to check, what to roll back to
+    // (the release live when the task started, before any config change).
+    const healthUrl = safeguards.healthCheck ? this.checkedUrl(appUrl) : null;
+    const stopping = safeguards.stopProcessTypes.length > 0 && !created;
+    if (created && safeguards.stopProcessTypes.length) this.steps.skip(`Stop ${safeguards.stopProcessTypes.join(', ')}`, 'a new app runs nothing yet');
+    const quantities = stopping ? await this.call('reading the formation', () => processQuantities(this.api, app, safeguards.stopProcessTypes)) : {};
+    const rollbackTarget = healthUrl && safeguards.rollbackOnFailure ? (await this.call(`listing the releases of ${app}`, () => releaseSnapshot(this.api, app))).current : null;
 
     if (safeguards.buildpacks.length) {
       await this.steps.run('Buildpacks', () => this.call('setting the buildpacks', () => setBuildpacks(this.api, app, safeguards.buildpacks)), (changed) => (changed ? `set to ${safeguards.buildpacks.join(', ')}` : 'already set'));
     }
     await this.maintenanceOn(appInfo.maintenance === true);
-    await this.stopProcessTypes();
+    await this.stopProcessTypes(quantities);
     await this.changeConfigVars();
 
     let pushed: PushResult;
@@ -197,7 +203,7 @@ class Deployment {
     await this.steps.undoNow(this.restoreStep);
     await this.steps.undoNow('Maintenance mode off');
 
-    if (safeguards.healthCheck) await this.healthCheck(appUrl, pushed, rollbackTarget);
+    if (healthUrl) await this.healthCheck(healthUrl, pushed, rollbackTarget);
     else this.steps.skip('Health check', 'no healthCheckUrl');
 
     return {
@@ -243,13 +249,13 @@ class Deployment {
     return `Restore ${this.safeguards.stopProcessTypes.join(', ')}`;
   }
 
-  private async stopProcessTypes(): Promise<void> {
-    const types = this.safeguards.stopProcessTypes;
+  private async stopProcessTypes(previous: Record<string, number>): Promise<void> {
+    const types = Object.keys(previous);
     if (types.length === 0) return;
-    const previous = await this.steps.run(
+    await this.steps.run(
       `Stop ${types.join(', ')}`,
-      () => this.call(`scaling ${types.join(', ')} to 0`, () => scaleDown(this.api, this.app, types)),
-      (p) => Object.entries(p).map(([type, quantity]) => `${type}: ${quantity} -> 0`).join(', '),
+      () => this.call(`scaling ${types.join(', ')} to 0`, () => scaleDown(this.api, this.app, previous)),
+      () => Object.entries(previous).map(([type, quantity]) => `${type}: ${quantity} -> 0`).join(', '),
     );
     const restored = Object.entries(previous).map(([type, quantity]) => `${type}=${quantity}`).join(' ');
     this.steps.undoLater(this.restoreStep, async () => {
@@ -286,10 +292,17 @@ class Deployment {
     );
   }
 
-  private async healthCheck(appUrl: string | null, pushed: PushResult, rollbackTarget: Release | null): Promise<void> {
+  private checkedUrl(appUrl: string | null): string {
+    try {
+      return healthCheckUrl(this.safeguards.healthCheck!, appUrl, this.app);
+    } catch (error) {
+      throw new DeployError('input', errorMessage(error));
+    }
+  }
+
+  private async healthCheck(url: string, pushed: PushResult, rollbackTarget: Release | null): Promise<void> {
     const options = this.safeguards.healthCheck!;
     const { app, log } = this;
-    const url = healthCheckUrl(options, appUrl, app);
     const check = (title: string): Promise<HealthResult> =>
       this.steps.run(title, () => checkHealth({ url, options, network: this.request.network, log, signal: this.request.signal }), (r) => (r.healthy ? `healthy (${r.last?.status ?? ''})` : `unhealthy: ${describeAttempt(r.last)}`));
     const release = pushed.release;

@@ -2,7 +2,7 @@
 // proxy), each with a short timeout, redirects followed, until the expected answer or the deadline.
 import axios from 'axios';
 import type { DeployLog } from './log';
-import { agentsFor, type NetworkSettings } from './network';
+import { httpTransport, type NetworkSettings } from './network';
 import type { HealthCheckOptions } from './safeguards';
 
 export interface HealthAttempt {
@@ -66,7 +66,7 @@ export async function checkHealth(run: HealthCheckRun): Promise<HealthResult> {
   const { url, options, log } = run;
   const sleep = run.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const deadline = Date.now() + options.timeoutMs;
-  const client = axios.create({ proxy: false, ...agentsFor(url, run.network), maxRedirects: 5, responseType: 'text', transformResponse: (data: unknown) => data, validateStatus: () => true });
+  const client = axios.create({ ...httpTransport(url, run.network), maxRedirects: 5, responseType: 'text', transformResponse: (data: unknown) => data, validateStatus: () => true });
   const attempts: HealthAttempt[] = [];
   log.info(`GET ${url} until it answers ${options.expectedStatus}${options.expectedText ? ` with ${'text' in options.expectedText ? `"${options.expectedText.text}"` : String(options.expectedText.pattern)}` : ''} (every ${options.intervalMs / 1000} s, for up to ${options.timeoutMs / 1000} s)`);
   for (;;) {

@@ -3,7 +3,7 @@
 // per request, Heroku's error ids kept for the caller to explain.
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import type * as Heroku from '@heroku-cli/schema';
-import { agentsFor, DIRECT, type NetworkSettings } from './network';
+import { httpTransport, DIRECT, type NetworkSettings } from './network';
 
 export type App = Heroku.App & { generation?: { id?: string; name?: string } };
 export type Account = Heroku.Account;
@@ -114,8 +114,7 @@ export class HerokuApi {
         Authorization: `Bearer ${options.apiKey}`,
         'User-Agent': options.userAgent ?? 'heroku-azure-pipelines',
       },
-      proxy: false,
-      ...agentsFor(options.baseUrl, options.network ?? DIRECT),
+      ...httpTransport(options.baseUrl, options.network ?? DIRECT),
       validateStatus: () => true,
       maxRedirects: 0,
       responseType: 'json',
@@ -183,8 +182,7 @@ export class HerokuApi {
   async followOutput(url: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
     const response = await axios.get<NodeJS.ReadableStream>(url, {
       responseType: 'stream',
-      proxy: false,
-      ...agentsFor(url, this.network),
+      ...httpTransport(url, this.network),
       timeout: this.options.timeoutMs,
       signal,
       headers: { Accept: 'text/plain' },

@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import type { AxiosProxyConfig } from 'axios';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { DeployError, errorMessage } from './errors';
 
@@ -40,17 +41,29 @@ function readCa(caFile: string | undefined): Buffer | undefined {
   }
 }
 
-/** The Node agents that take requests to `baseUrl` through the proxy (CONNECT) and trust the CA. */
-export function agentsFor(baseUrl: string, network: NetworkSettings): { httpAgent?: http.Agent; httpsAgent?: https.Agent } {
-  const proxy = network.proxyFor(baseUrl);
+/**
+ * How axios reaches `url`: through the agent's proxy if it has one (https by a CONNECT tunnel,
+ * plain http as an ordinary proxied request), trusting the agent's CA besides the usual roots.
+ */
+export function httpTransport(url: string, network: NetworkSettings): { proxy: AxiosProxyConfig | false; httpAgent: http.Agent; httpsAgent: https.Agent } {
+  const proxy = network.proxyFor(url);
   const ca = readCa(network.caFile);
-  // The agent's CA is trusted in addition to the usual roots, not instead of them.
   const trust = ca ? { ca: [...tls.rootCertificates, ca.toString('utf8')] } : {};
-  if (proxy) {
-    const agent = new HttpsProxyAgent(proxyUrlWithCredentials(proxy), { keepAlive: true, ...trust });
-    return { httpAgent: agent, httpsAgent: agent };
-  }
-  return { httpAgent: new http.Agent({ keepAlive: true }), httpsAgent: new https.Agent({ keepAlive: true, ...trust }) };
+  const httpAgent = new http.Agent({ keepAlive: true });
+  if (!proxy) return { proxy: false, httpAgent, httpsAgent: new https.Agent({ keepAlive: true, ...trust }) };
+  const httpsAgent = new HttpsProxyAgent(proxyUrlWithCredentials(proxy), { keepAlive: true, ...trust });
+  if (new URL(url).protocol === 'https:') return { proxy: false, httpAgent, httpsAgent };
+  const through = new URL(proxy.url);
+  return {
+    proxy: {
+      protocol: through.protocol.replace(/:$/, ''),
+      host: through.hostname,
+      port: Number(through.port || (through.protocol === 'https:' ? 443 : 80)),
+      ...(proxy.username ? { auth: { username: proxy.username, password: proxy.password ?? '' } } : {}),
+    },
+    httpAgent,
+    httpsAgent,
+  };
 }
 
 /** git configuration (for GIT_CONFIG_* entries) applying the proxy and CA to one URL. */
