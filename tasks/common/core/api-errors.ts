@@ -9,6 +9,8 @@ export interface ApiErrorContext {
   doing: string;
   apiUrl: string;
   app?: string;
+  /** The input that named `app` (default appName), for the message when there is no such app. */
+  input?: string;
   email?: string;
 }
 
@@ -45,7 +47,7 @@ export function explainApiError(error: unknown, context: ApiErrorContext): Deplo
       if (context.app && /\/apps\/[^/]+$/.test(error.path)) {
         return new DeployError(
           'not-found',
-          `There is no Heroku app named ${context.app} (404 not_found) visible to ${context.email ?? 'this account'}. Check the appName input against \`heroku apps\`, or create the app first (\`heroku apps:create ${context.app}\`).`,
+          `There is no Heroku app named ${context.app} (404 not_found) visible to ${context.email ?? 'this account'}. Check the ${context.input ?? 'appName'} input against \`heroku apps\`, or create the app first (\`heroku apps:create ${context.app}\`).`,
         );
       }
       return new DeployError('not-found', `Heroku found nothing at ${where} while ${context.doing} (404 not_found: ${error.message})${requestId}.`);

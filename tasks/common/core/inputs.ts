@@ -26,9 +26,10 @@ export function requireDefined(input: string, value: string | undefined): void {
   if (variable) throw undefinedVariableError(input, variable);
 }
 
-export function validateAppName(value: string | undefined, input = 'appName'): string {
+/** A Heroku app name; `role` says what the app is for, in the message for an empty input. */
+export function validateAppName(value: string | undefined, input = 'appName', role = 'to deploy to'): string {
   const name = (value ?? '').trim();
-  if (!name) throw new DeployError('input', `The input ${input} is empty: give the name of the Heroku app to deploy to (as shown by \`heroku apps\`).`);
+  if (!name) throw new DeployError('input', `The input ${input} is empty: give the name of the Heroku app ${role} (as shown by \`heroku apps\`).`);
   requireDefined(input, name);
   if (!APP_NAME.test(name)) {
     const hint = APP_NAME.test(name.toLowerCase()) ? ` Did you mean "${name.toLowerCase()}"?` : '';
@@ -57,4 +58,25 @@ export function validateRef(value: string | undefined): string {
     throw new DeployError('input', `The input ref "${ref}" is not a git ref or commit: use a branch, tag or commit SHA of the checkout, or leave it empty to deploy the checked-out commit (HEAD).`);
   }
   return ref;
+}
+
+/** Heroku app names separated by commas, spaces or line breaks (each checked), without repeats; empty for none. */
+export function validateAppNames(value: string | undefined, input: string): string[] {
+  requireDefined(input, value);
+  const names = (value ?? '').split(/[\s,]+/).filter(Boolean);
+  return [...new Set(names.map((name) => validateAppName(name, input)))];
+}
+
+/**
+ * A commit SHA (full, or abbreviated to at least 7 hex digits), lowercased; null when empty. A
+ * branch or tag name is refused: only a SHA says exactly which build was tested.
+ */
+export function validateCommitSha(value: string | undefined, input: string): string | null {
+  const sha = (value ?? '').trim();
+  if (!sha) return null;
+  requireDefined(input, sha);
+  if (!/^[0-9a-f]{7,64}$/i.test(sha)) {
+    throw new DeployError('input', `The input ${input} is "${sha}", which is not a commit SHA: give the full SHA the pipeline built, e.g. $(Build.SourceVersion) or the deploy stage's commit output, or leave it empty to skip the check.`);
+  }
+  return sha.toLowerCase();
 }

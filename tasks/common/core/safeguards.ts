@@ -35,14 +35,18 @@ export interface Safeguards {
 
 export const NO_SAFEGUARDS: Safeguards = { healthCheck: null, rollbackOnFailure: false, maintenanceMode: false, stopProcessTypes: [], configVars: {}, createApp: null, buildpacks: [] };
 
-/** The raw inputs, as typed (empty string when not set). */
-export interface SafeguardInputs {
+/** The health check and rollback inputs, as typed (empty string when not set); every task that releases has them. */
+export interface HealthCheckInputs {
   healthCheckUrl: string;
   healthCheckExpectedStatus: string;
   healthCheckExpectedText: string;
   healthCheckTimeout: string;
   healthCheckInterval: string;
   rollbackOnFailure: boolean;
+}
+
+/** The raw inputs, as typed (empty string when not set). */
+export interface SafeguardInputs extends HealthCheckInputs {
   maintenanceMode: boolean;
   stopProcessTypes: string;
   configVars: string;
@@ -58,13 +62,13 @@ function bad(input: string, message: string): DeployError {
 }
 
 function seconds(input: string, value: string, fallback: number, max: number): number {
-  if (value.trim() === '') return fallback;
+  if (value.trim() === '') return fallback * 1000;
   const parsed = Number(value.trim());
   if (!Number.isFinite(parsed) || parsed <= 0 || parsed > max) throw bad(input, `is "${value}": give a number of seconds between 1 and ${max}.`);
   return parsed * 1000;
 }
 
-function parseHealthCheck(inputs: SafeguardInputs): HealthCheckOptions | null {
+function parseHealthCheck(inputs: HealthCheckInputs): HealthCheckOptions | null {
   const url = inputs.healthCheckUrl.trim();
   if (!url) return null;
   requireDefined('healthCheckUrl', url);
@@ -97,6 +101,11 @@ function parseHealthCheck(inputs: SafeguardInputs): HealthCheckOptions | null {
   const intervalMs = seconds('healthCheckInterval', inputs.healthCheckInterval, 5, 600);
   if (intervalMs > timeoutMs) throw bad('healthCheckInterval', `(${intervalMs / 1000} s) is longer than healthCheckTimeout (${timeoutMs / 1000} s): nothing would be checked twice.`);
   return { url, expectedStatus, expectedText, timeoutMs, intervalMs };
+}
+
+/** The health check (null without healthCheckUrl) and whether a failed one rolls back. */
+export function parseHealthCheckInputs(inputs: HealthCheckInputs): Pick<Safeguards, 'healthCheck' | 'rollbackOnFailure'> {
+  return { healthCheck: parseHealthCheck(inputs), rollbackOnFailure: inputs.rollbackOnFailure };
 }
 
 const PROCESS_TYPE = /^[a-z0-9][a-z0-9_-]{0,127}$/i;
@@ -151,7 +160,7 @@ function parseBuildpacks(value: string): string[] {
 }
 
 export function parseSafeguards(inputs: SafeguardInputs): Safeguards {
-  const healthCheck = parseHealthCheck(inputs);
+  const { healthCheck, rollbackOnFailure } = parseHealthCheckInputs(inputs);
   const creation: AppCreation = {
     region: name('region', inputs.region, /^[a-z][a-z0-9-]{1,29}$/, 'us or eu'),
     team: name('team', inputs.team, /^[a-z0-9][a-z0-9-]{0,29}$/, 'my-team'),
@@ -162,7 +171,7 @@ export function parseSafeguards(inputs: SafeguardInputs): Safeguards {
   }
   return {
     healthCheck,
-    rollbackOnFailure: inputs.rollbackOnFailure,
+    rollbackOnFailure,
     maintenanceMode: inputs.maintenanceMode,
     stopProcessTypes: parseProcessTypes(inputs.stopProcessTypes),
     configVars: parseConfigVars(inputs.configVars),

@@ -2,9 +2,10 @@
 import type { DeployResult } from './deploy';
 import type { StepRecord } from './steps';
 
-const short = (sha: string): string => sha.slice(0, 8);
+export const short = (sha: string): string => sha.slice(0, 8);
 
-function seconds(ms: number): string {
+/** `9s`, `1m05s` */
+export function seconds(ms: number): string {
   return ms < 60_000 ? `${Math.max(1, Math.round(ms / 1000))}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 }
 
@@ -20,13 +21,14 @@ export function resultLine(result: DeployResult): string {
   return [head, `commit ${short(result.commit)}`, result.appUrl, health, seconds(result.durationMs)].filter(Boolean).join(' · ');
 }
 
-function cell(text: string): string {
+/** Text made safe for one markdown table cell. */
+export function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
 const OUTCOME: Record<StepRecord['outcome'], string> = { done: '✅ done', skipped: '➖ skipped', failed: '❌ failed', restored: '↩️ restored', 'not restored': '🛑 NOT restored' };
 
-function stepsTable(steps: StepRecord[]): string[] {
+export function stepsTable(steps: StepRecord[]): string[] {
   if (steps.length === 0) return [];
   return ['', '| Step | Outcome | |', '|---|---|---|', ...steps.map((s) => `| ${cell(s.name)} | ${OUTCOME[s.outcome]} | ${cell(s.detail)} |`)];
 }
@@ -44,6 +46,6 @@ export function summaryMarkdown(result: DeployResult): string {
   return [`### Heroku deploy: ${result.app}`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ...stepsTable(result.steps), ''].join('\n');
 }
 
-export function failureSummaryMarkdown(app: string, message: string, details: string[], steps: StepRecord[] = []): string {
-  return [`### Heroku deploy: ${app}`, '', `**Failed:** ${cell(message)}`, ...stepsTable(steps), '', ...(details.length ? ['```', ...details, '```', ''] : [])].join('\n');
+export function failureSummaryMarkdown(app: string, message: string, details: string[], steps: StepRecord[] = [], heading = 'Heroku deploy'): string {
+  return [`### ${heading}: ${app}`, '', `**Failed:** ${cell(message)}`, ...stepsTable(steps), '', ...(details.length ? ['```', ...details, '```', ''] : [])].join('\n');
 }
