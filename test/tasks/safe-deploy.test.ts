@@ -70,7 +70,7 @@ describe('HerokuDeploy@1 safe deploys', function () {
     const result = await deployWith(
       app,
       repo,
-      { healthCheckUrl: '/health', healthCheckExpectedText: 'ok', healthCheckTimeout: '20', healthCheckInterval: '1', maintenanceMode: 'true', stopProcessTypes: 'worker', configVars: 'FEATURE_FLAG=on\nDB_PASSWORD=s3cr3t-db-password\n' },
+      { healthCheckUrl: '/health', healthCheckExpectedText: 'ok', maintenanceMode: 'true', stopProcessTypes: 'worker', configVars: 'FEATURE_FLAG=on\nDB_PASSWORD=s3cr3t-db-password\n' },
       { secretVariables: { DB_PASSWORD: 's3cr3t-db-password' } },
     );
     assert.equal(result.result, 'Succeeded', describeRun(result));
@@ -91,6 +91,7 @@ describe('HerokuDeploy@1 safe deploys', function () {
     assert.equal(config.DB_PASSWORD, 's3cr3t-db-password');
     assert.ok(!result.stdout.includes('s3cr3t-db-password'), 'a config value is never printed');
     assert.match(result.log, /migrating on/, 'the release phase ran with the new config');
+    assert.match(result.log, /until it answers 200 with "ok" \(every 5 s, for up to 120 s\)/, 'the defaults');
     assert.match(result.log, /#1 {2}200 {2}\d+ ms {2}healthy/);
     assert.equal(result.outputs.healthCheckStatus, '200');
     assert.equal(result.outputs.rolledBack, 'false');

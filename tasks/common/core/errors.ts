@@ -14,6 +14,7 @@ export type FailureKind =
   | 'skipped' // the push succeeded but nothing was built
   | 'release-phase' // the release command failed: the previous release is still live
   | 'verification' // what went live is not what was asked
+  | 'promotion' // a target of a pipeline promotion failed (its release did not go live)
   | 'health-check' // the new release did not answer as expected (and was rolled back, if asked)
   | 'rollback' // the rollback itself failed: a person must act now
   | 'undo' // a temporary change (maintenance, scaled-down workers) could not be undone

@@ -10,6 +10,7 @@ import { DeployError, errorMessage } from '../core/errors';
 import { normalizeApiKey, requireDefined, undefinedVariable, undefinedVariableError } from '../core/inputs';
 import type { DeployLog } from '../core/log';
 import type { NetworkSettings } from '../core/network';
+import type { HealthCheckInputs } from '../core/safeguards';
 
 export const log: DeployLog = {
   info: (line) => console.log(line),
@@ -140,12 +141,28 @@ export function variable(name: string): string | undefined {
   return tl.getVariable(name) || undefined;
 }
 
-export function workingDirectory(): string {
+/**
+ * The workingDirectory input (default: System.DefaultWorkingDirectory), resolved. It must exist
+ * unless `mustExist` is false (a task that only reads history from it, when there is one).
+ */
+export function workingDirectory(options: { mustExist?: boolean } = {}): string {
   const dir = tl.getPathInput('workingDirectory', false, false) || tl.getVariable('System.DefaultWorkingDirectory') || process.cwd();
   requireDefined('workingDirectory', dir);
   const resolved = path.resolve(dir);
-  if (!existsSync(resolved)) throw new DeployError('input', `The workingDirectory ${resolved} does not exist: point it at the folder of the git checkout (the default, $(System.DefaultWorkingDirectory), is where \`checkout: self\` puts it).`);
+  if (options.mustExist !== false && !existsSync(resolved)) throw new DeployError('input', `The workingDirectory ${resolved} does not exist: point it at the folder of the git checkout (the default, $(System.DefaultWorkingDirectory), is where \`checkout: self\` puts it).`);
   return resolved;
+}
+
+/** The health check and rollback inputs, as typed (the core parses them). */
+export function healthCheckInputs(): HealthCheckInputs {
+  return {
+    healthCheckUrl: input('healthCheckUrl'),
+    healthCheckExpectedStatus: input('healthCheckExpectedStatus'),
+    healthCheckExpectedText: multilineInput('healthCheckExpectedText'),
+    healthCheckTimeout: input('healthCheckTimeout'),
+    healthCheckInterval: input('healthCheckInterval'),
+    rollbackOnFailure: booleanInput('rollbackOnFailure', true),
+  };
 }
 
 export function setOutputs(values: Record<string, string>): void {
