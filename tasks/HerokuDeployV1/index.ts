@@ -28,12 +28,7 @@ void task.runTask(
     const force = task.booleanInput('force', false);
     const workingDirectory = task.workingDirectory();
     const safeguards = parseSafeguards({
-      healthCheckUrl: task.input('healthCheckUrl'),
-      healthCheckExpectedStatus: task.input('healthCheckExpectedStatus'),
-      healthCheckExpectedText: task.multilineInput('healthCheckExpectedText'),
-      healthCheckTimeout: task.input('healthCheckTimeout'),
-      healthCheckInterval: task.input('healthCheckInterval'),
-      rollbackOnFailure: task.booleanInput('rollbackOnFailure', true),
+      ...task.healthCheckInputs(),
       maintenanceMode: task.booleanInput('maintenanceMode', false),
       stopProcessTypes: task.input('stopProcessTypes'),
       configVars: task.multilineInput('configVars'),

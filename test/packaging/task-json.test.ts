@@ -49,6 +49,24 @@ const CONTRACTS: Record<string, TaskContract> = {
     },
     outputs: ['releaseVersion', 'releaseId', 'commit', 'appUrl', 'previousReleaseVersion', 'rolledBack', 'healthCheckStatus'],
   },
+  HerokuPromoteV1: {
+    id: 'df4e5429-079a-4934-949f-d2acf4b70b29',
+    inputs: {
+      herokuConnection: { type: 'connectedService:heroku', required: false },
+      apiKey: { type: 'string', required: false },
+      sourceApp: { type: 'pickList', required: true },
+      targetApps: { type: 'string', required: false, defaultValue: '' },
+      expectedCommit: { type: 'string', required: false, defaultValue: '' },
+      workingDirectory: { type: 'filePath', required: false, defaultValue: '$(System.DefaultWorkingDirectory)' },
+      healthCheckUrl: { type: 'string', required: false, defaultValue: '' },
+      healthCheckExpectedStatus: { type: 'string', required: false, defaultValue: '200' },
+      healthCheckExpectedText: { type: 'string', required: false, defaultValue: '' },
+      healthCheckTimeout: { type: 'string', required: false, defaultValue: '120' },
+      healthCheckInterval: { type: 'string', required: false, defaultValue: '5' },
+      rollbackOnFailure: { type: 'boolean', required: false, defaultValue: 'true' },
+    },
+    outputs: ['promotionId', 'releaseVersions', 'commit'],
+  },
 };
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -147,7 +165,7 @@ describe('task.json', () => {
   const folders = sourceTaskFolders();
 
   it('finds the tasks', () => {
-    assert.ok(folders.includes('HerokuDeployV1'), `tasks/ holds ${folders.join(', ')}`);
+    for (const folder of ['HerokuDeployV1', 'HerokuPromoteV1']) assert.ok(folders.includes(folder), `tasks/ holds ${folders.join(', ')}`);
   });
 
   for (const folder of folders) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describeBranch } from '../../tasks/common/core/deploy';
 import { resolveEndpoint } from '../../tasks/common/core/endpoints';
 import { DeployError } from '../../tasks/common/core/errors';
-import { normalizeApiKey, undefinedVariable, validateAppName, validateRef } from '../../tasks/common/core/inputs';
+import { normalizeApiKey, undefinedVariable, validateAppName, validateAppNames, validateCommitSha, validateRef } from '../../tasks/common/core/inputs';
 
 describe('inputs', () => {
   it('follows Heroku app name rules', () => {
@@ -28,6 +28,21 @@ describe('inputs', () => {
     for (const ok of ['HEAD', 'main', 'feature/login', 'v1.2.3', 'HEAD~1', 'a1b2c3d']) assert.equal(validateRef(ok), ok);
     assert.equal(validateRef(''), 'HEAD');
     for (const bad of ['-x', '--upload-pack=evil', 'a b', 'a\tb']) assert.throws(() => validateRef(bad), DeployError, bad);
+  });
+
+  it('reads lists of app names (commas, spaces, lines) without repeats, each checked', () => {
+    assert.deepEqual(validateAppNames('my-app, my-app-eu\nmy-app  my-app-us', 'targetApps'), ['my-app', 'my-app-eu', 'my-app-us']);
+    assert.deepEqual(validateAppNames('  ', 'targetApps'), []);
+    assert.throws(() => validateAppNames('my-app, My_App', 'targetApps'), /"My_App" is not a valid Heroku app name/);
+    assert.throws(() => validateAppNames('$(targets)', 'targetApps'), /pipeline variable targets is not defined/);
+  });
+
+  it('takes a commit SHA, full or abbreviated, never a branch', () => {
+    assert.equal(validateCommitSha('', 'expectedCommit'), null);
+    assert.equal(validateCommitSha(' 3CCED9BE ', 'expectedCommit'), '3cced9be');
+    assert.equal(validateCommitSha('a'.repeat(40), 'expectedCommit'), 'a'.repeat(40));
+    for (const bad of ['main', 'abc12', 'HEAD~1', 'a'.repeat(65)]) assert.throws(() => validateCommitSha(bad, 'expectedCommit'), /is not a commit SHA/, bad);
+    assert.throws(() => validateCommitSha('$(deploy.commit)', 'expectedCommit'), /pipeline variable deploy\.commit is not defined/);
   });
 
   it('names branches in full and pull requests by number', () => {

@@ -9,14 +9,15 @@ import { showRecentLogs } from './app-logs';
 import type { Endpoint } from './endpoints';
 import { DeployError, errorMessage } from './errors';
 import { commitSubject, isShallow, resolveCommit } from './git';
-import { checkHealth, describeAttempt, healthCheckUrl, type HealthResult } from './health-check';
+import { healthCheckUrl } from './health-check';
+import { checkHealthOrRollBack } from './health-rollback';
 import { HerokuApi, HerokuApiError, type Account, type App, type Release } from './heroku-api';
 import type { OriginAccess } from './history';
 import type { DeployLog } from './log';
 import type { NetworkSettings } from './network';
 import { basicCredentials } from './push';
 import { pushAndRelease, type PushResult } from './push-and-release';
-import { artifactOf, releaseSnapshot, rollBack, settleRelease } from './release';
+import { releaseSnapshot, settleRelease } from './release';
 import { NO_SAFEGUARDS, type Safeguards } from './safeguards';
 import { Steps, type StepRecord } from './steps';
 import { failureSummaryMarkdown } from './summary';
@@ -301,41 +302,23 @@ class Deployment {
   }
 
   private async healthCheck(url: string, pushed: PushResult, rollbackTarget: Release | null): Promise<void> {
-    const options = this.safeguards.healthCheck!;
-    const { app, log } = this;
-    const check = (title: string): Promise<HealthResult> =>
-      this.steps.run(title, () => checkHealth({ url, options, network: this.request.network, log, signal: this.request.signal }), (r) => (r.healthy ? `healthy (${r.last?.status ?? ''})` : `unhealthy: ${describeAttempt(r.last)}`));
-    const release = pushed.release;
-    const result = await check(`Health check of v${release.version}`);
-    this.healthStatus = result.last?.status ? String(result.last.status) : '';
-    if (result.healthy) return;
-
-    await showRecentLogs(this.api, app, log);
-    const seen = describeAttempt(result.last);
-    const failed = `v${release.version} of ${app} (commit ${short(this.sha)}) failed its health check: ${url} last answered ${seen} within ${options.timeoutMs / 1000} s.`;
-    if (!this.safeguards.rollbackOnFailure) throw new DeployError('health-check', `${failed} rollbackOnFailure is false, so v${release.version} stays live.`);
-    if (!rollbackTarget || !artifactOf(rollbackTarget) || rollbackTarget.id === release.id) {
-      throw new DeployError('health-check', `${failed} There is no earlier release with code to roll back to${rollbackTarget?.id === release.id ? ` (v${release.version} was already live when the task started)` : ''}, so v${release.version} stays live.`);
-    }
-
-    let rolled: Release;
-    try {
-      rolled = await this.steps.run(`Roll back to v${rollbackTarget.version}`, async () => {
-        log.info(`Rolling back to v${rollbackTarget.version}, the release live when this task started (with its config vars, as a Heroku rollback does).`);
-        return this.call(`rolling back to v${rollbackTarget.version}`, () => rollBack(this.api, app, rollbackTarget, { log, signal: this.request.signal }));
-      });
-    } catch (error) {
-      throw new DeployError('rollback', `ROLLBACK FAILED — ACT NOW: ${failed} The rollback to v${rollbackTarget.version} failed (${errorMessage(error)}), so the failing v${release.version} is still live. Roll back by hand: \`heroku rollback v${rollbackTarget.version} -a ${app}\`.`);
-    }
-    this.rolledBack = true;
-    const after = await check(`Health check of v${rolled.version} (rollback to v${rollbackTarget.version})`);
-    this.healthStatus = after.last?.status ? String(after.last.status) : '';
-    if (!after.healthy) {
-      throw new DeployError(
-        'rollback',
-        `ROLLBACK DID NOT RECOVER THE APP — ACT NOW: ${failed} It was rolled back to v${rollbackTarget.version} (as v${rolled.version}), which is not healthy either: ${url} answered ${describeAttempt(after.last)}. Check \`heroku logs -a ${app}\` and \`heroku releases -a ${app}\`.`,
-      );
-    }
-    throw new DeployError('health-check', `${failed} Rolled back to v${rollbackTarget.version} (now live as v${rolled.version}), which answers healthy. Fix the failure (the app's logs are above) and deploy again.`);
+    const guard = await checkHealthOrRollBack({
+      api: this.api,
+      app: this.app,
+      url,
+      options: this.safeguards.healthCheck!,
+      release: pushed.release,
+      commit: this.sha,
+      rollbackTarget,
+      rollbackOnFailure: this.safeguards.rollbackOnFailure,
+      network: this.request.network,
+      log: this.log,
+      steps: this.steps,
+      signal: this.request.signal,
+      call: (doing, body) => this.call(doing, body),
+    });
+    this.healthStatus = guard.status;
+    this.rolledBack = guard.rolledBack !== null;
+    if (guard.failure) throw guard.failure;
   }
 }
