@@ -25,8 +25,13 @@ export interface Team {
 
 export type Generation = 'cedar' | 'fir';
 
-export const STACKS = ['heroku-22', 'heroku-24'] as const;
-export const REGIONS = ['us', 'eu'] as const;
+export const STACKS: readonly string[] = ['heroku-22', 'heroku-24'];
+export const REGIONS: readonly string[] = ['us', 'eu'];
+export const isRegion = (name: string): boolean => REGIONS.includes(name);
+/** Heroku answers 404 `not_found` for a stack it does not have. */
+export function checkStack(name: string): void {
+  if (!STACKS.includes(name)) throw notFound('stack', "Couldn't find that stack.");
+}
 export const DEFAULT_STACK = 'heroku-24';
 export const DEFAULT_REGION = 'us';
 

@@ -7,7 +7,7 @@ import { explainApiError } from './api-errors';
 import { applyConfigVars, createApp, processQuantities, restoreScale, scaleDown, setBuildpacks, setMaintenance } from './app-changes';
 import { showRecentLogs } from './app-logs';
 import type { Endpoint } from './endpoints';
-import { DeployError, errorMessage } from './errors';
+import { DeployError, errorMessage, settled } from './errors';
 import { commitSubject, isShallow, resolveCommit } from './git';
 import { healthCheckUrl } from './health-check';
 import { checkHealthOrRollBack } from './health-rollback';
@@ -20,7 +20,7 @@ import { pushAndRelease, type PushResult } from './push-and-release';
 import { releaseSnapshot, settleRelease } from './release';
 import { NO_SAFEGUARDS, type Safeguards } from './safeguards';
 import { Steps, type StepRecord } from './steps';
-import { failureSummaryMarkdown } from './summary';
+import { failureSummaryMarkdown, short } from './summary';
 
 export interface DeployRequest {
   apiKey: string;
@@ -72,13 +72,8 @@ export function describeBranch(sourceBranch: string | undefined): string | null 
   return sourceBranch;
 }
 
-const short = (sha: string): string => sha.slice(0, 8);
 const enc = encodeURIComponent;
 
-/** The value of a settled read, or its error thrown (for the caller to explain). */
-function settled<T>(result: PromiseSettledResult<T>): Promise<T> {
-  return result.status === 'fulfilled' ? Promise.resolve(result.value) : Promise.reject(result.reason as Error);
-}
 
 export function deploy(request: DeployRequest, log: DeployLog): Promise<DeployResult> {
   return new Deployment(request, log).run();

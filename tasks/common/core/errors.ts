@@ -40,3 +40,8 @@ export class DeployError extends Error {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** A settled promise's value, or its error thrown again (for reads started together, reported in order). */
+export function settled<T>(result: PromiseSettledResult<T>): Promise<T> {
+  return result.status === 'fulfilled' ? Promise.resolve(result.value) : Promise.reject(result.reason as Error);
+}

@@ -8,7 +8,7 @@ import type * as Heroku from '@heroku-cli/schema';
 import { explainApiError } from './api-errors';
 import { commitsBetween, formatCommit, type CommitDiff, type CommitRange } from './commit-diff';
 import type { Endpoint } from './endpoints';
-import { DeployError, errorMessage } from './errors';
+import { DeployError, errorMessage, settled } from './errors';
 import { healthCheckUrl } from './health-check';
 import { checkHealthOrRollBack } from './health-rollback';
 import { HerokuApi, type Account, type App, type Release } from './heroku-api';
@@ -111,9 +111,6 @@ const enc = encodeURIComponent;
 const PROMOTION_TIMEOUT_MS = 30 * 60_000;
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
-function settled<T>(result: PromiseSettledResult<T>): Promise<T> {
-  return result.status === 'fulfilled' ? Promise.resolve(result.value) : Promise.reject(result.reason as Error);
-}
 
 function facts(release: Release, commit: string | null): ReleaseFacts {
   return { id: String(release.id), version: release.version ?? 0, status: release.status ?? 'unknown', commit };

@@ -9,6 +9,7 @@ import type { DeployLog } from './log';
 import type { NetworkSettings } from './network';
 import { explainPushFailure, herokuHeads, pushToHeroku, type PushOutcome } from './push';
 import { releaseAgain, releaseCommit, releaseSnapshot, settleRelease, type ReleaseSnapshot } from './release';
+import { short } from './summary';
 
 export interface PushTarget {
   api: HerokuApi;
@@ -35,7 +36,6 @@ export interface PushResult {
   previousCommit: string | null;
 }
 
-const short = (sha: string): string => sha.slice(0, 8);
 
 /** The release live before `release`: the newest one below it that succeeded. */
 function liveBefore(snapshot: ReleaseSnapshot, release: Release): Release | null {
@@ -96,7 +96,7 @@ function settle(target: PushTarget, release: Release): Promise<Release> {
 }
 
 /** Fails unless `release` succeeded and runs the commit asked for. */
-export async function verifyRelease(target: Pick<PushTarget, 'api' | 'app' | 'sha' | 'call'>, release: Release, previous: Release | null, previousCommit: string | null): Promise<void> {
+async function verifyRelease(target: Pick<PushTarget, 'api' | 'app' | 'sha' | 'call'>, release: Release, previous: Release | null, previousCommit: string | null): Promise<void> {
   const { app, sha, api } = target;
   if (release.status === 'failed') {
     const live = (await target.call('checking which release is live', () => releaseSnapshot(api, app))).current;

@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import { invalidParams, notFound } from '../errors';
 import type { Faults } from '../faults';
 import {
+  checkStack,
+  isRegion,
   DEFAULT_REGION,
   DEFAULT_STACK,
   newId,
@@ -94,16 +96,21 @@ export class Platform {
     }
   }
 
-  async createApp(owner: Account, options: { name?: string; region?: string; stack?: string; teamId?: string | null; generation?: Generation }): Promise<App> {
-    const name = options.name ?? this.randomName();
+  /** A name a new or renamed app may take: Heroku's rule, and not taken. */
+  private checkNewName(name: string): void {
     if (!/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/.test(name)) {
       throw invalidParams('Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.');
     }
     if (this.state.findApp(name)) throw invalidParams(`Name ${name} is already taken`);
+  }
+
+  async createApp(owner: Account, options: { name?: string; region?: string; stack?: string; teamId?: string | null; generation?: Generation }): Promise<App> {
+    const name = options.name ?? this.randomName();
+    this.checkNewName(name);
     const region = options.region ?? DEFAULT_REGION;
-    if (!['us', 'eu'].includes(region)) throw notFound('region', "Couldn't find that region.");
+    if (!isRegion(region)) throw notFound('region', "Couldn't find that region.");
     const stack = options.stack ?? DEFAULT_STACK;
-    if (!['heroku-22', 'heroku-24'].includes(stack)) throw notFound('stack', "Couldn't find that stack.");
+    checkStack(stack);
     const now = timestamp();
     const app: App = {
       id: newId(),
@@ -152,8 +159,7 @@ export class Platform {
 
   async renameApp(app: App, name: string): Promise<void> {
     if (name === app.name) return;
-    if (!/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/.test(name)) throw invalidParams('Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.');
-    if (this.state.findApp(name)) throw invalidParams(`Name ${name} is already taken`);
+    this.checkNewName(name);
     const repoDir = path.join(this.dirs.repos, `${name}.git`);
     await fs.rename(app.repoDir, repoDir);
     app.repoDir = repoDir;

@@ -1,6 +1,6 @@
 // Apps: create (personal or in a team), info, list, update (name, maintenance, build stack), delete.
 import { forbidden, notFound } from '../../errors';
-import type { Generation } from '../../state';
+import { checkStack, type Generation } from '../../state';
 import { presentApp, presentTeamApp } from '../present';
 import { type ApiContext, type ApiRequest, type ApiRouter } from '../router';
 
@@ -74,7 +74,7 @@ export function appRoutes(api: ApiRouter): void {
     const body = req.body;
     if (typeof body.maintenance === 'boolean' && body.maintenance !== app.maintenance) await ctx.platform.setMaintenance(app, body.maintenance);
     if (typeof body.build_stack === 'string') {
-      if (!['heroku-22', 'heroku-24'].includes(body.build_stack)) throw notFound('stack', "Couldn't find that stack.");
+      checkStack(body.build_stack);
       app.buildStack = body.build_stack;
     }
     if (typeof body.name === 'string') await ctx.platform.renameApp(app, body.name);
