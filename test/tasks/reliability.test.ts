@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DeployFixture, describeRun } from '../support/deploy-fixture';
-import { basicCredentials } from '../../tasks/common/core/push';
+import { basicCredentials } from '../../tasks/common/core/git/push';
 import { startTlsFront, TEST_CA } from '../support/tls-front';
 
 const exec = promisify(execFile);

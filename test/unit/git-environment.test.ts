@@ -1,9 +1,9 @@
 // The environment git children get: where the key goes (and nowhere else).
 import assert from 'node:assert/strict';
-import { gitEnvironment } from '../../tasks/common/core/git';
-import { tokenForOrigin } from '../../tasks/common/core/history';
-import { gitNetworkConfig } from '../../tasks/common/core/network';
-import { credentialConfig } from '../../tasks/common/core/push';
+import { gitEnvironment } from '../../tasks/common/core/git/git';
+import { tokenForOrigin } from '../../tasks/common/core/git/history';
+import { gitNetworkConfig } from '../../tasks/common/core/base/network';
+import { credentialConfig } from '../../tasks/common/core/git/push';
 
 describe('git environment', () => {
   it('passes configuration through GIT_CONFIG_*, after any the agent already set', () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HerokuApi, HerokuApiError } from '../../tasks/common/core/heroku-api';
+import { HerokuApi, HerokuApiError } from '../../tasks/common/core/heroku/api';
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'reset';
 

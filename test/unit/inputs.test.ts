@@ -1,14 +1,14 @@
 // Input rules, endpoints and branch names: the pure functions behind the task's first checks.
 import assert from 'node:assert/strict';
-import { describeBranch } from '../../tasks/common/core/deploy';
-import { resolveEndpoint } from '../../tasks/common/core/endpoints';
-import { DeployError } from '../../tasks/common/core/errors';
-import { normalizeApiKey, undefinedVariable, validateAppName, validateAppNames, validateCommitSha, validateRef } from '../../tasks/common/core/inputs';
+import { describeBranch } from '../../tasks/common/core/deploy/deploy';
+import { resolveEndpoint } from '../../tasks/common/core/base/endpoints';
+import { TaskError } from '../../tasks/common/core/base/errors';
+import { normalizeApiKey, undefinedVariable, validateAppName, validateAppNames, validateCommitSha, validateRef } from '../../tasks/common/core/base/inputs';
 
 describe('inputs', () => {
   it('follows Heroku app name rules', () => {
     for (const ok of ['abc', 'my-app', 'a1-b2', 'a'.repeat(30)]) assert.equal(validateAppName(ok), ok);
-    for (const bad of ['ab', 'a'.repeat(31), '1app', 'app-', 'My-App', 'my_app', 'my app']) assert.throws(() => validateAppName(bad), DeployError, bad);
+    for (const bad of ['ab', 'a'.repeat(31), '1app', 'app-', 'My-App', 'my_app', 'my app']) assert.throws(() => validateAppName(bad), TaskError, bad);
   });
 
   it('finds undefined $(VARIABLES) anywhere in a value', () => {
@@ -27,7 +27,7 @@ describe('inputs', () => {
   it('accepts refs and revisions, never options', () => {
     for (const ok of ['HEAD', 'main', 'feature/login', 'v1.2.3', 'HEAD~1', 'a1b2c3d']) assert.equal(validateRef(ok), ok);
     assert.equal(validateRef(''), 'HEAD');
-    for (const bad of ['-x', '--upload-pack=evil', 'a b', 'a\tb']) assert.throws(() => validateRef(bad), DeployError, bad);
+    for (const bad of ['-x', '--upload-pack=evil', 'a b', 'a\tb']) assert.throws(() => validateRef(bad), TaskError, bad);
   });
 
   it('reads lists of app names (commas, spaces, lines) without repeats, each checked', () => {

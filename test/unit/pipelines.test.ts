@@ -1,7 +1,7 @@
 // Where a promotion goes when no target is named: the next stage of development -> staging ->
 // production that has apps; review apps promote into that order, the test stage promotes nowhere.
 import assert from 'node:assert/strict';
-import { downstreamStage, type Coupling, type Stage } from '../../tasks/common/core/pipelines';
+import { downstreamStage, type Coupling, type Stage } from '../../tasks/common/core/heroku/pipelines';
 
 const coupled = (stages: Partial<Record<Stage, string[]>>): Coupling[] =>
   Object.entries(stages).flatMap(([stage, apps]) => apps.map((id) => ({ app: { id }, stage: stage as Stage, pipeline: { id: 'p' } })));

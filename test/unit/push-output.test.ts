@@ -1,6 +1,6 @@
 // Reading git push output: porcelain status, and Heroku's lines in every variant seen in the wild.
 import assert from 'node:assert/strict';
-import { explainPushFailure, herokuReasonLines, parsePushOutput } from '../../tasks/common/core/push';
+import { explainPushFailure, herokuReasonLines, parsePushOutput } from '../../tasks/common/core/git/push';
 
 const ESC = String.fromCharCode(27);
 const context = { app: 'my-app', sha: 'c'.repeat(40), herokuHead: 'p'.repeat(40), gitUrl: 'https://git.heroku.com', shallow: false };

@@ -2,11 +2,12 @@
 // commit of a release on Cedar and Fir, and releasing an already-built commit again.
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import type { DeployLog } from '../../tasks/common/core/log';
-import type { HerokuApi, Release } from '../../tasks/common/core/heroku-api';
-import { releaseAgain, releaseCommit, settleRelease } from '../../tasks/common/core/release';
+import type { TaskLog } from '../../tasks/common/core/base/log';
+import type { HerokuApi, Release } from '../../tasks/common/core/heroku/api';
+import { HerokuClient } from '../../tasks/common/core/heroku/client';
+import { releaseAgain, releaseCommit, settleRelease } from '../../tasks/common/core/heroku/releases';
 
-function fakeLog(): DeployLog & { lines: string[] } {
+function fakeLog(): TaskLog & { lines: string[] } {
   const lines: string[] = [];
   return {
     lines,
@@ -21,9 +22,10 @@ function fakeLog(): DeployLog & { lines: string[] } {
   };
 }
 
+/** The product's client for the app `app`, over a stubbed transport. */
 function fakeApi() {
   const api = { get: sinon.stub(), post: sinon.stub(), followOutput: sinon.stub().resolves() };
-  return { api, client: api as unknown as HerokuApi };
+  return { api, client: HerokuClient.connect({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' }, api as unknown as HerokuApi).forApp('app') };
 }
 
 const sha = 'a'.repeat(40);
@@ -41,7 +43,7 @@ describe('releases', () => {
     api.get.onSecondCall().resolves({ id: 'r', version: 7, status: 'succeeded' });
     const log = fakeLog();
     const sleep = sinon.stub().resolves();
-    const release = await settleRelease(client, 'app', { id: 'r', version: 7, status: 'pending', output_stream_url: 'https://release-output.example/streams/r' }, { log, sleep, pollMs: 10 });
+    const release = await settleRelease(client, { id: 'r', version: 7, status: 'pending', output_stream_url: 'https://release-output.example/streams/r' }, { log, sleep, pollMs: 10 });
     assert.equal(release.status, 'succeeded');
     assert.equal(api.get.callCount, 2);
     sinon.assert.alwaysCalledWith(api.get, '/apps/app/releases/r');
@@ -53,7 +55,7 @@ describe('releases', () => {
     const { api, client } = fakeApi();
     api.get.resolves({ id: 'r', version: 9, status: 'pending' });
     await assert.rejects(
-      settleRelease(client, 'app', { id: 'r', version: 9, status: 'pending' }, { log: fakeLog(), sleep: () => new Promise((r) => setTimeout(r, 5)), timeoutMs: 20, pollMs: 1 }),
+      settleRelease(client, { id: 'r', version: 9, status: 'pending' }, { log: fakeLog(), sleep: () => new Promise((r) => setTimeout(r, 5)), timeoutMs: 20, pollMs: 1 }),
       /still running after .*heroku releases:output 9 -a app/,
     );
   });
@@ -62,9 +64,9 @@ describe('releases', () => {
     const { api, client } = fakeApi();
     api.get.withArgs('/apps/app/slugs/s1').resolves({ id: 's1', commit: sha });
     api.get.withArgs('/apps/app/oci-images/i1').resolves([{ id: 'i1', commit: 'b'.repeat(40) }]);
-    assert.equal(await releaseCommit(client, 'app', { slug: { id: 's1' } }), sha);
-    assert.equal(await releaseCommit(client, 'app', { slug: null, artifacts: [{ type: 'oci-image', id: 'i1' }] }), 'b'.repeat(40));
-    assert.equal(await releaseCommit(client, 'app', { slug: null, artifacts: [] }), null);
+    assert.equal(await releaseCommit(client, { slug: { id: 's1' } }), sha);
+    assert.equal(await releaseCommit(client, { slug: null, artifacts: [{ type: 'oci-image', id: 'i1' }] }), 'b'.repeat(40));
+    assert.equal(await releaseCommit(client, { slug: null, artifacts: [] }), null);
   });
 
   it("releases a commit again from the slug of the release that ran it, keeping today's config", async () => {
@@ -77,16 +79,16 @@ describe('releases', () => {
     api.get.withArgs('/apps/app/slugs/s4').resolves({ commit: sha });
     api.get.withArgs('/apps/app/slugs/s3').resolves({ commit: 'c'.repeat(40) });
     api.post.resolves({ id: 'r6', version: 6, status: 'succeeded' });
-    const release = await releaseAgain(client, 'app', sha, recent);
+    const release = await releaseAgain(client, sha, recent);
     assert.equal(release.version, 6);
-    sinon.assert.calledOnceWithExactly(api.post, '/apps/app/releases', { slug: 's4', description: `Deploy ${sha.slice(0, 8)} (released again from v4)` });
+    sinon.assert.calledOnceWithExactly(api.post, '/apps/app/releases', { slug: 's4', description: `Deploy ${sha.slice(0, 8)} (released again from v4)` }, false);
     assert.equal(api.get.firstCall.args[0], '/apps/app/slugs/s4', 'the release described as deploying the commit is checked first');
   });
 
   it('refuses to guess when no recent release ran the commit', async () => {
     const { api, client } = fakeApi();
     api.get.resolves({ commit: 'c'.repeat(40) });
-    await assert.rejects(releaseAgain(client, 'app', sha, [{ id: 'r3', version: 3, slug: { id: 's3' } }]), /none of the last 1 releases ran aaaaaaaa/);
+    await assert.rejects(releaseAgain(client, sha, [{ id: 'r3', version: 3, slug: { id: 's3' } }]), /none of the last 1 releases ran aaaaaaaa/);
     sinon.assert.notCalled(api.post);
   });
 });

@@ -1,6 +1,6 @@
 // Parsing the safe-deploy inputs: what is accepted, and what each refusal says.
 import assert from 'node:assert/strict';
-import { parseConfigVars, parseSafeguards, type SafeguardInputs } from '../../tasks/common/core/safeguards';
+import { parseConfigVars, parseSafeguards, type SafeguardInputs } from '../../tasks/common/core/workflow/safeguards';
 
 const blank: SafeguardInputs = {
   healthCheckUrl: '', healthCheckExpectedStatus: '', healthCheckExpectedText: '', healthCheckTimeout: '', healthCheckInterval: '',

@@ -1,0 +1,82 @@
+// Checks on what the user typed, made before any network call.
+import { TaskError } from './errors';
+
+/** Heroku's app name rule: 3 to 30 characters, lowercase letters, digits and dashes, starting with a letter. */
+export const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
+
+/**
+ * The agent leaves an undefined `$(NAME)` macro as it is: an input still reading `$(NAME)`
+ * means the pipeline variable NAME does not exist. Returns NAME, or undefined.
+ */
+export function undefinedVariable(value: string | undefined): string | undefined {
+  return value ? /\$\(([^)\s]+)\)/.exec(value)?.[1] : undefined;
+}
+
+export function undefinedVariableError(input: string, variable: string): TaskError {
+  return new TaskError(
+    'input',
+    `The input ${input} reads $(${variable}), but the pipeline variable ${variable} is not defined. ` +
+      `Define ${variable} (as a secret variable if it holds a key: Pipelines > Edit > Variables, or a variable group), or fix its name in the ${input} input.`,
+  );
+}
+
+/** Rejects an input that still holds an undefined `$(NAME)` macro. */
+export function requireDefined(input: string, value: string | undefined): void {
+  const variable = undefinedVariable(value);
+  if (variable) throw undefinedVariableError(input, variable);
+}
+
+/** A Heroku app name; `role` says what the app is for, in the message for an empty input. */
+export function validateAppName(value: string | undefined, input = 'appName', role = 'to deploy to'): string {
+  const name = (value ?? '').trim();
+  if (!name) throw new TaskError('input', `The input ${input} is empty: give the name of the Heroku app ${role} (as shown by \`heroku apps\`).`);
+  requireDefined(input, name);
+  if (!APP_NAME.test(name)) {
+    const hint = APP_NAME.test(name.toLowerCase()) ? ` Did you mean "${name.toLowerCase()}"?` : '';
+    throw new TaskError(
+      'input',
+      `"${name}" is not a valid Heroku app name: app names are 3 to 30 lowercase letters, digits and dashes, start with a letter and end with a letter or digit.${hint}`,
+    );
+  }
+  return name;
+}
+
+/**
+ * The API key as Heroku expects it: surrounding whitespace (a trailing newline from a file or a
+ * copy-paste) removed. The format is never checked: Heroku issues several formats.
+ */
+export function normalizeApiKey(value: string | undefined, source: string): string {
+  requireDefined(source, value);
+  return (value ?? '').trim();
+}
+
+/** What to deploy: a ref, commit or revision (`HEAD~1`) git can resolve, never an option. */
+export function validateRef(value: string | undefined): string {
+  const ref = (value ?? '').trim() || 'HEAD';
+  requireDefined('ref', ref);
+  if (ref.startsWith('-') || /[\s\p{Cc}]/u.test(ref)) {
+    throw new TaskError('input', `The input ref "${ref}" is not a git ref or commit: use a branch, tag or commit SHA of the checkout, or leave it empty to deploy the checked-out commit (HEAD).`);
+  }
+  return ref;
+}
+
+/** Heroku app names separated by commas, spaces or line breaks (each checked), without repeats; empty for none. */
+export function validateAppNames(value: string | undefined, input: string): string[] {
+  requireDefined(input, value);
+  const names = (value ?? '').split(/[\s,]+/).filter(Boolean);
+  return [...new Set(names.map((name) => validateAppName(name, input)))];
+}
+
+/**
+ * A commit SHA (full, or abbreviated to at least 7 hex digits), lowercased; null when empty. A
+ * branch or tag name is refused: only a SHA says exactly which build was tested.
+ */
+export function validateCommitSha(value: string | undefined, input: string): string | null {
+  const sha = (value ?? '').trim();
+  if (!sha) return null;
+  requireDefined(input, sha);
+  if (!/^[0-9a-f]{7,64}$/i.test(sha)) {
+    throw new TaskError('input', `The input ${input} is "${sha}", which is not a commit SHA: give the full SHA the pipeline built, e.g. $(Build.SourceVersion) or the deploy stage's commit output, or leave it empty to skip the check.`);
+  }
+  return sha.toLowerCase();
+}

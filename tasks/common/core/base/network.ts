@@ -1,0 +1,78 @@
+// The agent's proxy and CA, applied to the API client and to git.
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import tls from 'node:tls';
+import type { AxiosProxyConfig } from 'axios';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { TaskError, errorMessage } from './errors';
+
+export interface ProxySettings {
+  url: string;
+  username?: string;
+  password?: string;
+}
+
+export interface NetworkSettings {
+  /** The proxy for a URL, or null when there is none or the URL is on the bypass list. */
+  proxyFor(url: string): ProxySettings | null;
+  /** Whether the agent has a proxy at all (a URL it bypasses must then go direct, explicitly). */
+  proxyConfigured: boolean;
+  /** A CA bundle to trust besides the system's (the agent's Agent.CAInfo). */
+  caFile?: string;
+}
+
+export const DIRECT: NetworkSettings = { proxyFor: () => null, proxyConfigured: false };
+
+/** `http://user:pass@proxy:8080` — the form git's http.proxy takes. */
+export function proxyUrlWithCredentials(proxy: ProxySettings): string {
+  const url = new URL(proxy.url);
+  if (proxy.username) url.username = encodeURIComponent(proxy.username);
+  if (proxy.password) url.password = encodeURIComponent(proxy.password);
+  return url.href.replace(/\/$/, '');
+}
+
+function readCa(caFile: string | undefined): Buffer | undefined {
+  if (!caFile) return undefined;
+  try {
+    return readFileSync(caFile);
+  } catch (error) {
+    throw new TaskError('input', `The agent's CA file (Agent.CAInfo) ${caFile} cannot be read: ${errorMessage(error)}. Fix the agent's certificate settings.`);
+  }
+}
+
+/**
+ * How axios reaches `url`: through the agent's proxy if it has one (https by a CONNECT tunnel,
+ * plain http as an ordinary proxied request), trusting the agent's CA besides the usual roots.
+ */
+export function httpTransport(url: string, network: NetworkSettings): { proxy: AxiosProxyConfig | false; httpAgent: http.Agent; httpsAgent: https.Agent } {
+  const proxy = network.proxyFor(url);
+  const ca = readCa(network.caFile);
+  const trust = ca ? { ca: [...tls.rootCertificates, ca.toString('utf8')] } : {};
+  const httpAgent = new http.Agent({ keepAlive: true });
+  if (!proxy) return { proxy: false, httpAgent, httpsAgent: new https.Agent({ keepAlive: true, ...trust }) };
+  const httpsAgent = new HttpsProxyAgent(proxyUrlWithCredentials(proxy), { keepAlive: true, ...trust });
+  if (new URL(url).protocol === 'https:') return { proxy: false, httpAgent, httpsAgent };
+  const through = new URL(proxy.url);
+  return {
+    proxy: {
+      protocol: through.protocol.replace(/:$/, ''),
+      host: through.hostname,
+      port: Number(through.port || (through.protocol === 'https:' ? 443 : 80)),
+      ...(proxy.username ? { auth: { username: proxy.username, password: proxy.password ?? '' } } : {}),
+    },
+    httpAgent,
+    httpsAgent,
+  };
+}
+
+/** git configuration (for GIT_CONFIG_* entries) applying the proxy and CA to one URL. */
+export function gitNetworkConfig(url: string, network: NetworkSettings): Array<[string, string]> {
+  const entries: Array<[string, string]> = [];
+  const proxy = network.proxyFor(url);
+  // An empty http.proxy makes git go direct (ignoring http_proxy): right for a bypassed URL.
+  if (proxy) entries.push([`http.${url}.proxy`, proxyUrlWithCredentials(proxy)]);
+  else if (network.proxyConfigured) entries.push([`http.${url}.proxy`, '']);
+  if (network.caFile) entries.push([`http.${url}.sslCAInfo`, network.caFile]);
+  return entries;
+}

@@ -1,0 +1,104 @@
+// HerokuDeploy: deploy the commit the pipeline built and prove what went live. The checkout and the
+// ref are checked first, then the key and the app (created if asked), then the safe-release sequence
+// runs with a git push as its release.
+import { settled } from '../base/async';
+import { toTaskError } from '../base/errors';
+import { short } from '../base/format';
+import type { TaskLog } from '../base/log';
+import { commitSubject, isShallow, resolveCommit } from '../git/git';
+import { basicCredentials } from '../git/push';
+import type { App } from '../heroku/api';
+import { createApp } from '../heroku/app-changes';
+import { clientFor, type AppClient } from '../heroku/client';
+import type { Outcome } from '../workflow/report';
+import { SafeRelease } from '../workflow/safe-release';
+import { Steps } from '../workflow/steps';
+import { gitPushRelease } from './git-push-release';
+import type { DeployProgress, DeployRequest, DeployResult } from './types';
+
+/** `refs/heads/feature/login` -> `feature/login`; `refs/pull/42/merge` -> `pull request #42`. */
+export function describeBranch(sourceBranch: string | undefined): string | null {
+  if (!sourceBranch) return null;
+  const pull = /^refs\/pull\/(\d+)\/(merge|head)$/.exec(sourceBranch);
+  if (pull) return `pull request #${pull[1]}`;
+  if (sourceBranch.startsWith('refs/heads/')) return sourceBranch.slice('refs/heads/'.length);
+  if (sourceBranch.startsWith('refs/tags/')) return `tag ${sourceBranch.slice('refs/tags/'.length)}`;
+  return sourceBranch;
+}
+
+/** Deploys; a failure comes back with the steps it got through, never thrown. */
+export async function deploy(request: DeployRequest, log: TaskLog): Promise<Outcome<DeployResult, DeployProgress>> {
+  const { signal, safeguards } = request;
+  const app = clientFor(request, log).forApp(request.appName);
+  const steps = new Steps(log);
+  const safeRelease = new SafeRelease({ app, safeguards, network: request.network, log, steps, signal });
+  try {
+    return { ok: true, result: await run(request, log, { app, steps, safeRelease }) };
+  } catch (error) {
+    const partial = { steps: steps.records, rolledBack: safeRelease.rolledBack, healthCheckStatus: safeRelease.healthCheckStatus };
+    return { ok: false, failure: toTaskError(error), partial };
+  }
+}
+
+interface Deployment {
+  app: AppClient;
+  steps: Steps;
+  safeRelease: SafeRelease;
+}
+
+async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelease }: Deployment): Promise<DeployResult> {
+  const startedAt = Date.now();
+  const { signal, workingDirectory: cwd, safeguards } = request;
+  log.secret(basicCredentials(request.apiKey));
+  if (!request.git.isDefault) log.info(`Heroku git: ${request.git.url} (from ${request.git.source}, not the default https://git.heroku.com)`);
+
+  // A bad checkout or ref fails before anything is asked of Heroku.
+  const sha = await resolveCommit(cwd, request.ref, signal);
+  // Then every read at once; failures are reported in this order.
+  const reads = await Promise.allSettled([
+    app.account(),
+    safeguards.createApp ? app.find<App>(app.path(), `reading the app ${app.name}`) : app.get<App>(app.path(), `reading the app ${app.name}`),
+    commitSubject(cwd, sha, signal),
+    isShallow(cwd, signal),
+  ]);
+  const account = await settled(reads[0]);
+  const email = account.email ?? 'unknown account';
+  log.info(`Deploying as ${email}.`);
+  const existing = await settled(reads[1]);
+  const subject = await settled(reads[2]);
+  const shallow = await settled(reads[3]);
+
+  const appInfo = existing ?? (await create(app, request, steps));
+  const appUrl = appInfo.web_url ?? null;
+  const branch = describeBranch(request.sourceBranch);
+  log.info(`Deploying commit ${short(sha)} "${subject}"${branch ? ` (${branch})` : ''} to ${app.name}${appUrl ? ` (${appUrl})` : ''}.`);
+  if (request.sourceVersion && request.ref === 'HEAD' && request.sourceVersion !== sha) {
+    log.info(`Note: the checkout's HEAD (${short(sha)}) is not Build.SourceVersion (${short(request.sourceVersion)}); deploying HEAD, what the job checked out.`);
+  }
+
+  const strategy = gitPushRelease({ app, sha, cwd, gitUrl: request.git.url, apiKey: request.apiKey, force: request.force, shallow, originAccess: request.originAccess, network: request.network, signal, log });
+  const pushed = await safeRelease.run(strategy, appInfo, !existing);
+
+  const { release, previous } = pushed;
+  return {
+    outcome: pushed.outcome,
+    app: app.name,
+    appUrl,
+    account: email,
+    release: { id: String(release.id), version: release.version ?? 0, status: release.status ?? 'unknown', description: release.description ?? '' },
+    previous: previous ? { id: String(previous.id), version: previous.version ?? 0, commit: pushed.previousCommit } : null,
+    commit: sha,
+    subject,
+    branch,
+    durationMs: Date.now() - startedAt,
+    steps: steps.records,
+    healthCheckStatus: safeRelease.healthCheckStatus,
+  };
+}
+
+/** Creates the app (createApp: true and it does not exist); its creation stays, whatever follows. */
+function create(app: AppClient, request: DeployRequest, steps: Steps): Promise<App> {
+  const creation = request.safeguards.createApp!;
+  const describe = (created: App): string => [created.region?.name && `region ${created.region.name}`, created.stack?.name && `stack ${created.stack.name}`, created.team?.name && `team ${created.team.name}`].filter(Boolean).join(', ');
+  return steps.run(`Create the app ${app.name}`, () => createApp(app, app.name, creation), describe);
+}

@@ -1,0 +1,144 @@
+// The git-push release strategy: push the commit to the app's main on Heroku (fetching the history a
+// shallow checkout lacks), then find the release it made, wait out its release phase and check from
+// the Platform API that it runs the commit. Heroku already having the commit is handled too.
+import { TaskError } from '../base/errors';
+import { short } from '../base/format';
+import type { TaskLog } from '../base/log';
+import type { NetworkSettings } from '../base/network';
+import { ensureHistory, type OriginAccess } from '../git/history';
+import { explainPushFailure, herokuHeads, pushToHeroku, type PushOutcome } from '../git/push';
+import type { Release } from '../heroku/api';
+import type { AppClient } from '../heroku/client';
+import { readRelease, releaseAgain, releaseCommit, releaseSnapshot, settleRelease, type ReleaseSnapshot } from '../heroku/releases';
+import type { ReleaseStrategy, Released } from '../workflow/safe-release';
+import type { DeployOutcome } from './types';
+
+export interface PushTarget {
+  app: AppClient;
+  sha: string;
+  cwd: string;
+  gitUrl: string;
+  apiKey: string;
+  force: boolean;
+  shallow: boolean;
+  originAccess: OriginAccess | null;
+  network: NetworkSettings;
+  signal?: AbortSignal;
+  log: TaskLog;
+}
+
+export interface Pushed extends Released {
+  outcome: DeployOutcome;
+  /** The release live before (the same release when nothing changed). */
+  previous: Release | null;
+  previousCommit: string | null;
+}
+
+export function gitPushRelease(target: PushTarget): ReleaseStrategy<Pushed> {
+  return {
+    title: `Deploy ${short(target.sha)}`,
+    release: () => pushAndRelease(target),
+    describe: (p) => `${p.outcome === 'already-deployed' ? 'already live as' : 'released'} v${p.release.version}`,
+  };
+}
+
+/** The release live before `release`: the newest one below it that succeeded. */
+function liveBefore(snapshot: ReleaseSnapshot, release: Release): Release | null {
+  return snapshot.recent.find((r) => (r.version ?? 0) < (release.version ?? 0) && r.status === 'succeeded') ?? null;
+}
+
+async function pushAndRelease(target: PushTarget): Promise<Pushed> {
+  const { sha, log, shallow, force } = target;
+  const app = target.app.name;
+  const repoUrl = `${target.gitUrl}/${app}.git`;
+  const gitRequest = { cwd: target.cwd, repoUrl, apiKey: target.apiKey, network: target.network, signal: target.signal };
+  const headOnHeroku = async (): Promise<string | null> => {
+    const heads = await herokuHeads(gitRequest);
+    if (heads.outcome) throw explainPushFailure(heads.outcome, { app, sha, herokuHead: null, gitUrl: target.gitUrl, shallow });
+    return heads.head;
+  };
+
+  // Only a shallow checkout needs Heroku's head before pushing: to fetch the history it lacks.
+  let herokuHead: string | null | undefined;
+  if (shallow) {
+    herokuHead = await headOnHeroku();
+    if (herokuHead === sha) return alreadyOnHeroku(target);
+    await ensureHistory({ cwd: target.cwd, sha, herokuHead, force, originAccess: target.originAccess, network: target.network, signal: target.signal, log });
+  }
+
+  const outcome = await log.group(`git push ${short(sha)} to ${app} on Heroku${force ? ' (force)' : ''}`, () =>
+    pushToHeroku({ ...gitRequest, sha, force, onLine: (line) => log.info(line) }),
+  );
+  if (outcome.status === 'up-to-date') return alreadyOnHeroku(target);
+  if (outcome.status !== 'pushed') {
+    const diverged = outcome.reason === 'fetch first' || outcome.reason === 'non-fast-forward';
+    if (diverged && herokuHead === undefined) herokuHead = await headOnHeroku().catch(() => null);
+    throw explainPushFailure(outcome, { app, sha, herokuHead: herokuHead ?? null, gitUrl: target.gitUrl, shallow });
+  }
+  if (outcome.skippedBuild) {
+    throw new TaskError('skipped', `Heroku accepted the push but built nothing ("skipping build"): only pushes to main or master are deployed. Nothing went live on ${app}.`);
+  }
+  return released(target, outcome);
+}
+
+/** After a push: the release it made (Heroku printed `Released vN`), settled and verified. */
+async function released(target: PushTarget, outcome: PushOutcome): Promise<Pushed> {
+  const { app } = target;
+  const snapshot = await releaseSnapshot(app);
+  const printed = outcome.releasedVersion;
+  let release = printed === null ? snapshot.latest : snapshot.recent.find((r) => r.version === printed);
+  if (!release && printed !== null) release = await readRelease(app, printed, `reading v${printed}`);
+  if (!release) {
+    throw new TaskError(
+      'verification',
+      `The push to ${app.name} succeeded but Heroku shows no release of it. Check \`heroku builds -a ${app.name}\` and \`heroku releases -a ${app.name}\`; re-running the job releases the pushed commit if its build succeeded.`,
+    );
+  }
+  const previous = liveBefore(snapshot, release);
+  const settled = await settleRelease(app, release, { log: target.log, signal: target.signal });
+  await verifyRelease(target, settled, previous, null);
+  return { outcome: 'released', release: settled, commit: target.sha, previous, previousCommit: null };
+}
+
+/** Fails unless `release` succeeded and runs the commit asked for. */
+async function verifyRelease(target: PushTarget, release: Release, previous: Release | null, previousCommit: string | null): Promise<void> {
+  const { app, sha } = target;
+  if (release.status === 'failed') {
+    const live = (await releaseSnapshot(app, { doing: 'checking which release is live' })).current;
+    const liveText = live ? `Heroku kept v${live.version} live${live.id === previous?.id && previousCommit ? ` (commit ${short(previousCommit)})` : ''}` : 'no release is live';
+    throw new TaskError(
+      'release-phase',
+      `The release phase of v${release.version} failed: its release command exited non-zero, so ${liveText} and ${short(sha)} is not serving traffic. The log above shows the command's output (also \`heroku releases:output ${release.version} -a ${app.name}\`); fix it and run the pipeline again (the same commit is released again).`,
+    );
+  }
+  if (release.status !== 'succeeded') {
+    throw new TaskError('verification', `Release v${release.version} of ${app.name} ended ${release.status ?? 'in an unknown state'}, not succeeded: check \`heroku releases -a ${app.name}\`.`);
+  }
+  const commit = await releaseCommit(app, release);
+  if (commit !== sha) {
+    throw new TaskError(
+      'verification',
+      `Heroku's release v${release.version} runs commit ${commit ? short(commit) : '(none)'}, not the pushed ${short(sha)}: another deploy may have raced this one. Check \`heroku releases -a ${app.name}\` and run the pipeline again.`,
+    );
+  }
+}
+
+/** Heroku's main already has the commit: succeed if it is live, else release it again. */
+async function alreadyOnHeroku(target: PushTarget): Promise<Pushed> {
+  const { app, sha, log } = target;
+  log.info(`Heroku's main branch of ${app.name} is already at ${short(sha)}: nothing to push.`);
+  const snapshot = await releaseSnapshot(app);
+  const current = snapshot.current;
+  const liveCommit = current ? await releaseCommit(app, current) : null;
+  if (current && liveCommit === sha) {
+    log.info(`v${current.version} of ${app.name} already runs ${short(sha)}: no new release.`);
+    return { outcome: 'already-deployed', release: current, commit: sha, previous: current, previousCommit: liveCommit };
+  }
+  log.info(
+    `The live release${current ? ` (v${current.version})` : ''} runs ${liveCommit ? short(liveCommit) : 'no code'}, not ${short(sha)} (an earlier release phase failed, or the app was rolled back): releasing ${short(sha)} again.`,
+  );
+  const again = await releaseAgain(app, sha, snapshot.recent);
+  const release = await settleRelease(app, again, { log, signal: target.signal });
+  await verifyRelease(target, release, current, liveCommit);
+  return { outcome: 're-released', release, commit: sha, previous: current, previousCommit: liveCommit };
+}

@@ -1,0 +1,164 @@
+// Running git: never prompting, English messages to parse, configuration (credentials included)
+// passed only through the child's environment — never argv, never .git/config, never a file.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { TaskError } from '../base/errors';
+
+export interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface GitRunOptions {
+  cwd: string;
+  /** Configuration for this one run, as `GIT_CONFIG_KEY_n` / `GIT_CONFIG_VALUE_n`. */
+  config?: Array<[string, string]>;
+  signal?: AbortSignal;
+  /** Each stderr line as it arrives (git's progress and `remote:` lines). */
+  onStderrLine?: (line: string) => void;
+}
+
+/**
+ * The environment of a git child: the parent's, with prompts off, C locale, no credential helper
+ * (the key comes from our configuration only), and `config` appended to any GIT_CONFIG_* entries.
+ */
+export function gitEnvironment(config: Array<[string, string]> = [], base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never', LC_ALL: 'C', LANGUAGE: 'C' };
+  delete env.GIT_ASKPASS;
+  delete env.SSH_ASKPASS;
+  const entries: Array<[string, string]> = [['credential.helper', ''], ['core.askPass', ''], ...config];
+  const existing = Number.parseInt(base.GIT_CONFIG_COUNT ?? '0', 10) || 0;
+  entries.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${existing + i}`] = key;
+    env[`GIT_CONFIG_VALUE_${existing + i}`] = value;
+  });
+  env.GIT_CONFIG_COUNT = String(existing + entries.length);
+  return env;
+}
+
+/** Stops a git child and the helpers it started (a process group on POSIX, taskkill /T on Windows). */
+function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (process.platform === 'win32') {
+    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => child.kill());
+    return;
+  }
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+function splitLines(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
+  let partial = '';
+  return {
+    push(chunk) {
+      const lines = (partial + chunk).split(/\r?\n|\r(?!\n)/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    },
+    end() {
+      if (partial) onLine(partial);
+      partial = '';
+    },
+  };
+}
+
+export function runGit(args: string[], options: GitRunOptions): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(new TaskError('cancelled', 'The task was cancelled before git could run.'));
+      return;
+    }
+    // Its own process group, so that cancelling stops git's helpers too (git-remote-https holds the
+    // connection to Heroku; if it outlived git, the push could still complete).
+    const child = spawn('git', args, { cwd: options.cwd, env: gitEnvironment(options.config), stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: process.platform !== 'win32' });
+    let stdout = '';
+    let stderr = '';
+    const lines = options.onStderrLine ? splitLines(options.onStderrLine) : undefined;
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+      lines?.push(chunk);
+    });
+    const onAbort = (): void => {
+      killTree(child, 'SIGTERM');
+      setTimeout(() => killTree(child, 'SIGKILL'), 2000).unref();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      reject(
+        error.code === 'ENOENT'
+          ? new TaskError('git', 'git is not installed on this agent (or not on its PATH): install git 2.x, or use an agent image that has it (all Microsoft-hosted images do).')
+          : error,
+      );
+    });
+    child.on('close', (code, signal) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      lines?.end();
+      if (options.signal?.aborted) reject(new TaskError('cancelled', `The task was cancelled: git ${args[0] ?? ''} was stopped.`));
+      else resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+  });
+}
+
+/** git, failing with a TaskError naming `what` when it exits non-zero. */
+export async function gitOrFail(args: string[], options: GitRunOptions, what: string): Promise<string> {
+  const result = await runGit(args, options);
+  if (result.code !== 0) throw new TaskError('git', `${what} failed: git ${args[0] ?? ''} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
+  return result.stdout.trim();
+}
+
+/** The full SHA of `ref` in the checkout at `cwd`, with errors that say what to fix. */
+export async function resolveCommit(cwd: string, ref: string, signal?: AbortSignal): Promise<string> {
+  const inside = await runGit(['rev-parse', '--is-inside-work-tree'], { cwd, signal });
+  if (inside.code !== 0 || inside.stdout.trim() !== 'true') {
+    throw new TaskError(
+      'git',
+      `${cwd} is not a git checkout. Point workingDirectory at the repository the pipeline checked out (a \`checkout: self\` step puts it in $(Build.SourcesDirectory)), and do not use \`checkout: none\` in this job.`,
+    );
+  }
+  const resolved = await runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { cwd, signal });
+  const sha = resolved.stdout.trim();
+  if (resolved.code !== 0 || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
+    throw new TaskError(
+      'git',
+      `The ref "${ref}" does not name a commit in ${cwd}. Use a branch, tag or SHA that the checkout has (a shallow checkout only has the commits it fetched: set \`fetchDepth: 0\` on the checkout step to have them all), or leave ref empty to deploy HEAD.`,
+    );
+  }
+  return sha;
+}
+
+export async function isShallow(cwd: string, signal?: AbortSignal): Promise<boolean> {
+  return (await gitOrFail(['rev-parse', '--is-shallow-repository'], { cwd, signal }, 'Checking for a shallow checkout')) === 'true';
+}
+
+export async function hasCommit(cwd: string, sha: string, signal?: AbortSignal): Promise<boolean> {
+  return (await runGit(['cat-file', '-e', `${sha}^{commit}`], { cwd, signal })).code === 0;
+}
+
+export async function isAncestor(cwd: string, ancestor: string, descendant: string, signal?: AbortSignal): Promise<boolean> {
+  return (await runGit(['merge-base', '--is-ancestor', ancestor, descendant], { cwd, signal })).code === 0;
+}
+
+/** The subject line of a commit, for the log and the summary. */
+export async function commitSubject(cwd: string, sha: string, signal?: AbortSignal): Promise<string> {
+  const result = await runGit(['log', '-1', '--format=%s', sha], { cwd, signal });
+  return result.code === 0 ? result.stdout.trim() : '';
+}
+
+/** The `origin` remote's URL, or null when the checkout has none. */
+export async function originUrl(cwd: string, signal?: AbortSignal): Promise<string | null> {
+  const result = await runGit(['config', '--get', 'remote.origin.url'], { cwd, signal });
+  return result.code === 0 && result.stdout.trim() ? result.stdout.trim() : null;
+}
+
+/** Whether the checkout step left credentials in .git/config (`persistCredentials: true`). */
+export async function hasPersistedCredentials(cwd: string, signal?: AbortSignal): Promise<boolean> {
+  const result = await runGit(['config', '--get-regexp', '^http\\..*\\.extraheader$'], { cwd, signal });
+  return result.code === 0 && result.stdout.trim() !== '';
+}

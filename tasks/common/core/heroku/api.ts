@@ -1,0 +1,234 @@
+// Heroku Platform API client: v3 Accept header, Bearer auth, retries with backoff and jitter on
+// 429, 5xx and connection failures (never repeating a call that may have taken effect), a timeout
+// per request, Heroku's error ids kept for the caller to explain.
+import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import type * as Heroku from '@heroku-cli/schema';
+import { sleep as realSleep, type Sleep } from '../base/async';
+import { httpTransport, DIRECT, type NetworkSettings } from '../base/network';
+
+export type App = Heroku.App & { generation?: { id?: string; name?: string } };
+export type Account = Heroku.Account;
+export type Release = Heroku.Release & {
+  artifacts?: Array<{ type?: string; id?: string }>;
+  eligible_for_rollback?: boolean;
+  status?: 'failed' | 'pending' | 'succeeded' | 'expired';
+};
+export type Slug = Heroku.Slug;
+export type Build = Heroku.Build & { slug?: { id?: string } | null };
+export interface OciImage {
+  id?: string;
+  commit?: string;
+}
+
+export class HerokuApiError extends Error {
+  constructor(
+    /** HTTP status, or null when no answer came (connection refused, reset, timeout). */
+    readonly status: number | null,
+    /** Heroku's error id (`unauthorized`, `forbidden`, `not_found`, `rate_limit`, ...). */
+    readonly id: string | null,
+    message: string,
+    readonly method: string,
+    readonly path: string,
+    readonly requestId: string | null = null,
+    /** For network failures: the system error code (ECONNREFUSED, ETIMEDOUT, ...). */
+    readonly code: string | null = null,
+    /** How many times the call was sent before giving up. */
+    public attempts = 1,
+  ) {
+    super(message);
+    this.name = 'HerokuApiError';
+  }
+}
+
+export interface HerokuApiOptions {
+  baseUrl: string;
+  apiKey: string;
+  network?: NetworkSettings;
+  userAgent?: string;
+  /** Receives one line per request made, for the debug log. */
+  debug?: (line: string) => void;
+  /** Receives a warning when the account's rate-limit budget runs low. */
+  warn?: (line: string) => void;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  /** Retries after the first attempt. */
+  maxRetries?: number;
+  /** Time allowed for one call, retries included. */
+  budgetMs?: number;
+  /** Longest Retry-After honoured. */
+  maxRetryAfterMs?: number;
+  sleep?: Sleep;
+  random?: () => number;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** `Range` header, e.g. `version ..; order=desc, max=10`. */
+  range?: string;
+  /**
+   * Whether repeating the call is harmless. Non-idempotent calls are retried only when the server
+   * certainly did not act on them (429, or the connection was refused).
+   */
+  idempotent?: boolean;
+}
+
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+const NEVER_REACHED = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+function retryAfterMs(header: unknown): number | null {
+  if (typeof header !== 'string' || header.trim() === '') return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+export class HerokuApi {
+  private readonly http: AxiosInstance;
+  private readonly network: NetworkSettings;
+  private readonly options: Required<Omit<HerokuApiOptions, 'network' | 'userAgent' | 'debug' | 'warn'>> & Pick<HerokuApiOptions, 'debug' | 'warn'>;
+  /** Requests sent, retries included. */
+  requestCount = 0;
+  /** The last RateLimit-Remaining Heroku reported. */
+  rateLimitRemaining: number | null = null;
+  private warnedRateLimit = false;
+
+  constructor(options: HerokuApiOptions) {
+    this.options = {
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      timeoutMs: options.timeoutMs ?? 20_000,
+      maxRetries: options.maxRetries ?? 4,
+      budgetMs: options.budgetMs ?? 30_000,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 20_000,
+      sleep: options.sleep ?? realSleep,
+      random: options.random ?? Math.random,
+      debug: options.debug,
+      warn: options.warn,
+    };
+    this.network = options.network ?? DIRECT;
+    this.http = axios.create({
+      baseURL: options.baseUrl,
+      headers: {
+        Accept: 'application/vnd.heroku+json; version=3',
+        Authorization: `Bearer ${options.apiKey}`,
+        'User-Agent': options.userAgent ?? 'heroku-azure-pipelines',
+      },
+      ...httpTransport(options.baseUrl, options.network ?? DIRECT),
+      validateStatus: () => true,
+      maxRedirects: 0,
+      responseType: 'json',
+      transitional: { clarifyTimeoutError: true },
+    });
+  }
+
+  get<T>(path: string, range?: string): Promise<T> {
+    return this.request<T>('GET', path, { range, idempotent: true });
+  }
+
+  post<T>(path: string, body: unknown, idempotent = false): Promise<T> {
+    return this.request<T>('POST', path, { body, idempotent });
+  }
+
+  patch<T>(path: string, body: unknown, idempotent = true): Promise<T> {
+    return this.request<T>('PATCH', path, { body, idempotent });
+  }
+
+  async request<T>(method: string, path: string, request: RequestOptions = {}): Promise<T> {
+    const { maxRetries, budgetMs, timeoutMs, maxRetryAfterMs, sleep, random } = this.options;
+    const idempotent = request.idempotent ?? method === 'GET';
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      const remaining = budgetMs - (Date.now() - started);
+      let response: AxiosResponse | undefined;
+      let failure: HerokuApiError;
+      const sentAt = Date.now();
+      try {
+        this.requestCount++;
+        response = await this.http.request({
+          method,
+          url: path,
+          data: request.body,
+          headers: request.range ? { Range: request.range } : {},
+          timeout: Math.max(1000, Math.min(timeoutMs, remaining)),
+        });
+      } catch (error) {
+        failure = this.networkError(error, method, path);
+      }
+      if (response) {
+        this.options.debug?.(`${method} ${path} -> ${response.status} (${Date.now() - sentAt} ms)`);
+        this.noteRateLimit(response.headers['ratelimit-remaining']);
+        if (response.status >= 200 && response.status < 300) return response.data as T;
+        failure = this.httpError(response, method, path);
+      } else {
+        this.options.debug?.(`${method} ${path} -> ${failure!.code ?? 'no answer'} (${Date.now() - sentAt} ms)`);
+      }
+      const error = failure!;
+      error.attempts = attempt + 1;
+      if (attempt >= maxRetries || !this.retryable(error, idempotent)) throw error;
+      const hinted = response ? retryAfterMs(response.headers['retry-after']) : null;
+      const backoff = Math.min(8000, 500 * 2 ** attempt) * (0.5 + random() / 2);
+      const wait = hinted === null ? backoff : Math.min(hinted, maxRetryAfterMs);
+      if (Date.now() - started + wait >= budgetMs) throw error;
+      this.options.debug?.(`retrying ${method} ${path} in ${Math.round(wait)} ms (${error.id ?? error.code ?? error.status ?? 'error'})`);
+      await sleep(wait);
+    }
+  }
+
+  /**
+   * Follows a text stream Heroku points to (a release's output_stream_url), line by line, until it
+   * ends. It lives on another host and needs no credentials: the API key is not sent there.
+   */
+  async followOutput(url: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+    const response = await axios.get<NodeJS.ReadableStream>(url, {
+      responseType: 'stream',
+      ...httpTransport(url, this.network),
+      timeout: this.options.timeoutMs,
+      signal,
+      headers: { Accept: 'text/plain' },
+      validateStatus: (status) => status === 200,
+    });
+    let partial = '';
+    for await (const chunk of response.data) {
+      const lines = (partial + String(chunk)).split(/\r?\n/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    }
+    if (partial) onLine(partial);
+  }
+
+  private retryable(error: HerokuApiError, idempotent: boolean): boolean {
+    if (error.status !== null) return RETRYABLE_STATUS.has(error.status) && (idempotent || error.status === 429);
+    if (!error.code || !RETRYABLE_NETWORK.has(error.code)) return false;
+    return idempotent || NEVER_REACHED.has(error.code);
+  }
+
+  private noteRateLimit(header: unknown): void {
+    const remaining = Number(header);
+    if (header === undefined || !Number.isFinite(remaining)) return;
+    this.rateLimitRemaining = remaining;
+    if (remaining < 100 && !this.warnedRateLimit) {
+      this.warnedRateLimit = true;
+      this.options.warn?.(`This Heroku account has ${remaining} API calls left this hour (RateLimit-Remaining): other tools sharing the key may be using it up; deploys fail when it reaches 0.`);
+    }
+  }
+
+  private httpError(response: AxiosResponse, method: string, path: string): HerokuApiError {
+    const body = (typeof response.data === 'object' && response.data !== null ? response.data : {}) as { id?: unknown; message?: unknown };
+    const id = typeof body.id === 'string' ? body.id : null;
+    const message = typeof body.message === 'string' ? body.message.trim() : `HTTP ${response.status}`;
+    const requestId = typeof response.headers['request-id'] === 'string' ? response.headers['request-id'] : null;
+    return new HerokuApiError(response.status, id, message, method, path, requestId);
+  }
+
+  private networkError(error: unknown, method: string, path: string): HerokuApiError {
+    if (error instanceof AxiosError) {
+      const code = error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED' ? 'ETIMEDOUT' : (error.code ?? null);
+      const causeCode: unknown = error.cause && 'code' in error.cause ? error.cause.code : null;
+      const cause = typeof causeCode === 'string' ? causeCode : null;
+      return new HerokuApiError(null, null, error.message, method, path, null, cause && RETRYABLE_NETWORK.has(cause) ? cause : code);
+    }
+    return new HerokuApiError(null, null, error instanceof Error ? error.message : String(error), method, path);
+  }
+}
