@@ -1,6 +1,27 @@
-// Type-aware lint: a forgotten `await` in a deploy task is a silent failure.
+// Type-aware lint: a forgotten `await` in a deploy task is a silent failure. And the architecture,
+// enforced: no import circles, and imports only in the direction
+// base <- heroku, git <- workflow <- features (deploy, promote) <- pipeline adapter <- task entries.
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+import noImportCycle from './eslint-rules/no-import-cycle.mjs';
+
+const CORE = './tasks/common/core';
+const FEATURES = ['deploy', 'promote'];
+const layer = (name) => `${CORE}/${name}`;
+const inside = (folder) => `${folder}/**`;
+
+const ABOVE_CORE = ['./tasks/common/pipeline', './tasks/Heroku*'];
+
+/** What each folder may not import: the folders above it, and its siblings. */
+const zones = [
+  { target: layer('base'), from: [...ABOVE_CORE, ...['heroku', 'git', 'workflow', ...FEATURES].map(layer)] },
+  { target: layer('heroku'), from: [...ABOVE_CORE, ...['git', 'workflow', ...FEATURES].map(layer)] },
+  { target: layer('git'), from: [...ABOVE_CORE, ...['heroku', 'workflow', ...FEATURES].map(layer)] },
+  { target: layer('workflow'), from: [...ABOVE_CORE, ...FEATURES.map(layer)] },
+  ...FEATURES.map((feature) => ({ target: layer(feature), from: [...ABOVE_CORE, ...FEATURES.filter((f) => f !== feature).map(layer)] })),
+  { target: './tasks/common/pipeline', from: ['./tasks/Heroku*'] },
+].map((zone) => ({ ...zone, from: zone.from.map(inside), message: 'imports go base <- heroku, git <- workflow <- features <- pipeline <- task entries (see README, "How it is built").' }));
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'build/', 'dist/', '.tmp/', 'test/fixtures/**/*.js', 'eslint.config.mjs'] },
@@ -19,6 +40,26 @@ export default tseslint.config(
       'no-console': 'off',
       eqeqeq: ['error', 'always'],
     },
+  },
+  {
+    files: ['tasks/**/*.ts'],
+    plugins: { 'import-x': importX, local: { rules: { 'no-import-cycle': noImportCycle } } },
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })] },
+    rules: {
+      'local/no-import-cycle': 'error',
+      'import-x/no-restricted-paths': ['error', { zones, basePath: import.meta.dirname }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'azure-pipelines-task-lib', message: 'only tasks/common/pipeline/adapter.ts talks to the agent' }], patterns: [{ group: ['azure-pipelines-task-lib/*'], message: 'only tasks/common/pipeline/adapter.ts talks to the agent' }] },
+      ],
+    },
+  },
+  { files: ['tasks/common/pipeline/adapter.ts'], rules: { 'no-restricted-imports': 'off' } },
+  {
+    // The project's own lint rules: plain ES modules, no type information.
+    files: ['eslint-rules/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { process: 'readonly' } },
   },
   {
     // Plain CommonJS run by node directly (the emulator's git hook relay): no type information.

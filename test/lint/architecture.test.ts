@@ -1,0 +1,49 @@
+// The dependency rule is enforced by lint (eslint.config.mjs): these imports, each against the
+// architecture, must be flagged, so that the rule cannot silently stop working.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ESLint } from 'eslint';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CORE = 'tasks/common/core';
+const ARCHITECTURE_RULES = ['import-x/no-restricted-paths', 'no-restricted-imports', 'local/no-import-cycle'];
+
+/** The rule ids ESLint reports for `code` as if it were the file at `file` (relative to the root). */
+async function rulesFlagged(eslint: ESLint, file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+  return (result?.messages ?? []).map((m) => m.ruleId ?? m.message).filter((rule) => ARCHITECTURE_RULES.includes(rule));
+}
+
+describe('architecture lint', function () {
+  this.timeout(60_000);
+  const eslint = new ESLint({ cwd: ROOT });
+
+  it('flags an import against the direction base <- heroku, git <- workflow <- features <- entries', async () => {
+    const cases: Array<[string, string]> = [
+      [`${CORE}/base/format.ts`, "import type { DeployResult } from '../deploy/types';\nexport type X = DeployResult;\n"],
+      [`${CORE}/heroku/app-logs.ts`, "import type { Steps } from '../workflow/steps';\nexport type X = Steps;\n"],
+      [`${CORE}/git/push.ts`, "import type { AppClient } from '../heroku/client';\nexport type X = AppClient;\n"],
+      [`${CORE}/workflow/report.ts`, "import type { PromoteResult } from '../promote/types';\nexport type X = PromoteResult;\n"],
+      [`${CORE}/deploy/report.ts`, "import type { PromoteResult } from '../promote/types';\nexport type X = PromoteResult;\n"],
+      [`${CORE}/promote/report.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
+    ];
+    // (An import upwards often closes a circle too: that rule may fire as well.)
+    for (const [file, code] of cases) assert.ok((await rulesFlagged(eslint, file, code)).includes('import-x/no-restricted-paths'), `not flagged: ${file}: ${code}`);
+  });
+
+  it('lets only the adapter import task-lib', async () => {
+    const code = "import * as tl from 'azure-pipelines-task-lib/task';\nexport const x = tl.getInput;\n";
+    assert.deepEqual(await rulesFlagged(eslint, `${CORE}/heroku/client.ts`, code), ['no-restricted-imports']);
+    assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/run-task.ts', code), ['no-restricted-imports']);
+    assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/adapter.ts', code), []);
+  });
+
+  it('flags an import circle, even one of types only', async () => {
+    // deploy.ts imports git-push-release.ts: importing deploy.ts back closes a circle.
+    const file = `${CORE}/deploy/git-push-release.ts`;
+    const code = `${readFileSync(path.join(ROOT, file), 'utf8')}\nimport type { deploy } from './deploy';\nexport type Circle = typeof deploy;\n`;
+    assert.deepEqual(await rulesFlagged(eslint, file, code), ['local/no-import-cycle']);
+    assert.deepEqual(await rulesFlagged(eslint, file, readFileSync(path.join(ROOT, file), 'utf8')), [], 'the file as it is passes');
+  });
+});
