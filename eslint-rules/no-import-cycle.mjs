@@ -68,7 +68,11 @@ export default {
       const chain = target && pathBack(target, file);
       if (!chain) return;
       const root = context.cwd ?? process.cwd();
-      context.report({ node, messageId: 'cycle', data: { chain: [file, ...chain].map((f) => path.relative(root, f)).join(' -> ') } });
+      context.report({
+        node,
+        messageId: 'cycle',
+        data: { chain: [file, ...chain].map((f) => path.relative(root, f)).join(' -> ') },
+      });
     };
     return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check };
   },

@@ -31,7 +31,9 @@ async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
 async function coldStart(env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, [taskEntry('HerokuDeployV1')], { cwd, env, stdio: ['ignore', 'pipe', 'ignore'] });
-  const first = await new Promise<number>((resolve) => child.stdout.once('data', () => resolve(Number(process.hrtime.bigint() - started) / 1e6)));
+  const first = await new Promise<number>((resolve) =>
+    child.stdout.once('data', () => resolve(Number(process.hrtime.bigint() - started) / 1e6)),
+  );
   child.kill();
   await new Promise((resolve) => child.on('close', resolve));
   return first;
@@ -45,8 +47,12 @@ async function main(): Promise<void> {
     const raw = await makeRepo();
     const task = await makeRepo();
     // First deploys, so that every measured run is an incremental commit on top of a release.
-    if ((await raw.push(`${heroku.gitUrl}/${rawApp.name}.git`, heroku.apiKey)).code !== 0) throw new Error('the first raw push failed');
-    const base = { inputs: { appName: taskApp.name, apiKey: heroku.apiKey }, variables: { HEROKU_API_URL: heroku.apiUrl, HEROKU_GIT_URL: heroku.gitUrl } };
+    if ((await raw.push(`${heroku.gitUrl}/${rawApp.name}.git`, heroku.apiKey)).code !== 0)
+      throw new Error('the first raw push failed');
+    const base = {
+      inputs: { appName: taskApp.name, apiKey: heroku.apiKey },
+      variables: { HEROKU_API_URL: heroku.apiUrl, HEROKU_GIT_URL: heroku.gitUrl },
+    };
     if ((await runAgentTask({ ...base, cwd: task.dir })).result !== 'Succeeded') throw new Error('the first task deploy failed');
 
     const rawTimes: number[] = [];
@@ -81,13 +87,21 @@ async function main(): Promise<void> {
 
     const [rawMedian, taskMedian] = [median(rawTimes), median(taskTimes)];
     console.log(`HerokuDeploy@1 benchmark (${RUNS} alternating runs each, medians; local Heroku emulator)`);
-    console.log(`  raw git push, incremental commit ....... ${ms(rawMedian)}   (runs: ${rawTimes.map((t) => t.toFixed(0)).join(', ')})`);
-    console.log(`  HerokuDeploy task, same kind of commit . ${ms(taskMedian)}   (runs: ${taskTimes.map((t) => t.toFixed(0)).join(', ')})`);
+    console.log(
+      `  raw git push, incremental commit ....... ${ms(rawMedian)}   (runs: ${rawTimes.map((t) => t.toFixed(0)).join(', ')})`,
+    );
+    console.log(
+      `  HerokuDeploy task, same kind of commit . ${ms(taskMedian)}   (runs: ${taskTimes.map((t) => t.toFixed(0)).join(', ')})`,
+    );
     console.log(`  overhead of the task ................... ${ms(taskMedian - rawMedian)}   (goal <= 100 ms)`);
     console.log(`  ratio task / raw push .................. ${(taskMedian / rawMedian).toFixed(2)}x`);
-    console.log(`  cold start to first log line ........... ${ms(median(starts))}   (goal <= 100 ms; runs: ${starts.map((t) => t.toFixed(0)).join(', ')})`);
+    console.log(
+      `  cold start to first log line ........... ${ms(median(starts))}   (goal <= 100 ms; runs: ${starts.map((t) => t.toFixed(0)).join(', ')})`,
+    );
     console.log(`  Platform API calls per deploy .......... ${median(apiCalls)}   (goal <= 5; runs: ${apiCalls.join(', ')})`);
-    console.log(`  .vsix size ............................. ${Number.isNaN(vsixSize) ? 'packaging failed' : `${(vsixSize / 1024).toFixed(0)} KB`}   (goal <= 500 KB)`);
+    console.log(
+      `  .vsix size ............................. ${Number.isNaN(vsixSize) ? 'packaging failed' : `${(vsixSize / 1024).toFixed(0)} KB`}   (goal <= 500 KB)`,
+    );
   } finally {
     await heroku.stop();
   }

@@ -14,7 +14,10 @@ interface TaskJson {
 
 export async function taskFolders(): Promise<string[]> {
   const entries = await fs.readdir(path.join(ROOT, 'tasks'), { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory() && /V\d+$/.test(e.name)).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory() && /V\d+$/.test(e.name))
+    .map((e) => e.name)
+    .sort();
 }
 
 /**
@@ -26,7 +29,8 @@ const withoutFormData: Plugin = {
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /^form-data$/ }, () => ({ path: 'form-data', namespace: 'stub' }));
     pluginBuild.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents: 'module.exports = class FormData { constructor() { throw new Error("multipart form data is not bundled in this task"); } };',
+      contents:
+        'module.exports = class FormData { constructor() { throw new Error("multipart form data is not bundled in this task"); } };',
       loader: 'js',
     }));
   },

@@ -25,7 +25,8 @@ function render(line: string, state: { inGroup: boolean }, mask: (text: string) 
   }
   const [command] = parseCommands(line);
   if (command) {
-    if (command.name === 'task.issue' || command.name === 'task.logissue') return `${command.properties.type === 'error' ? '✖ Error' : '⚠ Warning'}: ${mask(command.message)}`;
+    if (command.name === 'task.issue' || command.name === 'task.logissue')
+      return `${command.properties.type === 'error' ? '✖ Error' : '⚠ Warning'}: ${mask(command.message)}`;
     return null; // debug, secrets, variables, summary and result are not log lines
   }
   return `${state.inGroup ? '  ' : ''}${mask(line)}`;
@@ -35,12 +36,15 @@ function render(line: string, state: { inGroup: boolean }, mask: (text: string) 
 function fetchViaProxy(proxyUrl: string, url: string): Promise<{ status: number; body: string }> {
   const proxy = new URL(proxyUrl);
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: proxy.hostname, port: proxy.port, path: url, headers: { host: new URL(url).host } }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
+    const request = http.request(
+      { host: proxy.hostname, port: proxy.port, path: url, headers: { host: new URL(url).host } },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
     request.on('error', reject);
     request.end();
   });
@@ -55,7 +59,9 @@ async function main(): Promise<void> {
     console.log(`Created the Heroku app ${created.body.name} (${created.body.web_url})`);
 
     const repo = await makeRepo({ branch: 'feature/demo', message: 'Sample app' });
-    const sha = await repo.commit('Say hello from the demo', { 'message.txt': 'Hello from HerokuDeploy@1 on the local Heroku!\n' });
+    const sha = await repo.commit('Say hello from the demo', {
+      'message.txt': 'Hello from HerokuDeploy@1 on the local Heroku!\n',
+    });
     await repo.git('checkout', '--quiet', '--detach', sha);
     console.log(`Checked out feature/demo at ${sha.slice(0, 8)} as a detached HEAD in ${repo.dir}\n`);
 

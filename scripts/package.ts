@@ -55,7 +55,9 @@ export function manifestProblems(manifest: ExtensionManifest, builtFolders: stri
   for (const folder of builtFolders) {
     const where = packagedPath(manifest, folder);
     if (!where) {
-      problems.push(`${BUILD_TASKS}/${folder} is built but not in ${MANIFEST}'s "files": add { "path": "${BUILD_TASKS}/${folder}" }.`);
+      problems.push(
+        `${BUILD_TASKS}/${folder} is built but not in ${MANIFEST}'s "files": add { "path": "${BUILD_TASKS}/${folder}" }.`,
+      );
       continue;
     }
     shipped.add(where);
@@ -68,7 +70,9 @@ export function manifestProblems(manifest: ExtensionManifest, builtFolders: stri
   for (const contribution of taskContributions) {
     const name = slashes(contribution.properties?.name ?? '');
     if (!shipped.has(name)) {
-      problems.push(`The task contribution "${contribution.id ?? '(no id)'}" in ${MANIFEST} names "${name}", which is no built task folder (built: ${builtFolders.join(', ') || 'none'}).`);
+      problems.push(
+        `The task contribution "${contribution.id ?? '(no id)'}" in ${MANIFEST} names "${name}", which is no built task folder (built: ${builtFolders.join(', ') || 'none'}).`,
+      );
     }
   }
   return problems;
@@ -76,7 +80,10 @@ export function manifestProblems(manifest: ExtensionManifest, builtFolders: stri
 
 export async function builtTaskFolders(): Promise<string[]> {
   const entries = await fs.readdir(path.join(ROOT, BUILD_TASKS), { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 interface Output {
@@ -87,7 +94,11 @@ interface Output {
 
 function run(command: string, args: string[], cwd: string): Promise<Output> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, TFX_BYPASS_CACHE: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, TFX_BYPASS_CACHE: '1', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -105,7 +116,19 @@ export async function createVsix(): Promise<string> {
   await fs.mkdir(DIST, { recursive: true });
   for (const old of await fs.readdir(DIST)) if (old.endsWith('.vsix')) await fs.rm(path.join(DIST, old));
   const tfx = require.resolve('tfx-cli/_build/tfx-cli.js', { paths: [ROOT] });
-  const args = ['extension', 'create', '--root', ROOT, '--manifest-globs', MANIFEST, '--output-path', `${path.relative(ROOT, DIST) || '.'}/`, '--no-prompt', '--no-color', '--json'];
+  const args = [
+    'extension',
+    'create',
+    '--root',
+    ROOT,
+    '--manifest-globs',
+    MANIFEST,
+    '--output-path',
+    `${path.relative(ROOT, DIST) || '.'}/`,
+    '--no-prompt',
+    '--no-color',
+    '--json',
+  ];
   const result = await run(process.execPath, [tfx, ...args], ROOT);
   const output = plain(`${result.stderr}\n${result.stdout}`);
   // tfx validates each task contribution's task.json (here: the built one) and only warns about
@@ -136,7 +159,9 @@ export async function packageExtension(): Promise<{ vsix: string; bytes: number 
 
 if (require.main === module) {
   packageExtension()
-    .then(({ vsix, bytes }) => console.log(`packaged ${path.relative(process.cwd(), vsix) || vsix} (${(bytes / 1024).toFixed(1)} KB, ${bytes} bytes)`))
+    .then(({ vsix, bytes }) =>
+      console.log(`packaged ${path.relative(process.cwd(), vsix) || vsix} (${(bytes / 1024).toFixed(1)} KB, ${bytes} bytes)`),
+    )
     .catch((error: unknown) => {
       console.error(error instanceof Error ? error.message : error);
       process.exit(1);

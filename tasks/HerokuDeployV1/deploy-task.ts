@@ -6,7 +6,14 @@ import { deployReport } from '../common/core/deploy/report';
 import type { DeployProgress, DeployRequest, DeployResult } from '../common/core/deploy/types';
 import { parseSafeguards } from '../common/core/workflow/safeguards';
 import type { TaskDefinition } from '../common/pipeline/run-task';
-import { booleanInput, credentials, healthCheckInputs, input, originAccess, workingDirectory } from '../common/pipeline/task-inputs';
+import {
+  booleanInput,
+  credentials,
+  healthCheckInputs,
+  input,
+  originAccess,
+  workingDirectory,
+} from '../common/pipeline/task-inputs';
 
 export const deployTask: TaskDefinition<DeployRequest, DeployResult, DeployProgress> = {
   subject: (host) => validateAppName(input(host, 'appName')),

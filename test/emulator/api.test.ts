@@ -55,7 +55,9 @@ describe('emulator: Platform API semantics', () => {
     });
 
     it('answers 400 missing_version without the Accept header', async () => {
-      const response = await fetch(`${context.heroku.apiUrl}/account`, { headers: { Authorization: `Bearer ${context.heroku.apiKey}` } });
+      const response = await fetch(`${context.heroku.apiUrl}/account`, {
+        headers: { Authorization: `Bearer ${context.heroku.apiKey}` },
+      });
       assert.equal(response.status, 400);
       assert.equal(((await response.json()) as { id: string }).id, 'missing_version');
     });
@@ -119,11 +121,14 @@ describe('emulator: Platform API semantics', () => {
     before(async () => {
       app = (await context.heroku.createApp(context.name('api-range'))).name;
       // v1, v2 at creation; v3..v6 from config changes.
-      for (let i = 1; i <= 4; i++) assert.equal((await context.api.patch(`/apps/${app}/config-vars`, { [`STEP_${i}`]: String(i) })).status, 200);
+      for (let i = 1; i <= 4; i++)
+        assert.equal((await context.api.patch(`/apps/${app}/config-vars`, { [`STEP_${i}`]: String(i) })).status, 200);
     });
 
     it('answers the newest release with 206 and Next-Range to `version ..; order=desc, max=1`', async () => {
-      const answer = await context.api.get<Array<{ version: number }>>(`/apps/${app}/releases`, { Range: 'version ..; order=desc, max=1' });
+      const answer = await context.api.get<Array<{ version: number }>>(`/apps/${app}/releases`, {
+        Range: 'version ..; order=desc, max=1',
+      });
       assert.equal(answer.status, 206);
       assert.deepEqual(
         answer.body.map((r) => r.version),
@@ -137,7 +142,10 @@ describe('emulator: Platform API semantics', () => {
       let range: string | null = 'version ..; order=desc, max=2';
       const statuses: number[] = [];
       while (range) {
-        const answer: ApiAnswer<Array<{ version: number }>> = await context.api.get<Array<{ version: number }>>(`/apps/${app}/releases`, { Range: range });
+        const answer: ApiAnswer<Array<{ version: number }>> = await context.api.get<Array<{ version: number }>>(
+          `/apps/${app}/releases`,
+          { Range: range },
+        );
         statuses.push(answer.status);
         assert.ok(answer.status === 200 || answer.status === 206, `status ${answer.status}: ${JSON.stringify(answer.body)}`);
         versions.push(...answer.body.map((r) => r.version));
@@ -156,7 +164,13 @@ describe('emulator: Platform API semantics', () => {
     });
 
     it('answers 416 to a Range it cannot satisfy', async () => {
-      for (const range of ['nonsense', 'size ..; max=1', 'version ..; max=0', 'version ..; max=1001', 'version ..; order=sideways']) {
+      for (const range of [
+        'nonsense',
+        'size ..; max=1',
+        'version ..; max=0',
+        'version ..; max=1001',
+        'version ..; order=sideways',
+      ]) {
         const answer = await context.api.get<{ id: string }>(`/apps/${app}/releases`, { Range: range });
         assert.equal(answer.status, 416, `Range: ${range}`);
         assert.equal(answer.body.id, 'requested_range_not_satisfiable');
@@ -171,14 +185,18 @@ describe('emulator: Platform API semantics', () => {
       const answer = await context.api.patch<{ quantity: unknown }>(`/apps/${app.name}/formation/web`, { quantity: '0' });
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       assert.equal(answer.body.quantity, 0);
-      const batch = await context.api.patch<Array<{ quantity: unknown }>>(`/apps/${app.name}/formation`, { updates: [{ type: 'web', quantity: '1' }] });
+      const batch = await context.api.patch<Array<{ quantity: unknown }>>(`/apps/${app.name}/formation`, {
+        updates: [{ type: 'web', quantity: '1' }],
+      });
       assert.equal(batch.status, 200, JSON.stringify(batch.body));
       assert.equal(batch.body[0]?.quantity, 1);
     });
 
     it('still refuses a quantity that is not a number', async () => {
       const app = await context.heroku.createApp(context.name('api-nan'));
-      const answer = await context.api.patch<{ id: string }>(`/apps/${app.name}/formation`, { updates: [{ type: 'web', quantity: 'lots' }] });
+      const answer = await context.api.patch<{ id: string }>(`/apps/${app.name}/formation`, {
+        updates: [{ type: 'web', quantity: 'lots' }],
+      });
       assert.equal(answer.status, 422);
       assert.equal(answer.body.id, 'invalid_params');
     });

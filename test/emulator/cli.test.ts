@@ -95,7 +95,8 @@ async function deployInto(ready: Ready, name: string): Promise<string> {
   const tmp = await fs.realpath(os.tmpdir());
   const roots = [];
   for (const entry of await fs.readdir(tmp)) {
-    if (entry.startsWith('heroku-emulator-') && (await exists(path.join(tmp, entry, 'repos', `${name}.git`)))) roots.push(path.join(tmp, entry));
+    if (entry.startsWith('heroku-emulator-') && (await exists(path.join(tmp, entry, 'repos', `${name}.git`))))
+      roots.push(path.join(tmp, entry));
   }
   assert.equal(roots.length, 1, `one emulator directory holds ${name}: ${roots.join(', ')}`);
   return roots[0] as string;
@@ -112,14 +113,21 @@ describe('emulator: lifecycle', function () {
 
     it('prints one JSON line, serves, and on SIGTERM exits 0 leaving no process, port or directory', async () => {
       // tsx as `npx tsx` runs it; SIGTERM goes to that process (npm itself would not pass it on: see below).
-      const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['test/emulator/cli.ts', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['test/emulator/cli.ts', '--json'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       children.push(child);
       const { ready, rest } = await readyLine(child);
       assert.deepEqual(Object.keys(ready).sort(), ['apiKey', 'apiUrl', 'gitUrl', 'proxyUrl']);
       const name = `cli-app-${process.pid}`;
       const root = await deployInto(ready, name);
       const dynos = await processesIn(root);
-      assert.ok([...dynos.values()].some((cmd) => cmd.includes('node server.js')), `a web dyno runs: ${[...dynos.values()].join('; ')}`);
+      assert.ok(
+        [...dynos.values()].some((cmd) => cmd.includes('node server.js')),
+        `a web dyno runs: ${[...dynos.values()].join('; ')}`,
+      );
 
       child.kill('SIGTERM');
       const end = await exited(child);
@@ -131,7 +139,11 @@ describe('emulator: lifecycle', function () {
     });
 
     it('through `npx tsx`, stops cleanly when its process group gets SIGTERM (as a cancelled job or Ctrl-C does)', async () => {
-      const child = spawn('npx', ['tsx', 'test/emulator/cli.ts', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn('npx', ['tsx', 'test/emulator/cli.ts', '--json'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       children.push(child);
       const { ready } = await readyLine(child);
       const root = await deployInto(ready, `cli-npx-${process.pid}`);
@@ -144,7 +156,11 @@ describe('emulator: lifecycle', function () {
       assert.ok(end.code === 0 || end.signal === 'SIGTERM', JSON.stringify(end));
       await eventually(async () => ((await exists(root)) ? undefined : true), 10_000, `${root} to be removed`);
       await eventually(() => ([...dynos.keys()].some(alive) ? undefined : true), 10_000, 'the dynos to be gone');
-      await eventually(() => (groupAlive(child.pid as number) ? undefined : true), 10_000, 'every process of the group to be gone');
+      await eventually(
+        () => (groupAlive(child.pid as number) ? undefined : true),
+        10_000,
+        'every process of the group to be gone',
+      );
       await assert.rejects(fetch(`${ready.apiUrl}/account`));
     });
   });

@@ -6,7 +6,9 @@ async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const heroku = await startEmulator();
   if (json) {
-    process.stdout.write(`${JSON.stringify({ apiUrl: heroku.apiUrl, gitUrl: heroku.gitUrl, apiKey: heroku.apiKey, proxyUrl: heroku.proxyUrl })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ apiUrl: heroku.apiUrl, gitUrl: heroku.gitUrl, apiKey: heroku.apiKey, proxyUrl: heroku.proxyUrl })}\n`,
+    );
   } else {
     console.log('Local Heroku emulator ready.');
     console.log(`  Platform API  ${heroku.apiUrl}`);
@@ -16,8 +18,12 @@ async function main(): Promise<void> {
     console.log('');
     console.log('Try it:');
     console.log(`  HEROKU_HOST=${heroku.apiUrl} HEROKU_API_KEY=${heroku.apiKey} npx heroku apps:create my-app`);
-    console.log(`  curl -s -H 'Accept: application/vnd.heroku+json; version=3' -H 'Authorization: Bearer ${heroku.apiKey}' ${heroku.apiUrl}/account`);
-    console.log(`  git -c http.extraHeader="Authorization: Basic $(printf ':%s' ${heroku.apiKey} | base64 -w0)" push ${heroku.gitUrl}/my-app.git HEAD:main`);
+    console.log(
+      `  curl -s -H 'Accept: application/vnd.heroku+json; version=3' -H 'Authorization: Bearer ${heroku.apiKey}' ${heroku.apiUrl}/account`,
+    );
+    console.log(
+      `  git -c http.extraHeader="Authorization: Basic $(printf ':%s' ${heroku.apiKey} | base64 -w0)" push ${heroku.gitUrl}/my-app.git HEAD:main`,
+    );
     console.log(`  curl -x ${heroku.proxyUrl} http://my-app-<suffix>.herokuapp.com/`);
     console.log('');
     console.log('Ctrl-C stops it and removes its state.');

@@ -9,7 +9,7 @@ describe('emulator: fault injection', () => {
   const context = useEmulator();
 
   describe('Platform API', () => {
-    it('apiError: the next `times` matching requests answer the status with Heroku\'s error body', async () => {
+    it("apiError: the next `times` matching requests answer the status with Heroku's error body", async () => {
       context.heroku.faults.apiError(503, { times: 2, path: '/account' });
       const statuses = [];
       for (let i = 0; i < 3; i++) statuses.push(await context.api.get<{ id: string }>('/account'));
@@ -48,7 +48,10 @@ describe('emulator: fault injection', () => {
 
     it('apiReset: the connection is reset without an answer, once', async () => {
       context.heroku.faults.apiReset({ path: '/account' });
-      await assert.rejects(context.api.get('/account'), (error: Error) => error instanceof TypeError && /fetch failed/.test(error.message));
+      await assert.rejects(
+        context.api.get('/account'),
+        (error: Error) => error instanceof TypeError && /fetch failed/.test(error.message),
+      );
       assert.deepEqual(
         context.heroku.faults.fired.map((f) => f.effect),
         ['reset'],
@@ -81,7 +84,8 @@ describe('emulator: fault injection', () => {
       app: (await context.heroku.createApp(context.name(prefix))).name,
       repo: await context.repo(files ? { files } : {}),
     });
-    const versions = async (app: string): Promise<number[]> => (await context.api.get<Array<{ version: number }>>(`/apps/${app}/releases`)).body.map((r) => r.version);
+    const versions = async (app: string): Promise<number[]> =>
+      (await context.api.get<Array<{ version: number }>>(`/apps/${app}/releases`)).body.map((r) => r.version);
 
     it('failNextBuild: the next push is rejected with the reason, the one after builds', async () => {
       const { app, repo } = await deployable('ft-build');
@@ -90,7 +94,12 @@ describe('emulator: fault injection', () => {
       assert.notEqual(failed.code, 0);
       assert.match(failed.stderr, /\(pre-receive hook declined\)/);
       const lines = remoteLines(failed.stderr);
-      for (const line of ['       Error: emulated compile failure', '-----> Build failed', ' !     Push rejected, failed to compile Node.js app.']) assert.ok(lines.includes(line), `"${line}" in:\n${lines.join('\n')}`);
+      for (const line of [
+        '       Error: emulated compile failure',
+        '-----> Build failed',
+        ' !     Push rejected, failed to compile Node.js app.',
+      ])
+        assert.ok(lines.includes(line), `"${line}" in:\n${lines.join('\n')}`);
       assert.deepEqual(await versions(app), [1, 2]);
       const next = await pushOk(repo, context.gitUrl(app), context.heroku.apiKey);
       assert.ok(remoteLines(next.stderr).includes('       Released v3'));
@@ -103,7 +112,8 @@ describe('emulator: fault injection', () => {
       const result = await pushOk(repo, context.gitUrl(app), context.heroku.apiKey);
       const lines = remoteLines(result.stderr);
       assert.ok(lines.includes('Waiting for release.... failed.'), lines.join('\n'));
-      const releases = async () => (await context.api.get<Array<{ version: number; status: string; current: boolean }>>(`/apps/${app}/releases`)).body;
+      const releases = async () =>
+        (await context.api.get<Array<{ version: number; status: string; current: boolean }>>(`/apps/${app}/releases`)).body;
       assert.deepEqual(((await releases()).at(-1) as { status: string }).status, 'failed');
       // A config change is a new release, with its release phase, which now succeeds.
       await context.api.patch(`/apps/${app}/config-vars`, { RETRY: '1' });

@@ -45,13 +45,22 @@ export class Faults {
   onBuildHeld: (() => void) | null = null;
 
   /** The next `times` matching API requests answer `status` with Heroku's error body. */
-  apiError(status: number, options: RequestMatch & { times?: number; retryAfter?: number; id?: string; message?: string } = {}): void {
+  apiError(
+    status: number,
+    options: RequestMatch & { times?: number; retryAfter?: number; id?: string; message?: string } = {},
+  ): void {
     const [id, message] = DEFAULT_IDS[status] ?? ['internal_server_error', 'Internal server error.'];
     this.api.push({
       method: options.method,
       path: options.path,
       remaining: options.times ?? 1,
-      effect: { kind: 'status', status, id: options.id ?? id, message: options.message ?? message, retryAfter: options.retryAfter },
+      effect: {
+        kind: 'status',
+        status,
+        id: options.id ?? id,
+        message: options.message ?? message,
+        retryAfter: options.retryAfter,
+      },
     });
   }
 

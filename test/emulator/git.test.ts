@@ -5,12 +5,12 @@ import { gitEnv, Repo, runCommand } from '../support/git';
 import { type ReleaseBody, eventually } from '../support/heroku-api';
 import { buildHeld, httpRequest, pushOk, remoteLines, startPush, useEmulator, viaProxy } from '../support/emulator';
 
-
 describe('emulator: git push', () => {
   const context = useEmulator();
 
   const newApp = async (prefix: string): Promise<string> => (await context.heroku.createApp(context.name(prefix))).name;
-  const releases = async (app: string): Promise<ReleaseBody[]> => (await context.api.get<ReleaseBody[]>(`/apps/${app}/releases`)).body;
+  const releases = async (app: string): Promise<ReleaseBody[]> =>
+    (await context.api.get<ReleaseBody[]>(`/apps/${app}/releases`)).body;
   const versions = async (app: string): Promise<number[]> => (await releases(app)).map((r) => r.version);
 
   describe('a successful push of the sample app', () => {
@@ -51,7 +51,10 @@ describe('emulator: git push', () => {
 
     it('records the pushed SHA as the commit of the release slug', async () => {
       const latest = (await releases(app)).at(-1) as ReleaseBody;
-      assert.deepEqual([latest.version, latest.status, latest.current, latest.description], [3, 'succeeded', true, `Deploy ${sha.slice(0, 8)}`]);
+      assert.deepEqual(
+        [latest.version, latest.status, latest.current, latest.description],
+        [3, 'succeeded', true, `Deploy ${sha.slice(0, 8)}`],
+      );
       const slug = await context.api.get<{ commit: string }>(`/apps/${app}/slugs/${latest.slug?.id}`);
       assert.equal(slug.body.commit, sha);
     });
@@ -99,15 +102,27 @@ describe('emulator: git push', () => {
     assert.ok(remoteLines(result.stderr).includes('       Released v3'), result.stderr);
   });
 
-  it('rejects a push whose build script fails, with Heroku\'s reason, and releases nothing', async () => {
+  it("rejects a push whose build script fails, with Heroku's reason, and releases nothing", async () => {
     const app = await newApp('git-buildfail');
     const repo = await context.repo();
-    await repo.commit('break the build', { 'package.json': JSON.stringify({ name: 'sample-app', version: '1.0.0', scripts: { build: "echo 'compiling assets'; exit 1" } }) });
+    await repo.commit('break the build', {
+      'package.json': JSON.stringify({
+        name: 'sample-app',
+        version: '1.0.0',
+        scripts: { build: "echo 'compiling assets'; exit 1" },
+      }),
+    });
     const result = await repo.push(context.gitUrl(app), context.heroku.apiKey);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, / ! \[remote rejected\] HEAD -> main \(pre-receive hook declined\)/);
     const lines = remoteLines(result.stderr);
-    for (const line of ['       compiling assets', '-----> Build failed', ' !     Push rejected, failed to compile Node.js app.', ' !     Push failed', `!\tPush rejected to ${app}.`]) {
+    for (const line of [
+      '       compiling assets',
+      '-----> Build failed',
+      ' !     Push rejected, failed to compile Node.js app.',
+      ' !     Push failed',
+      `!\tPush rejected to ${app}.`,
+    ]) {
       assert.ok(lines.includes(line), `"${line}" in:\n${lines.join('\n')}`);
     }
     assert.ok(!lines.some((l) => l.includes('Released')), 'nothing released');
@@ -128,7 +143,9 @@ describe('emulator: git push', () => {
     });
 
     it('refuses a bad key with 401 and WWW-Authenticate; git fails without prompting', async () => {
-      const raw = await httpRequest(`${context.gitUrl(app)}/info/refs?service=git-receive-pack`, { headers: { Authorization: basic('HRKU-wrong') } });
+      const raw = await httpRequest(`${context.gitUrl(app)}/info/refs?service=git-receive-pack`, {
+        headers: { Authorization: basic('HRKU-wrong') },
+      });
       assert.equal(raw.status, 401);
       assert.match(String(raw.headers['www-authenticate']), /^Basic realm=/);
       const anonymous = await httpRequest(`${context.gitUrl(app)}/info/refs?service=git-receive-pack`);
@@ -149,7 +166,9 @@ describe('emulator: git push', () => {
     });
 
     it('accepts any user name with the key as the password', async () => {
-      const raw = await httpRequest(`${context.gitUrl(app)}/info/refs?service=git-receive-pack`, { headers: { Authorization: `Basic ${Buffer.from(`someone@example.com:${context.heroku.apiKey}`).toString('base64')}` } });
+      const raw = await httpRequest(`${context.gitUrl(app)}/info/refs?service=git-receive-pack`, {
+        headers: { Authorization: `Basic ${Buffer.from(`someone@example.com:${context.heroku.apiKey}`).toString('base64')}` },
+      });
       assert.equal(raw.status, 200);
     });
   });
@@ -167,7 +186,9 @@ describe('emulator: git push', () => {
 
     const shallowClone = async (): Promise<Repo> => {
       const clone = new Repo(await context.scratch('shallow-'));
-      const result = await runCommand('git', ['clone', '--quiet', '--depth', '1', `file://${source.dir}`, clone.dir], { env: gitEnv() });
+      const result = await runCommand('git', ['clone', '--quiet', '--depth', '1', `file://${source.dir}`, clone.dir], {
+        env: gitEnv(),
+      });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(await clone.git('rev-parse', '--is-shallow-repository'), 'true');
       return clone;
@@ -178,7 +199,9 @@ describe('emulator: git push', () => {
       const result = await (await shallowClone()).push(context.gitUrl(app), context.heroku.apiKey);
       assert.notEqual(result.code, 0);
       assert.ok(
-        remoteLines(result.stderr).includes('!\tPush rejected, source repository is a shallow clone. Unshallow it with `git fetch --all --unshallow` and try pushing again.'),
+        remoteLines(result.stderr).includes(
+          '!\tPush rejected, source repository is a shallow clone. Unshallow it with `git fetch --all --unshallow` and try pushing again.',
+        ),
         result.stderr,
       );
       assert.match(result.stderr, / ! \[remote rejected\] HEAD -> main \(shallow update not allowed\)/);
@@ -212,7 +235,10 @@ describe('emulator: git push', () => {
       const app = await newApp('git-relfail');
       const repo = await context.repo();
       await pushOk(repo, context.gitUrl(app), context.heroku.apiKey);
-      await repo.commit('add a failing release phase', { Procfile: 'web: node server.js\nrelease: node -e "console.log(\'migrating\'); process.exit(1)"\n', 'message.txt': 'never live\n' });
+      await repo.commit('add a failing release phase', {
+        Procfile: 'web: node server.js\nrelease: node -e "console.log(\'migrating\'); process.exit(1)"\n',
+        'message.txt': 'never live\n',
+      });
       const result = await pushOk(repo, context.gitUrl(app), context.heroku.apiKey);
       const lines = remoteLines(result.stderr);
       const expected = [
@@ -243,14 +269,19 @@ describe('emulator: git push', () => {
     it('a succeeding release command: "done." and the new release is current', async () => {
       const app = await newApp('git-relok');
       const repo = await context.repo();
-      await repo.commit('add a release phase', { Procfile: 'web: node server.js\nrelease: node -e "console.log(\'migrated\')"\n', 'message.txt': 'after the release phase\n' });
+      await repo.commit('add a release phase', {
+        Procfile: 'web: node server.js\nrelease: node -e "console.log(\'migrated\')"\n',
+        'message.txt': 'after the release phase\n',
+      });
       const result = await pushOk(repo, context.gitUrl(app), context.heroku.apiKey);
       const lines = remoteLines(result.stderr);
       assert.ok(lines.includes('migrated'), lines.join('\n'));
       assert.ok(lines.includes('Waiting for release.... done.'), lines.join('\n'));
       const latest = (await releases(app)).at(-1) as ReleaseBody;
       assert.deepEqual([latest.version, latest.status, latest.current], [3, 'succeeded', true]);
-      await eventually(async () => ((await httpRequest(context.heroku.routerUrl(app))).body === 'after the release phase\n' ? true : undefined));
+      await eventually(async () =>
+        (await httpRequest(context.heroku.routerUrl(app))).body === 'after the release phase\n' ? true : undefined,
+      );
     });
   });
 
@@ -279,7 +310,11 @@ describe('emulator: git push', () => {
       await held;
       push.kill();
       await push.done;
-      await eventually(() => (context.heroku.platform.buildLocks.has(context.heroku.app(app).id) ? undefined : true), 10_000, 'the build lock to be released');
+      await eventually(
+        () => (context.heroku.platform.buildLocks.has(context.heroku.app(app).id) ? undefined : true),
+        10_000,
+        'the build lock to be released',
+      );
       const builds = await context.api.get<Array<{ status: string }>>(`/apps/${app}/builds`);
       assert.deepEqual(
         builds.body.map((b) => b.status),

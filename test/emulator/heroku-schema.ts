@@ -169,7 +169,9 @@ export class HerokuSchema {
     const resolved = this.resolve(schema);
     if (!resolved || body === null || body === undefined) return [];
     if (Array.isArray(body)) {
-      return resolved.items ? body.flatMap((item, i) => this.missingProperties(resolved.items as Json, item, `${where}/${i}`)) : [];
+      return resolved.items
+        ? body.flatMap((item, i) => this.missingProperties(resolved.items as Json, item, `${where}/${i}`))
+        : [];
     }
     if (!isObject(resolved.properties) || typeof body !== 'object') return [];
     const record = body as Record<string, unknown>;
@@ -183,7 +185,10 @@ export class HerokuSchema {
 }
 
 function formatErrors(errors: ErrorObject[] | null | undefined): string[] {
-  return (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.params && 'allowedValues' in e.params ? ` (${JSON.stringify(e.params.allowedValues)})` : ''}`);
+  return (errors ?? []).map(
+    (e) =>
+      `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.params && 'allowedValues' in e.params ? ` (${JSON.stringify(e.params.allowedValues)})` : ''}`,
+  );
 }
 
 let shared: HerokuSchema | undefined;

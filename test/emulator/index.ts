@@ -87,7 +87,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     proxy,
     git,
     createAccount: (email) => state.createAccount(email),
-    createApp: (name, opts = {}) => platform.createApp(opts.owner ?? account, { name, generation: opts.generation, region: opts.region, stack: opts.stack }),
+    createApp: (name, opts = {}) =>
+      platform.createApp(opts.owner ?? account, { name, generation: opts.generation, region: opts.region, stack: opts.stack }),
     app,
     routerUrl: (name) => `http://127.0.0.1:${app(name).routerPort}/`,
     webUrl: (name) => String(presentApp(present, app(name)).web_url),

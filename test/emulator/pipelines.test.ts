@@ -23,7 +23,6 @@ interface Target {
   error_message: string | null;
 }
 
-
 describe('emulator: pipelines and promotions', () => {
   const context = useEmulator();
   let pipeline: string;
@@ -55,10 +54,13 @@ describe('emulator: pipelines and promotions', () => {
       const byApp = await context.api.get<Coupling>(`/apps/${production.name}/pipeline-couplings`);
       assert.deepEqual([byApp.body.stage, byApp.body.pipeline.id], ['production', pipeline]);
       const byPipeline = await context.api.get<Coupling[]>(`/pipelines/${pipeline}/pipeline-couplings`);
-      assert.deepEqual(byPipeline.body.map((c) => [c.app.id, c.stage]).sort(), [
-        [production.id, 'production'],
-        [staging.id, 'staging'],
-      ].sort());
+      assert.deepEqual(
+        byPipeline.body.map((c) => [c.app.id, c.stage]).sort(),
+        [
+          [production.id, 'production'],
+          [staging.id, 'staging'],
+        ].sort(),
+      );
       const mine = await context.api.get<Coupling[]>('/users/~/pipeline-couplings');
       assert.equal(mine.body.length, 2);
     });
@@ -67,7 +69,11 @@ describe('emulator: pipelines and promotions', () => {
       const loner = await context.heroku.createApp(context.name('pl-loner'));
       const missing = await context.api.get<{ id: string }>(`/apps/${loner.name}/pipeline-couplings`);
       assert.deepEqual([missing.status, missing.body.id], [404, 'not_found']);
-      const twice = await context.api.post<{ id: string }>('/pipeline-couplings', { app: staging.id, pipeline, stage: 'development' });
+      const twice = await context.api.post<{ id: string }>('/pipeline-couplings', {
+        app: staging.id,
+        pipeline,
+        stage: 'development',
+      });
       assert.deepEqual([twice.status, twice.body.id], [422, 'invalid_params']);
     });
 
@@ -126,9 +132,17 @@ describe('emulator: pipelines and promotions', () => {
       await pushOk(repo, context.gitUrl(source.name), context.heroku.apiKey);
 
       context.heroku.faults.failNextReleasePhase();
-      const created = await context.api.post<Promotion>('/pipeline-promotions', { pipeline: { id: flow }, source: { app: { id: source.id } }, targets: [{ app: { id: target.id } }] });
+      const created = await context.api.post<Promotion>('/pipeline-promotions', {
+        pipeline: { id: flow },
+        source: { app: { id: source.id } },
+        targets: [{ app: { id: target.id } }],
+      });
       assert.equal(created.status, 201);
-      await eventually(async () => ((await context.api.get<Promotion>(`/pipeline-promotions/${created.body.id}`)).body.status === 'completed' ? true : undefined));
+      await eventually(async () =>
+        (await context.api.get<Promotion>(`/pipeline-promotions/${created.body.id}`)).body.status === 'completed'
+          ? true
+          : undefined,
+      );
       const targets = (await context.api.get<Target[]>(`/pipeline-promotions/${created.body.id}/promotion-targets`)).body;
       assert.equal(targets[0]?.status, 'failed');
       assert.match(targets[0]?.error_message ?? '', /Release command failed/);
@@ -145,9 +159,17 @@ describe('emulator: pipelines and promotions', () => {
 
     it('refuses to promote from an app outside the pipeline or to the source itself', async () => {
       const outsider = await context.heroku.createApp(context.name('pl-out'));
-      const outside = await context.api.post<{ id: string }>('/pipeline-promotions', { pipeline: { id: pipeline }, source: { app: { id: outsider.id } }, targets: [{ app: { id: production.id } }] });
+      const outside = await context.api.post<{ id: string }>('/pipeline-promotions', {
+        pipeline: { id: pipeline },
+        source: { app: { id: outsider.id } },
+        targets: [{ app: { id: production.id } }],
+      });
       assert.deepEqual([outside.status, outside.body.id], [422, 'invalid_params']);
-      const self = await context.api.post<{ id: string }>('/pipeline-promotions', { pipeline: { id: pipeline }, source: { app: { id: staging.id } }, targets: [{ app: { id: staging.id } }] });
+      const self = await context.api.post<{ id: string }>('/pipeline-promotions', {
+        pipeline: { id: pipeline },
+        source: { app: { id: staging.id } },
+        targets: [{ app: { id: staging.id } }],
+      });
       assert.deepEqual([self.status, self.body.id], [422, 'invalid_params']);
     });
   });

@@ -38,7 +38,9 @@ export class HerokuProxy {
   constructor(private readonly state: HerokuState) {}
 
   listen(): Promise<string> {
-    this.loopback.server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.tunnel(req, socket, head));
+    this.loopback.server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) =>
+      this.tunnel(req, socket, head),
+    );
     return this.loopback.listen();
   }
 
@@ -76,16 +78,23 @@ export class HerokuProxy {
     if (!target) {
       const status = url.hostname.endsWith('.herokuapp.com') ? 404 : 502;
       res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8' });
-      res.end(status === 404 ? NO_SUCH_APP : `The emulator's proxy reaches herokuapp.com apps and loopback only, not ${url.hostname}.\n`);
+      res.end(
+        status === 404
+          ? NO_SUCH_APP
+          : `The emulator's proxy reaches herokuapp.com apps and loopback only, not ${url.hostname}.\n`,
+      );
       return;
     }
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
-    const upstream = http.request({ host: '127.0.0.1', port: target.port, method: req.method, path: `${url.pathname}${url.search}`, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = http.request(
+      { host: '127.0.0.1', port: target.port, method: req.method, path: `${url.pathname}${url.search}`, headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', (error) => {
       if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
       res.end(`proxy: ${error.message}\n`);
@@ -96,7 +105,9 @@ export class HerokuProxy {
   private tunnel(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     const [hostname = '', portText = '443'] = (req.url ?? '').replace(/^\[|\](?=:)/g, '').split(/:(?=\d+$)/);
     if (!this.admit('CONNECT', req.url ?? '', req)) {
-      socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="emulator proxy"\r\nContent-Length: 0\r\n\r\n');
+      socket.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="emulator proxy"\r\nContent-Length: 0\r\n\r\n',
+      );
       return;
     }
     const target = LOOPBACK.has(hostname) ? { port: Number(portText) } : null;

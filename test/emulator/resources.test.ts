@@ -17,19 +17,25 @@ interface AppBody {
   generation: { name: string };
 }
 
-
 describe('emulator: Platform API resources', () => {
   const context = useEmulator();
 
   /** A new app with the sample app (or `files`) deployed; returns its name and the pushed SHA. */
-  const deployed = async (prefix: string, options: { files?: Record<string, string>; generation?: 'fir' } = {}): Promise<{ app: string; sha: string; repo: Repo }> => {
-    const app = await context.heroku.createApp(context.name(prefix), options.generation ? { generation: options.generation } : {});
+  const deployed = async (
+    prefix: string,
+    options: { files?: Record<string, string>; generation?: 'fir' } = {},
+  ): Promise<{ app: string; sha: string; repo: Repo }> => {
+    const app = await context.heroku.createApp(
+      context.name(prefix),
+      options.generation ? { generation: options.generation } : {},
+    );
     const repo = await context.repo(options.files ? { files: options.files } : {});
     await pushOk(repo, context.gitUrl(app.name), context.heroku.apiKey);
     return { app: app.name, sha: await repo.head(), repo };
   };
 
-  const releases = async (app: string): Promise<ReleaseBody[]> => (await context.api.get<ReleaseBody[]>(`/apps/${app}/releases`)).body;
+  const releases = async (app: string): Promise<ReleaseBody[]> =>
+    (await context.api.get<ReleaseBody[]>(`/apps/${app}/releases`)).body;
 
   describe('apps', () => {
     it('creates an app with a region and a stack, and a web_url on herokuapp.com with a random suffix', async () => {
@@ -125,7 +131,9 @@ describe('emulator: Platform API resources', () => {
       const commits = [];
       for (const release of list.slice(2)) {
         assert.deepEqual(release.artifacts, [{ type: 'slug', id: release.slug?.id }]);
-        const slug = await context.api.get<{ commit: string; process_types: Record<string, string> }>(`/apps/${app}/slugs/${release.slug?.id}`);
+        const slug = await context.api.get<{ commit: string; process_types: Record<string, string> }>(
+          `/apps/${app}/slugs/${release.slug?.id}`,
+        );
         assert.deepEqual(slug.body.process_types, { web: 'node server.js' });
         commits.push(slug.body.commit);
       }
@@ -140,11 +148,18 @@ describe('emulator: Platform API resources', () => {
       assert.equal(answer.body.version, 5);
       assert.equal(answer.body.description, 'Rollback to v3');
       assert.equal(answer.body.slug?.id, v3.slug?.id);
-      await eventually(async () => ((await httpRequest(context.heroku.routerUrl(app))).body === 'hello from the sample app\n' ? true : undefined), 15_000, 'the old code to answer');
+      await eventually(
+        async () =>
+          (await httpRequest(context.heroku.routerUrl(app))).body === 'hello from the sample app\n' ? true : undefined,
+        15_000,
+        'the old code to answer',
+      );
     });
 
     it('refuses to roll back to a release without a slug', async () => {
-      const answer = await context.api.post<{ id: string }>(`/apps/${app}/releases`, { release: ((await releases(app))[0] as ReleaseBody).id });
+      const answer = await context.api.post<{ id: string }>(`/apps/${app}/releases`, {
+        release: ((await releases(app))[0] as ReleaseBody).id,
+      });
       assert.deepEqual([answer.status, answer.body.id], [422, 'invalid_params']);
     });
   });
@@ -170,7 +185,12 @@ describe('emulator: Platform API resources', () => {
       assert.ok(lines.includes('       Released v3'), output.body);
 
       const build = await eventually(async () => {
-        const answer = await context.api.get<{ status: string; release: { id: string } | null; slug: { id: string } | null; source_blob: { version: string } }>(`/apps/${app}/builds/${created.body.id}`);
+        const answer = await context.api.get<{
+          status: string;
+          release: { id: string } | null;
+          slug: { id: string } | null;
+          source_blob: { version: string };
+        }>(`/apps/${app}/builds/${created.body.id}`);
         return answer.body.status === 'pending' ? undefined : answer.body;
       });
       assert.equal(build.status, 'succeeded');
@@ -179,13 +199,19 @@ describe('emulator: Platform API resources', () => {
       assert.equal(latest.id, build.release?.id);
       assert.equal(latest.slug?.id, build.slug?.id);
       assert.equal(latest.description, 'Deploy v1.2.3');
-      await eventually(async () => ((await httpRequest(context.heroku.routerUrl(app))).status === 200 ? true : undefined), 15_000, 'the built app to answer');
+      await eventually(
+        async () => ((await httpRequest(context.heroku.routerUrl(app))).status === 200 ? true : undefined),
+        15_000,
+        'the built app to answer',
+      );
     });
 
     it('fails a build whose source cannot be fetched', async () => {
       const app = (await context.heroku.createApp(context.name('rs-nosrc'))).name;
       const source = await context.api.post<{ source_blob: { get_url: string } }>('/sources');
-      const created = await context.api.post<{ id: string; output_stream_url: string }>(`/apps/${app}/builds`, { source_blob: { url: source.body.source_blob.get_url, version: 'none' } });
+      const created = await context.api.post<{ id: string; output_stream_url: string }>(`/apps/${app}/builds`, {
+        source_blob: { url: source.body.source_blob.get_url, version: 'none' },
+      });
       const output = await httpRequest(created.body.output_stream_url);
       assert.match(output.body, /!/);
       const build = await context.api.get<{ status: string }>(`/apps/${app}/builds/${created.body.id}`);
@@ -209,13 +235,20 @@ describe('emulator: Platform API resources', () => {
         list.body.map((f) => [f.type, f.quantity, f.command]),
         [['web', 1, 'node server.js']],
       );
-      const down = await context.api.patch<Array<{ quantity: number }>>(`/apps/${app}/formation`, { updates: [{ type: 'web', quantity: 0 }] });
+      const down = await context.api.patch<Array<{ quantity: number }>>(`/apps/${app}/formation`, {
+        updates: [{ type: 'web', quantity: 0 }],
+      });
       assert.equal(down.body[0]?.quantity, 0);
       assert.deepEqual((await context.api.get<unknown[]>(`/apps/${app}/dynos`)).body, []);
       const answer = await httpRequest(context.heroku.routerUrl(app));
       assert.equal(answer.status, 503);
       assert.match(answer.body, /<title>Application Error<\/title>/);
-      assert.ok(context.heroku.platform.logs(context.heroku.app(app)).recent(5).some((l) => l.includes('heroku[router]: at=error code=H14 desc="No web processes running"')));
+      assert.ok(
+        context.heroku.platform
+          .logs(context.heroku.app(app))
+          .recent(5)
+          .some((l) => l.includes('heroku[router]: at=error code=H14 desc="No web processes running"')),
+      );
 
       await context.api.patch(`/apps/${app}/formation`, { updates: [{ type: 'web', quantity: 1 }] });
       assert.equal((await httpRequest(context.heroku.routerUrl(app))).status, 200);
@@ -230,14 +263,22 @@ describe('emulator: Platform API resources', () => {
       assert.equal(after.version, before.version + 1);
       assert.equal(after.description, 'Set GREETING config vars');
       assert.equal(after.slug?.id, before.slug?.id, 'a config change keeps the slug');
-      await eventually(async () => ((await httpRequest(`${context.heroku.routerUrl(app)}env/GREETING`)).body === 'hej' ? true : undefined), 15_000, 'GREETING in the process');
+      await eventually(
+        async () => ((await httpRequest(`${context.heroku.routerUrl(app)}env/GREETING`)).body === 'hej' ? true : undefined),
+        15_000,
+        'GREETING in the process',
+      );
       const release = await context.api.get<Record<string, string>>(`/apps/${app}/releases/${after.version}/config-vars`);
       assert.deepEqual(release.body, { GREETING: 'hej' });
 
       const removed = await context.api.patch<Record<string, string>>(`/apps/${app}/config-vars`, { GREETING: null });
       assert.deepEqual(removed.body, {});
       assert.equal(((await releases(app)).at(-1) as ReleaseBody).description, 'Remove GREETING config vars');
-      await eventually(async () => ((await httpRequest(`${context.heroku.routerUrl(app)}env/GREETING`)).body === '(unset)' ? true : undefined), 15_000, 'GREETING gone');
+      await eventually(
+        async () => ((await httpRequest(`${context.heroku.routerUrl(app)}env/GREETING`)).body === '(unset)' ? true : undefined),
+        15_000,
+        'GREETING gone',
+      );
     });
 
     it('restarts all dynos: new processes that answer again', async () => {
@@ -254,7 +295,12 @@ describe('emulator: Platform API resources', () => {
 
   describe('log sessions', () => {
     it('serves Heroku-format lines at logplex_url: router lines, web output and release-phase output', async () => {
-      const files = { 'package.json': JSON.stringify({ name: 'logs-app', version: '1.0.0' }), 'server.js': envApp()['server.js'] as string, Procfile: "web: node -e \"console.log('web says hi'); require('./server.js')\"\nrelease: node -e \"console.log('migrating the database')\"\n" };
+      const files = {
+        'package.json': JSON.stringify({ name: 'logs-app', version: '1.0.0' }),
+        'server.js': envApp()['server.js'] as string,
+        Procfile:
+          "web: node -e \"console.log('web says hi'); require('./server.js')\"\nrelease: node -e \"console.log('migrating the database')\"\n",
+      };
       const { app } = await deployed('rs-logs', { files });
       assert.equal((await httpRequest(`${context.heroku.routerUrl(app)}health`)).status, 200);
       const session = await context.api.post<{ logplex_url: string }>(`/apps/${app}/log-sessions`, { lines: 200 });
@@ -269,7 +315,10 @@ describe('emulator: Platform API resources', () => {
       assert.match(logs, /app\[release\.\d+\]: migrating the database/);
       assert.match(logs, /heroku\[web\.1\]: State changed from starting to up/);
 
-      const filtered = await context.api.post<{ logplex_url: string }>(`/apps/${app}/log-sessions`, { source: 'app', dyno_name: 'web.1' });
+      const filtered = await context.api.post<{ logplex_url: string }>(`/apps/${app}/log-sessions`, {
+        source: 'app',
+        dyno_name: 'web.1',
+      });
       const appOnly = (await httpRequest(filtered.body.logplex_url)).body.trim().split('\n');
       assert.ok(appOnly.length > 0 && appOnly.every((l) => l.includes(' app[web.')), appOnly.join('\n'));
     });

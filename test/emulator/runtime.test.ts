@@ -14,23 +14,33 @@ describe('emulator: runtime (dynos and routers)', () => {
     await pushOk(repo, context.gitUrl(app), context.heroku.apiKey);
     return { app, repo };
   };
-  const routerLog = (app: string): string[] => context.heroku.platform.logs(context.heroku.app(app)).recent(50, { dyno: 'router' });
+  const routerLog = (app: string): string[] =>
+    context.heroku.platform.logs(context.heroku.app(app)).recent(50, { dyno: 'router' });
 
   it('answers 503 with the "Offline for Maintenance" page in maintenance mode (H80), and serves again after', async () => {
     const { app } = await deploy('rt-maint');
     assert.equal((await context.api.patch(`/apps/${app}`, { maintenance: true })).status, 200);
-    for (const answer of [await httpRequest(context.heroku.routerUrl(app)), await viaProxy(context.heroku.proxyUrl, context.heroku.webUrl(app))]) {
+    for (const answer of [
+      await httpRequest(context.heroku.routerUrl(app)),
+      await viaProxy(context.heroku.proxyUrl, context.heroku.webUrl(app)),
+    ]) {
       assert.equal(answer.status, 503);
       assert.match(answer.body, /<title>Offline for Maintenance<\/title>/);
     }
-    assert.ok(routerLog(app).some((l) => l.includes('at=error code=H80 desc="Maintenance mode"')), routerLog(app).join('\n'));
+    assert.ok(
+      routerLog(app).some((l) => l.includes('at=error code=H80 desc="Maintenance mode"')),
+      routerLog(app).join('\n'),
+    );
     await context.api.patch(`/apps/${app}`, { maintenance: false });
     const back = await httpRequest(context.heroku.routerUrl(app));
     assert.deepEqual([back.status, back.body], [200, 'hello from the sample app\n']);
   });
 
   it('answers 503 "Application Error" (H10) when the web process keeps crashing, and shows the dyno crashed', async () => {
-    const { app } = await deploy('rt-crash', { 'package.json': JSON.stringify({ name: 'crasher', version: '1.0.0' }), Procfile: 'web: node -e "process.exit(1)"\n' });
+    const { app } = await deploy('rt-crash', {
+      'package.json': JSON.stringify({ name: 'crasher', version: '1.0.0' }),
+      Procfile: 'web: node -e "process.exit(1)"\n',
+    });
     const dynos = await eventually(async () => {
       const list = await context.api.get<Array<{ name: string; state: string }>>(`/apps/${app}/dynos`);
       return list.body[0]?.state === 'crashed' ? list.body : undefined;
@@ -42,10 +52,19 @@ describe('emulator: runtime (dynos and routers)', () => {
     const answer = await httpRequest(context.heroku.routerUrl(app));
     assert.equal(answer.status, 503);
     assert.match(answer.body, /<title>Application Error<\/title>/);
-    assert.ok(routerLog(app).some((l) => l.includes('at=error code=H10 desc="App crashed"')), routerLog(app).join('\n'));
+    assert.ok(
+      routerLog(app).some((l) => l.includes('at=error code=H10 desc="App crashed"')),
+      routerLog(app).join('\n'),
+    );
     const lines = context.heroku.platform.logs(context.heroku.app(app)).recent(100, { dyno: 'web.1' });
-    assert.ok(lines.some((l) => l.endsWith('heroku[web.1]: Process exited with status 1')), lines.join('\n'));
-    assert.ok(lines.some((l) => l.endsWith('heroku[web.1]: State changed from starting to crashed')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.endsWith('heroku[web.1]: Process exited with status 1')),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.endsWith('heroku[web.1]: State changed from starting to crashed')),
+      lines.join('\n'),
+    );
   });
 
   it('restarts the web process on a new release, which serves the new code', async () => {
@@ -78,6 +97,10 @@ describe('emulator: runtime (dynos and routers)', () => {
     assert.match(await env('PORT'), /^\d+$/);
     assert.equal(await env('HEROKU_EMULATOR_SECRET_PROBE'), '(unset)');
     await context.api.patch(`/apps/${app}/config-vars`, { GREETING: 'hallo' });
-    await eventually(async () => ((await env('GREETING')) === 'hallo' ? true : undefined), 15_000, 'the new value after the restart');
+    await eventually(
+      async () => ((await env('GREETING')) === 'hallo' ? true : undefined),
+      15_000,
+      'the new value after the restart',
+    );
   });
 });

@@ -48,7 +48,10 @@ const CASES: Record<string, Case> = {
   'GET /apps': () => ({ path: '/apps' }),
   'GET /users/:account/apps': () => ({ path: '/users/~/apps' }),
   'GET /apps/:app': (s) => ({ path: `/apps/${s.main.name}` }),
-  'PATCH /apps/:app': async (s) => ({ path: `/apps/${(await s.newApp('sc-patch')).name}`, body: { maintenance: true, build_stack: 'heroku-22' } }),
+  'PATCH /apps/:app': async (s) => ({
+    path: `/apps/${(await s.newApp('sc-patch')).name}`,
+    body: { maintenance: true, build_stack: 'heroku-22' },
+  }),
   'DELETE /apps/:app': async (s) => ({ path: `/apps/${(await s.newApp('sc-delete')).name}` }),
   'POST /teams/apps': (s) => ({ path: '/teams/apps', body: { name: context.name('sc-team'), team: s.team, region: 'us' } }),
   'GET /teams/apps/:team_app': (s) => ({ path: `/teams/apps/${s.teamApp}` }),
@@ -68,7 +71,9 @@ const CASES: Record<string, Case> = {
     { path: `/apps/${s.ops.name}/releases`, body: { release: s.ops.releases[2]?.id } },
   ],
   'GET /apps/:app/slugs/:slug': (s) => ({ path: `/apps/${s.main.name}/slugs/${String(s.deployRelease.slugId)}` }),
-  'GET /apps/:app/oci-images/:oci_image': (s) => ({ path: `/apps/${s.fir.name}/oci-images/${String(s.fir.releases.at(-1)?.ociImageId)}` }),
+  'GET /apps/:app/oci-images/:oci_image': (s) => ({
+    path: `/apps/${s.fir.name}/oci-images/${String(s.fir.releases.at(-1)?.ociImageId)}`,
+  }),
 
   'POST /sources': () => ({ path: '/sources' }),
   'POST /apps/:app/sources': (s) => ({ path: `/apps/${s.main.name}/sources` }),
@@ -77,21 +82,35 @@ const CASES: Record<string, Case> = {
     const source = await context.api.post<{ source_blob: { get_url: string; put_url: string } }>('/sources');
     const put = await httpRequest(source.body.source_blob.put_url, { method: 'PUT', body: await tarball(FIXTURE_APP) });
     assert.equal(put.status, 200);
-    return { path: `/apps/${app.name}/builds`, body: { source_blob: { url: source.body.source_blob.get_url, version: 'v1.0.0' } } };
+    return {
+      path: `/apps/${app.name}/builds`,
+      body: { source_blob: { url: source.body.source_blob.get_url, version: 'v1.0.0' } },
+    };
   },
   'GET /apps/:app/builds': (s) => ({ path: `/apps/${s.main.name}/builds` }),
   'GET /apps/:app/builds/:build': (s) => ({ path: `/apps/${s.main.name}/builds/${String(s.main.builds[0]?.id)}` }),
   'GET /apps/:app/buildpack-installations': (s) => ({ path: `/apps/${s.main.name}/buildpack-installations` }),
-  'PUT /apps/:app/buildpack-installations': (s) => ({ path: `/apps/${s.ops.name}/buildpack-installations`, body: { updates: [{ buildpack: 'heroku/nodejs' }] } }),
+  'PUT /apps/:app/buildpack-installations': (s) => ({
+    path: `/apps/${s.ops.name}/buildpack-installations`,
+    body: { updates: [{ buildpack: 'heroku/nodejs' }] },
+  }),
 
   'GET /apps/:app/formation': (s) => ({ path: `/apps/${s.main.name}/formation` }),
   'GET /apps/:app/formation/:formation': (s) => ({ path: `/apps/${s.main.name}/formation/web` }),
-  'PATCH /apps/:app/formation': (s) => ({ path: `/apps/${s.ops.name}/formation`, body: { updates: [{ type: 'web', quantity: 1, dyno_size: { name: 'Basic' } }] } }),
+  'PATCH /apps/:app/formation': (s) => ({
+    path: `/apps/${s.ops.name}/formation`,
+    body: { updates: [{ type: 'web', quantity: 1, dyno_size: { name: 'Basic' } }] },
+  }),
   'PATCH /apps/:app/formation/:formation': (s) => ({ path: `/apps/${s.ops.name}/formation/web`, body: { quantity: 1 } }),
 
   'GET /apps/:app/config-vars': (s) => ({ path: `/apps/${s.main.name}/config-vars` }),
-  'PATCH /apps/:app/config-vars': (s) => ({ path: `/apps/${s.ops.name}/config-vars`, body: { GREETING: 'hello', UNSET_ME: null } }),
-  'GET /apps/:app/releases/:release/config-vars': (s) => ({ path: `/apps/${s.main.name}/releases/${s.deployRelease.version}/config-vars` }),
+  'PATCH /apps/:app/config-vars': (s) => ({
+    path: `/apps/${s.ops.name}/config-vars`,
+    body: { GREETING: 'hello', UNSET_ME: null },
+  }),
+  'GET /apps/:app/releases/:release/config-vars': (s) => ({
+    path: `/apps/${s.main.name}/releases/${s.deployRelease.version}/config-vars`,
+  }),
 
   'GET /apps/:app/dynos': (s) => ({ path: `/apps/${s.main.name}/dynos` }),
   'GET /apps/:app/dynos/:dyno': (s) => ({ path: `/apps/${s.main.name}/dynos/web.1` }),
@@ -105,8 +124,14 @@ const CASES: Record<string, Case> = {
   'GET /apps/:app/collaborators': (s) => ({ path: `/apps/${s.main.name}/collaborators` }),
   'GET /apps/:app/features': (s) => ({ path: `/apps/${s.main.name}/features` }),
   'GET /apps/:app/features/:app_feature': (s) => ({ path: `/apps/${s.main.name}/features/runtime-dyno-metadata` }),
-  'PATCH /apps/:app/features/:app_feature': (s) => ({ path: `/apps/${s.ops.name}/features/runtime-dyno-metadata`, body: { enabled: true } }),
-  'POST /apps/:app/log-sessions': (s) => ({ path: `/apps/${s.main.name}/log-sessions`, body: { lines: 10, source: 'app', tail: false } }),
+  'PATCH /apps/:app/features/:app_feature': (s) => ({
+    path: `/apps/${s.ops.name}/features/runtime-dyno-metadata`,
+    body: { enabled: true },
+  }),
+  'POST /apps/:app/log-sessions': (s) => ({
+    path: `/apps/${s.main.name}/log-sessions`,
+    body: { lines: 10, source: 'app', tail: false },
+  }),
 
   'POST /pipelines': () => ({ path: '/pipelines', body: { name: context.name('sc-pipeline') } }),
   'GET /pipelines': () => ({ path: '/pipelines' }),
@@ -115,14 +140,24 @@ const CASES: Record<string, Case> = {
     const created = await context.api.post<{ id: string }>('/pipelines', { name: context.name('sc-doomed') });
     return { path: `/pipelines/${created.body.id}` };
   },
-  'POST /pipeline-couplings': async (s) => ({ path: '/pipeline-couplings', body: { app: (await s.newApp('sc-couple')).id, pipeline: s.pipelineId, stage: 'development' } }),
+  'POST /pipeline-couplings': async (s) => ({
+    path: '/pipeline-couplings',
+    body: { app: (await s.newApp('sc-couple')).id, pipeline: s.pipelineId, stage: 'development' },
+  }),
   'GET /pipeline-couplings': () => ({ path: '/pipeline-couplings' }),
   'GET /users/~/pipeline-couplings': () => ({ path: '/users/~/pipeline-couplings' }),
   'GET /pipeline-couplings/:pipeline_coupling': (s) => ({ path: `/pipeline-couplings/${s.couplingId}` }),
-  'PATCH /pipeline-couplings/:pipeline_coupling': (s) => ({ path: `/pipeline-couplings/${s.couplingId}`, body: { stage: 'staging' } }),
+  'PATCH /pipeline-couplings/:pipeline_coupling': (s) => ({
+    path: `/pipeline-couplings/${s.couplingId}`,
+    body: { stage: 'staging' },
+  }),
   'DELETE /pipeline-couplings/:pipeline_coupling': async (s) => {
     const app = await s.newApp('sc-uncouple');
-    const coupling = await context.api.post<{ id: string }>('/pipeline-couplings', { app: app.id, pipeline: s.pipelineId, stage: 'review' });
+    const coupling = await context.api.post<{ id: string }>('/pipeline-couplings', {
+      app: app.id,
+      pipeline: s.pipelineId,
+      stage: 'review',
+    });
     return { path: `/pipeline-couplings/${coupling.body.id}` };
   },
   'GET /apps/:app/pipeline-couplings': (s) => ({ path: `/apps/${s.main.name}/pipeline-couplings` }),
@@ -132,10 +167,12 @@ const CASES: Record<string, Case> = {
     body: { pipeline: { id: s.pipelineId }, source: { app: { id: s.main.id } }, targets: [{ app: { id: s.ops.id } }] },
   }),
   'GET /pipeline-promotions/:pipeline_promotion': (s) => ({ path: `/pipeline-promotions/${s.promotionId}` }),
-  'GET /pipeline-promotions/:pipeline_promotion/promotion-targets': (s) => ({ path: `/pipeline-promotions/${s.promotionId}/promotion-targets` }),
+  'GET /pipeline-promotions/:pipeline_promotion/promotion-targets': (s) => ({
+    path: `/pipeline-promotions/${s.promotionId}/promotion-targets`,
+  }),
 };
 
-describe('emulator: every route answers what Heroku\'s schema describes', function () {
+describe("emulator: every route answers what Heroku's schema describes", function () {
   this.timeout(60_000);
 
   before(async () => {
@@ -158,10 +195,18 @@ describe('emulator: every route answers what Heroku\'s schema describes', functi
 
     const pipeline = await api.post<{ id: string }>('/pipelines', { name: context.name('sc-flow') });
     setup.pipelineId = pipeline.body.id;
-    const coupling = await api.post<{ id: string }>('/pipeline-couplings', { app: main.id, pipeline: setup.pipelineId, stage: 'staging' });
+    const coupling = await api.post<{ id: string }>('/pipeline-couplings', {
+      app: main.id,
+      pipeline: setup.pipelineId,
+      stage: 'staging',
+    });
     setup.couplingId = coupling.body.id;
     await api.post('/pipeline-couplings', { app: ops.id, pipeline: setup.pipelineId, stage: 'production' });
-    const promotion = await api.post<{ id: string }>('/pipeline-promotions', { pipeline: { id: setup.pipelineId }, source: { app: { id: main.id } }, targets: [{ app: { id: ops.id } }] });
+    const promotion = await api.post<{ id: string }>('/pipeline-promotions', {
+      pipeline: { id: setup.pipelineId },
+      source: { app: { id: main.id } },
+      targets: [{ app: { id: ops.id } }],
+    });
     assert.equal(promotion.status, 201, JSON.stringify(promotion.body));
     setup.promotionId = promotion.body.id;
   });
@@ -188,9 +233,16 @@ describe('emulator: every route answers what Heroku\'s schema describes', functi
       const made = await make(setup);
       for (const call of Array.isArray(made) ? made : [made]) {
         const answer = await context.api.call(route.method, call.path, call.body);
-        assert.ok(answer.status >= 200 && answer.status < 300, `${route.method} ${call.path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+        assert.ok(
+          answer.status >= 200 && answer.status < 300,
+          `${route.method} ${call.path} answered ${answer.status}: ${JSON.stringify(answer.body)}`,
+        );
         for (const link of route.links) {
-          assert.deepEqual(schema.validateResponse(link, answer.body), [], `${route.method} ${call.path} against ${link.resource} ${link.title}`);
+          assert.deepEqual(
+            schema.validateResponse(link, answer.body),
+            [],
+            `${route.method} ${call.path} against ${link.resource} ${link.title}`,
+          );
         }
       }
     });
@@ -201,14 +253,19 @@ describe('emulator: every route answers what Heroku\'s schema describes', functi
     let release: Record<string, unknown>;
 
     before(async () => {
-      const answer = await context.api.get<Record<string, unknown>>(`/apps/${setup.main.name}/releases/${setup.deployRelease.version}`);
+      const answer = await context.api.get<Record<string, unknown>>(
+        `/apps/${setup.main.name}/releases/${setup.deployRelease.version}`,
+      );
       release = answer.body;
       assert.deepEqual(schema.validateResponse(releaseInfo, release), []);
     });
 
     it('rejects a release whose version is a string', () => {
       const errors = schema.validateResponse(releaseInfo, { ...release, version: String(release.version) });
-      assert.ok(errors.some((e) => e.startsWith('/version')), errors.join('; '));
+      assert.ok(
+        errors.some((e) => e.startsWith('/version')),
+        errors.join('; '),
+      );
     });
 
     it('rejects a release with a listed property missing', () => {
@@ -220,13 +277,19 @@ describe('emulator: every route answers what Heroku\'s schema describes', functi
     it('rejects a nested property missing and a status outside the enum', () => {
       const errors = schema.validateResponse(releaseInfo, { ...release, app: { name: setup.main.name }, status: 'deployed' });
       assert.ok(errors.includes('/app/id is missing'), errors.join('; '));
-      assert.ok(errors.some((e) => e.startsWith('/status')), errors.join('; '));
+      assert.ok(
+        errors.some((e) => e.startsWith('/status')),
+        errors.join('; '),
+      );
     });
 
     it('rejects an app whose web_url is not a herokuapp.com URL', async () => {
       const app = await context.api.get<Record<string, unknown>>(`/apps/${setup.main.name}`);
       const errors = schema.validateResponse(schema.link('app', 'Info'), { ...app.body, web_url: 'http://127.0.0.1:5000/' });
-      assert.ok(errors.some((e) => e.startsWith('/web_url')), errors.join('; '));
+      assert.ok(
+        errors.some((e) => e.startsWith('/web_url')),
+        errors.join('; '),
+      );
     });
   });
 

@@ -119,7 +119,10 @@ export interface OciImage {
   id: string;
   commit: string;
   commitDescription: string | null;
-  processTypes: Record<string, { name: string; display_cmd: string; command: string; working_dir: string; default: boolean | null }>;
+  processTypes: Record<
+    string,
+    { name: string; display_cmd: string; command: string; working_dir: string; default: boolean | null }
+  >;
   stack: string;
   digest: string;
   dir: string;

@@ -72,7 +72,10 @@ export class StorageServer {
       // reads log sessions with an EventSource: one `data:` event per line), plain text otherwise.
       const sse = String(req.headers.accept ?? '').includes('text/event-stream');
       const format = sse ? (line: string): string => `data: ${line}\n\n` : (line: string): string => `${line}\n`;
-      res.writeHead(200, { 'Content-Type': sse ? 'text/event-stream; charset=utf-8' : 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' });
+      res.writeHead(200, {
+        'Content-Type': sse ? 'text/event-stream; charset=utf-8' : 'text/plain; charset=utf-8',
+        'Cache-Control': 'no-cache',
+      });
       for (const line of logs.recent(session.lines, filter)) res.write(format(line));
       if (!session.tail) {
         res.end();

@@ -25,7 +25,7 @@ describe('emulator: what the Heroku CLI needs', () => {
   after(async () => heroku.stop());
   afterEach(() => assert.deepEqual(heroku.api.violations, [], 'every body answered matches the schema'));
 
-  it('lists an app\'s add-ons (none) for `apps:info`, with the app\'s 404 and 403', async () => {
+  it("lists an app's add-ons (none) for `apps:info`, with the app's 404 and 403", async () => {
     const app = await heroku.createApp('cli-addons');
     const list = await api.get<unknown[]>(`/apps/${app.name}/addons`);
     assert.equal(list.status, 200);
@@ -55,17 +55,20 @@ describe('emulator: what the Heroku CLI needs', () => {
     assert.equal((await asFriend.get<Collaborator[]>(`/apps/${app.name}/collaborators`)).body.length, 2);
   });
 
-  it('lists a team app\'s members as collaborators with team permissions', async () => {
+  it("lists a team app's members as collaborators with team permissions", async () => {
     const mate = heroku.createAccount('mate@example.com');
     heroku.state.createTeam('cli-collab-team', [heroku.account.id, mate.account.id]);
     const created = await api.post<{ name: string }>('/teams/apps', { name: 'cli-collab-team-app', team: 'cli-collab-team' });
     assert.equal(created.status, 201);
     const list = await api.get<Collaborator[]>(`/apps/${created.body.name}/collaborators`);
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.map((c) => [c.user.email, c.role]), [
-      [heroku.account.email, 'owner'],
-      ['mate@example.com', 'admin'],
-    ]);
+    assert.deepEqual(
+      list.body.map((c) => [c.user.email, c.role]),
+      [
+        [heroku.account.email, 'owner'],
+        ['mate@example.com', 'admin'],
+      ],
+    );
     assert.ok(list.body.every((c) => c.permissions.some((p) => p.name === 'deploy')));
   });
 
@@ -82,7 +85,11 @@ describe('emulator: what the Heroku CLI needs', () => {
   it('names the pipeline in couplings (pipelines:promote prints `coupling.pipeline.name`)', async () => {
     const app = await heroku.createApp('cli-coupled');
     const pipeline = await api.post<{ id: string }>('/pipelines', { name: 'cli-named-pipeline' });
-    const coupling = await api.post<{ pipeline: { id: string; name: string } }>('/pipeline-couplings', { app: app.name, pipeline: pipeline.body.id, stage: 'staging' });
+    const coupling = await api.post<{ pipeline: { id: string; name: string } }>('/pipeline-couplings', {
+      app: app.name,
+      pipeline: pipeline.body.id,
+      stage: 'staging',
+    });
     assert.equal(coupling.status, 201);
     assert.deepEqual(coupling.body.pipeline, { id: pipeline.body.id, name: 'cli-named-pipeline' });
     const byApp = await api.get<{ pipeline: { name: string } }>(`/apps/${app.name}/pipeline-couplings`);
@@ -101,7 +108,8 @@ describe('emulator: what the Heroku CLI needs', () => {
     const app = await heroku.createApp('cli-logs');
     heroku.platform.logs(app).add('app', 'web.1', 'first line');
     heroku.platform.logs(app).add('app', 'web.1', 'second line');
-    const session = async (): Promise<string> => (await api.post<{ logplex_url: string }>(`/apps/${app.name}/log-sessions`, { lines: 2, source: 'app' })).body.logplex_url;
+    const session = async (): Promise<string> =>
+      (await api.post<{ logplex_url: string }>(`/apps/${app.name}/log-sessions`, { lines: 2, source: 'app' })).body.logplex_url;
 
     const sse = await fetch(await session(), { headers: { Accept: 'text/event-stream' } });
     assert.match(sse.headers.get('content-type') ?? '', /^text\/event-stream/);
@@ -112,6 +120,12 @@ describe('emulator: what the Heroku CLI needs', () => {
 
     const text = await fetch(await session());
     assert.match(text.headers.get('content-type') ?? '', /^text\/plain/);
-    assert.deepEqual((await text.text()).trimEnd().split('\n').map((l) => l.replace(/^\S+ /, '')), ['app[web.1]: first line', 'app[web.1]: second line']);
+    assert.deepEqual(
+      (await text.text())
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.replace(/^\S+ /, '')),
+      ['app[web.1]: first line', 'app[web.1]: second line'],
+    );
   });
 });

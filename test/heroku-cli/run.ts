@@ -43,7 +43,12 @@ function escapeRegExp(text: string): string {
 
 function indent(text: string): string {
   const trimmed = text.trimEnd();
-  return trimmed ? trimmed.split('\n').map((l) => `      ${l}`).join('\n') : '      (empty)';
+  return trimmed
+    ? trimmed
+        .split('\n')
+        .map((l) => `      ${l}`)
+        .join('\n')
+    : '      (empty)';
 }
 
 /** Installs `heroku@CLI_VERSION` once per version under the OS temp dir; returns the binary. */
@@ -56,7 +61,11 @@ async function installCli(): Promise<string> {
   const staging = await fs.mkdtemp(path.join(CACHE_ROOT, `${CLI_VERSION}-staging-`));
   console.log(`Installing heroku@${CLI_VERSION} into ${dir} (once per version)...`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = await runCommand(npm, ['install', '--prefix', staging, `heroku@${CLI_VERSION}`, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: staging, timeoutMs: 600_000 });
+  const result = await runCommand(
+    npm,
+    ['install', '--prefix', staging, `heroku@${CLI_VERSION}`, '--no-audit', '--no-fund', '--loglevel=error'],
+    { cwd: staging, timeoutMs: 600_000 },
+  );
   if (result.code !== 0) {
     await fs.rm(staging, { recursive: true, force: true });
     throw new Error(`npm install heroku@${CLI_VERSION} failed (${result.code}):\n${result.stderr}`);
@@ -125,7 +134,12 @@ async function main(): Promise<number> {
     particleboard = await startParticleboardStub();
     const home = await tempDir('heroku-cli-home-');
     const work = await tempDir('heroku-cli-work-');
-    const xdg = { XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache'), XDG_DATA_HOME: path.join(home, '.local', 'share'), XDG_STATE_HOME: path.join(home, '.local', 'state') };
+    const xdg = {
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+      XDG_DATA_HOME: path.join(home, '.local', 'share'),
+      XDG_STATE_HOME: path.join(home, '.local', 'state'),
+    };
     for (const dir of Object.values(xdg)) await fs.mkdir(dir, { recursive: true });
     // The CLI warns once that the terms of service changed, then remembers it here: seen already.
     await fs.mkdir(path.join(xdg.XDG_CACHE_HOME, 'heroku'), { recursive: true });
@@ -188,12 +202,15 @@ async function main(): Promise<number> {
         const bad = emulator.api.requests.slice(from).filter((r) => r.status >= 400 || r.status <= 0);
         if (bad.length > 0) console.log('    failing API requests:');
         for (const r of bad) console.log(`      ${r.method} ${r.path} -> ${r.status}`);
-        for (const v of emulator.api.violations.slice(violationsFrom)) console.log(`    schema violation: ${v.method} ${v.path}: ${v.errors.join('; ')}`);
+        for (const v of emulator.api.violations.slice(violationsFrom))
+          console.log(`    schema violation: ${v.method} ${v.path}: ${v.errors.join('; ')}`);
       }
     };
 
     await runChecks({ heroku, cli, cleanUp: (dir) => dirs.push(dir) }, check);
-    console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s; ${heroku.api.requests.length} Platform API requests, ${particleboard.requests.length} to the Particleboard stub)`);
+    console.log(
+      `(${((Date.now() - started) / 1000).toFixed(1)} s; ${heroku.api.requests.length} Platform API requests, ${particleboard.requests.length} to the Particleboard stub)`,
+    );
   } finally {
     await heroku?.stop();
     await particleboard?.close();
@@ -273,7 +290,10 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
   await check('apps:create (defaults: us, heroku-24)', async () => {
     const r = await ok(ctx, ['apps:create', PROD]);
     const app = heroku.app(PROD);
-    assert(app.region === 'us' && app.stack === 'heroku-24' && app.teamId === null, `the emulator made ${PROD} in ${app.region} on ${app.stack}`);
+    assert(
+      app.region === 'us' && app.stack === 'heroku-24' && app.teamId === null,
+      `the emulator made ${PROD} in ${app.region} on ${app.stack}`,
+    );
     assertIncludes(r.stdout, heroku.webUrl(PROD), 'stdout');
   });
 
@@ -287,14 +307,29 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
   await check('apps:info', async () => {
     const r = await ok(ctx, ['apps:info', '-a', STAGE]);
     assertIncludes(r.stdout, `=== ${STAGE}`, 'stdout');
-    const fields: Array<[string, string]> = [['Web URL', heroku.webUrl(STAGE)], ['Owner', heroku.account.email], ['Region', 'eu'], ['Stack', 'heroku-22']];
+    const fields: Array<[string, string]> = [
+      ['Web URL', heroku.webUrl(STAGE)],
+      ['Owner', heroku.account.email],
+      ['Region', 'eu'],
+      ['Stack', 'heroku-22'],
+    ];
     for (const [label, value] of fields) {
-      assert(new RegExp(`^${label}:\\s+${escapeRegExp(value)}$`, 'm').test(r.stdout), `stdout should show "${label}: ${value}", got:\n${indent(r.stdout)}`);
+      assert(
+        new RegExp(`^${label}:\\s+${escapeRegExp(value)}$`, 'm').test(r.stdout),
+        `stdout should show "${label}: ${value}", got:\n${indent(r.stdout)}`,
+      );
     }
-    const json = parseJson<{ app: { name: string; team: { name: string } | null }; addons: unknown[]; collaborators: Array<{ role: string; user: { email: string } }> }>(await ok(ctx, ['apps:info', '-a', TEAM_APP, '--json']));
+    const json = parseJson<{
+      app: { name: string; team: { name: string } | null };
+      addons: unknown[];
+      collaborators: Array<{ role: string; user: { email: string } }>;
+    }>(await ok(ctx, ['apps:info', '-a', TEAM_APP, '--json']));
     assert(json.app.name === TEAM_APP && json.app.team?.name === TEAM, `apps:info --json showed ${JSON.stringify(json.app)}`);
     assert(Array.isArray(json.addons) && json.addons.length === 0, 'a new app has no add-ons');
-    assert(json.collaborators.some((c) => c.role === 'owner' && c.user.email === heroku.account.email), `collaborators should list the owner: ${JSON.stringify(json.collaborators)}`);
+    assert(
+      json.collaborators.some((c) => c.role === 'owner' && c.user.email === heroku.account.email),
+      `collaborators should list the owner: ${JSON.stringify(json.collaborators)}`,
+    );
   });
 
   await check('apps (list)', async () => {
@@ -308,7 +343,10 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
     assertIncludes(inTeam.stdout, TEAM_APP, 'stdout');
     const all = parseJson<Array<{ name: string }>>(await ok(ctx, ['apps', '--all', '--json']));
     const names = all.map((a) => a.name).sort();
-    assert(JSON.stringify(names) === JSON.stringify([PROD, STAGE, TEAM_APP].sort()), `apps --all --json listed ${names.join(', ')}`);
+    assert(
+      JSON.stringify(names) === JSON.stringify([PROD, STAGE, TEAM_APP].sort()),
+      `apps --all --json listed ${names.join(', ')}`,
+    );
   });
 
   let commit = '';
@@ -324,7 +362,9 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
   });
 
   const deployVersion = (): number => {
-    const release = heroku.app(STAGE).releases.find((r) => heroku.state.releaseCommit(r) === commit && r.description.startsWith('Deploy'));
+    const release = heroku
+      .app(STAGE)
+      .releases.find((r) => heroku.state.releaseCommit(r) === commit && r.description.startsWith('Deploy'));
     if (!release) throw new CheckFailure(`no deploy release of ${commit} on ${STAGE}`);
     return release.version;
   };
@@ -333,27 +373,42 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
     const v = deployVersion();
     const r = await ok(ctx, ['releases', '-a', STAGE]);
     assertIncludes(r.stdout, `=== ${STAGE} Releases - Current: v${v}`, 'stdout');
-    assert(new RegExp(`^\\s*v${v}\\s+Deploy ${commit.slice(0, 8)}`, 'm').test(r.stdout), `stdout should list v${v} "Deploy ${commit.slice(0, 8)}", got:\n${indent(r.stdout)}`);
+    assert(
+      new RegExp(`^\\s*v${v}\\s+Deploy ${commit.slice(0, 8)}`, 'm').test(r.stdout),
+      `stdout should list v${v} "Deploy ${commit.slice(0, 8)}", got:\n${indent(r.stdout)}`,
+    );
     const json = parseJson<Array<{ version: number; current: boolean }>>(await ok(ctx, ['releases', '-a', STAGE, '--json']));
     const versions = json.map((x) => x.version);
-    assert(versions.length === heroku.app(STAGE).releases.length && versions[0] === v && json[0]?.current === true, `releases --json listed versions ${versions.join(', ')}`);
+    assert(
+      versions.length === heroku.app(STAGE).releases.length && versions[0] === v && json[0]?.current === true,
+      `releases --json listed versions ${versions.join(', ')}`,
+    );
   });
 
   await check('releases:info', async () => {
     const v = deployVersion();
     const current = await ok(ctx, ['releases:info', '-a', STAGE]);
     assertIncludes(current.stdout, `=== Release v${v}`, 'stdout');
-    assert(/^Change:\s+Deploy /m.test(current.stdout) && /^Eligible for Rollback\?:\s+Yes$/m.test(current.stdout), `stdout should show the deploy, eligible for rollback:\n${indent(current.stdout)}`);
+    assert(
+      /^Change:\s+Deploy /m.test(current.stdout) && /^Eligible for Rollback\?:\s+Yes$/m.test(current.stdout),
+      `stdout should show the deploy, eligible for rollback:\n${indent(current.stdout)}`,
+    );
     const first = await ok(ctx, ['releases:info', 'v1', '-a', STAGE]);
     assertIncludes(first.stdout, '=== Release v1', 'stdout');
-    assert(/^Change:\s+Initial release$/m.test(first.stdout) && /^Eligible for Rollback\?:\s+No$/m.test(first.stdout), `v1 has no slug to roll back to:\n${indent(first.stdout)}`);
+    assert(
+      /^Change:\s+Initial release$/m.test(first.stdout) && /^Eligible for Rollback\?:\s+No$/m.test(first.stdout),
+      `v1 has no slug to roll back to:\n${indent(first.stdout)}`,
+    );
   });
 
   await check('config:set', async () => {
     const before = heroku.app(STAGE).releases.length;
     const r = await ok(ctx, ['config:set', 'GREETING=hello world', 'FEATURE_X=1', '-a', STAGE]);
     const app = heroku.app(STAGE);
-    assert(app.configVars.GREETING === 'hello world' && app.configVars.FEATURE_X === '1', `config vars are ${JSON.stringify(app.configVars)}`);
+    assert(
+      app.configVars.GREETING === 'hello world' && app.configVars.FEATURE_X === '1',
+      `config vars are ${JSON.stringify(app.configVars)}`,
+    );
     assert(app.releases.length === before + 1, 'config:set should make one release');
     const latest = app.releases.at(-1);
     assertIncludes(r.stderr, `done, v${latest?.version}`, 'stderr');
@@ -370,7 +425,10 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
   await check('config:unset', async () => {
     const r = await ok(ctx, ['config:unset', 'FEATURE_X', '-a', STAGE]);
     const app = heroku.app(STAGE);
-    assert(!('FEATURE_X' in app.configVars) && app.configVars.GREETING === 'hello world', `config vars are ${JSON.stringify(app.configVars)}`);
+    assert(
+      !('FEATURE_X' in app.configVars) && app.configVars.GREETING === 'hello world',
+      `config vars are ${JSON.stringify(app.configVars)}`,
+    );
     assertIncludes(r.stderr, `Unsetting FEATURE_X and restarting ${STAGE}... done, v${app.releases.at(-1)?.version}`, 'stderr');
   });
 
@@ -381,8 +439,14 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
     const latest = app.releases.at(-1);
     assert(latest && latest.description === `Rollback to v${v}`, `the newest release is ${JSON.stringify(latest?.description)}`);
     assertIncludes(r.stderr, `Rolling back ${STAGE} to v${v}... done, v${latest.version}`, 'stderr');
-    assert(heroku.state.currentRelease(app) === latest && heroku.state.releaseCommit(latest) === commit, 'the rollback should be current and run the deployed commit');
-    assert(!('GREETING' in app.configVars), `a rollback restores the release's config vars, got ${JSON.stringify(app.configVars)}`);
+    assert(
+      heroku.state.currentRelease(app) === latest && heroku.state.releaseCommit(latest) === commit,
+      'the rollback should be current and run the deployed commit',
+    );
+    assert(
+      !('GREETING' in app.configVars),
+      `a rollback restores the release's config vars, got ${JSON.stringify(app.configVars)}`,
+    );
     await dynosUp(heroku, STAGE, 1);
   });
 
@@ -391,9 +455,14 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
     const r = await ok(ctx, ['ps', '-a', STAGE]);
     assertIncludes(r.stdout, '=== web (Basic): node server.js (1)', 'stdout');
     assert(/^web\.1: up /m.test(r.stdout), `stdout should show web.1 up:\n${indent(r.stdout)}`);
-    const json = parseJson<Array<{ name: string; state: string; release: { version: number } }>>(await ok(ctx, ['ps', '-a', STAGE, '--json']));
+    const json = parseJson<Array<{ name: string; state: string; release: { version: number } }>>(
+      await ok(ctx, ['ps', '-a', STAGE, '--json']),
+    );
     const current = heroku.state.currentRelease(heroku.app(STAGE));
-    assert(json.length === 1 && json[0]?.name === 'web.1' && json[0].release.version === current?.version, `ps --json: ${JSON.stringify(json)}`);
+    assert(
+      json.length === 1 && json[0]?.name === 'web.1' && json[0].release.version === current?.version,
+      `ps --json: ${JSON.stringify(json)}`,
+    );
   });
 
   await check('ps:scale web=0, web=1', async () => {
@@ -453,7 +522,10 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
     const r = await ok(ctx, ['pipelines:create', PIPELINE, '-a', STAGE, '--stage', 'staging']);
     assertIncludes(r.stderr, `Adding ${STAGE} to ${PIPELINE} pipeline as staging... done`, 'stderr');
     const pipeline = heroku.state.findPipeline(PIPELINE);
-    assert(pipeline.owner?.id === heroku.account.id && pipeline.owner.type === 'user', `pipeline owner ${JSON.stringify(pipeline.owner)}`);
+    assert(
+      pipeline.owner?.id === heroku.account.id && pipeline.owner.type === 'user',
+      `pipeline owner ${JSON.stringify(pipeline.owner)}`,
+    );
     const coupling = heroku.state.couplingForApp(heroku.app(STAGE).id);
     assert(coupling?.pipelineId === pipeline.id && coupling.stage === 'staging', `coupling ${JSON.stringify(coupling)}`);
   });
@@ -461,16 +533,28 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
   await check('pipelines:add', async () => {
     await ok(ctx, ['pipelines:add', PIPELINE, '-a', PROD, '--stage', 'production']);
     const coupling = heroku.state.couplingForApp(heroku.app(PROD).id);
-    assert(coupling?.pipelineId === heroku.state.findPipeline(PIPELINE).id && coupling.stage === 'production', `coupling ${JSON.stringify(coupling)}`);
+    assert(
+      coupling?.pipelineId === heroku.state.findPipeline(PIPELINE).id && coupling.stage === 'production',
+      `coupling ${JSON.stringify(coupling)}`,
+    );
   });
 
   await check('pipelines:info', async () => {
     const r = await ok(ctx, ['pipelines:info', PIPELINE]);
     assertIncludes(r.stdout, `=== ${PIPELINE}`, 'stdout');
-    assert(new RegExp(`^\\s*${STAGE}\\s+staging\\s*$`, 'm').test(r.stdout) && new RegExp(`^\\s*${PROD}\\s+production\\s*$`, 'm').test(r.stdout), `stdout should list both apps and stages:\n${indent(r.stdout)}`);
-    const json = parseJson<{ pipeline: { name: string }; apps: Array<{ name: string; pipelineCoupling?: { stage: string } }> }>(await ok(ctx, ['pipelines:info', PIPELINE, '--json']));
+    assert(
+      new RegExp(`^\\s*${STAGE}\\s+staging\\s*$`, 'm').test(r.stdout) &&
+        new RegExp(`^\\s*${PROD}\\s+production\\s*$`, 'm').test(r.stdout),
+      `stdout should list both apps and stages:\n${indent(r.stdout)}`,
+    );
+    const json = parseJson<{ pipeline: { name: string }; apps: Array<{ name: string; pipelineCoupling?: { stage: string } }> }>(
+      await ok(ctx, ['pipelines:info', PIPELINE, '--json']),
+    );
     const stages = Object.fromEntries(json.apps.map((a) => [a.name, a.pipelineCoupling?.stage]));
-    assert(json.pipeline.name === PIPELINE && stages[STAGE] === 'staging' && stages[PROD] === 'production', `pipelines:info --json: ${JSON.stringify(stages)}`);
+    assert(
+      json.pipeline.name === PIPELINE && stages[STAGE] === 'staging' && stages[PROD] === 'production',
+      `pipelines:info --json: ${JSON.stringify(stages)}`,
+    );
   });
 
   await check('pipelines:promote', async () => {
@@ -490,13 +574,21 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
   await check('logs -n 20', async () => {
     const logs = heroku.platform.logs(heroku.app(STAGE));
     for (let i = 0; i < 25; i++) await (await fetch(`${heroku.routerUrl(STAGE)}?hit=${i}`)).text();
-    await eventually('the router line of the last request', () => (logs.recent(1)[0]?.includes('path="/?hit=24"') ? true : undefined));
+    await eventually('the router line of the last request', () =>
+      logs.recent(1)[0]?.includes('path="/?hit=24"') ? true : undefined,
+    );
     const expected = logs.recent(20);
     const r = await ok(ctx, ['logs', '-a', STAGE, '-n', '20']);
     const lines = r.stdout.trimEnd().split('\n');
     assert(lines.length === 20, `logs -n 20 printed ${lines.length} lines:\n${indent(r.stdout)}`);
-    assert(JSON.stringify(lines) === JSON.stringify(expected), `logs -n 20 should print the app's last 20 lines:\n${indent(expected.join('\n'))}\ngot:\n${indent(r.stdout)}`);
-    assert(lines.every((l) => / heroku\[router\]: at=info method=GET path="\/\?hit=\d+" .* status=200 /.test(l)), 'the last 20 lines are the router lines of the requests just made');
+    assert(
+      JSON.stringify(lines) === JSON.stringify(expected),
+      `logs -n 20 should print the app's last 20 lines:\n${indent(expected.join('\n'))}\ngot:\n${indent(r.stdout)}`,
+    );
+    assert(
+      lines.every((l) => / heroku\[router\]: at=info method=GET path="\/\?hit=\d+" .* status=200 /.test(l)),
+      'the last 20 lines are the router lines of the requests just made',
+    );
     const all = await ok(ctx, ['logs', '-a', STAGE]);
     assertIncludes(all.stdout, 'app[web.1]: sample-app listening on', 'logs (default 100 lines)');
   });
@@ -504,7 +596,9 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
   await check('every API answer of the run was a success or an expected error', () => {
     // apps:info asks for the app's pipeline coupling and takes a 404 as "not in a pipeline".
     const expected = [/^GET \/apps\/[^/]+\/pipeline-couplings 404$/];
-    const unexpected = heroku.api.requests.map((r) => `${r.method} ${r.path} ${r.status}`).filter((line) => !/ 20[0-6]$/.test(line) && !expected.some((e) => e.test(line)));
+    const unexpected = heroku.api.requests
+      .map((r) => `${r.method} ${r.path} ${r.status}`)
+      .filter((line) => !/ 20[0-6]$/.test(line) && !expected.some((e) => e.test(line)));
     assert(unexpected.length === 0, `unexpected answers:\n${indent(unexpected.join('\n'))}`);
     assert(heroku.api.violations.length === 0, `schema violations: ${JSON.stringify(heroku.api.violations)}`);
     return Promise.resolve();

@@ -29,7 +29,11 @@ describe('architecture lint', function () {
       [`${CORE}/promote/report.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
     ];
     // (An import upwards often closes a circle too: that rule may fire as well.)
-    for (const [file, code] of cases) assert.ok((await rulesFlagged(eslint, file, code)).includes('import-x/no-restricted-paths'), `not flagged: ${file}: ${code}`);
+    for (const [file, code] of cases)
+      assert.ok(
+        (await rulesFlagged(eslint, file, code)).includes('import-x/no-restricted-paths'),
+        `not flagged: ${file}: ${code}`,
+      );
   });
 
   it('lets only the adapter import task-lib', async () => {
@@ -44,6 +48,10 @@ describe('architecture lint', function () {
     const file = `${CORE}/deploy/git-push-release.ts`;
     const code = `${readFileSync(path.join(ROOT, file), 'utf8')}\nimport type { deploy } from './deploy';\nexport type Circle = typeof deploy;\n`;
     assert.deepEqual(await rulesFlagged(eslint, file, code), ['local/no-import-cycle']);
-    assert.deepEqual(await rulesFlagged(eslint, file, readFileSync(path.join(ROOT, file), 'utf8')), [], 'the file as it is passes');
+    assert.deepEqual(
+      await rulesFlagged(eslint, file, readFileSync(path.join(ROOT, file), 'utf8')),
+      [],
+      'the file as it is passes',
+    );
   });
 });

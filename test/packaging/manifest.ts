@@ -43,7 +43,12 @@ export interface EndpointType {
 }
 
 export interface Manifest extends ExtensionManifest {
-  contributions?: Array<{ id?: string; type?: string; targets?: string[]; properties?: Record<string, unknown> & { name?: string } }>;
+  contributions?: Array<{
+    id?: string;
+    type?: string;
+    targets?: string[];
+    properties?: Record<string, unknown> & { name?: string };
+  }>;
 }
 
 export const ENDPOINT_TYPE_CONTRIBUTION = 'ms.vss-endpoint.service-endpoint-type';
@@ -58,7 +63,9 @@ export function readManifest(): Manifest {
 
 /** The service endpoint type `name` contributed by the manifest, or undefined. */
 export function endpointType(manifest: Manifest, name: string): EndpointType | undefined {
-  const contribution = (manifest.contributions ?? []).find((c) => c.type === ENDPOINT_TYPE_CONTRIBUTION && c.properties?.name === name);
+  const contribution = (manifest.contributions ?? []).find(
+    (c) => c.type === ENDPOINT_TYPE_CONTRIBUTION && c.properties?.name === name,
+  );
   return contribution?.properties as EndpointType | undefined;
 }
 

@@ -27,24 +27,33 @@ function selectJsonPath(selector: string, document: unknown): unknown[] {
     if (!match) throw new Error(`unsupported jsonpath ${path} (at "${path.slice(at)}")`);
     const field = match[1];
     nodes = field
-      ? nodes.flatMap((n) => (n !== null && typeof n === 'object' && !Array.isArray(n) && field in n ? [(n as Record<string, unknown>)[field]] : []))
-      : nodes.flatMap((n): unknown[] => (Array.isArray(n) ? (n as unknown[]).slice() : n !== null && typeof n === 'object' ? Object.values(n) : []));
+      ? nodes.flatMap((n) =>
+          n !== null && typeof n === 'object' && !Array.isArray(n) && field in n ? [(n as Record<string, unknown>)[field]] : [],
+        )
+      : nodes.flatMap((n): unknown[] =>
+          Array.isArray(n) ? (n as unknown[]).slice() : n !== null && typeof n === 'object' ? Object.values(n) : [],
+        );
   }
   return nodes;
 }
 
-const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const escapeHtml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /** Mustache as a dataSourceBinding's resultTemplate uses it: `{{{name}}}` raw, `{{name}}` escaped. */
 function renderTemplate(template: string, item: unknown): string {
   const lookup = (name: string): string => {
     let value: unknown = item;
-    for (const part of name.split('.')) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
+    for (const part of name.split('.'))
+      value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
     if (value === undefined || value === null) return '';
-    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : JSON.stringify(value);
   };
-  return template.replace(/\{\{\{\s*([\w.]+)\s*\}\}\}|\{\{\s*([\w.]+)\s*\}\}/g, (_, raw: string | undefined, escaped: string | undefined) =>
-    raw ? lookup(raw) : escapeHtml(lookup(escaped ?? '')),
+  return template.replace(
+    /\{\{\{\s*([\w.]+)\s*\}\}\}|\{\{\s*([\w.]+)\s*\}\}/g,
+    (_, raw: string | undefined, escaped: string | undefined) => (raw ? lookup(raw) : escapeHtml(lookup(escaped ?? ''))),
   );
 }
 
@@ -62,7 +71,8 @@ async function runDataSource(type: EndpointType, name: string, endpoint: Record<
   if (!source) throw new Error(`the ${type.name} endpoint type has no data source ${name}`);
   const scheme = type.authenticationSchemes?.[0];
   const headers: Record<string, string> = {};
-  for (const header of [...(scheme?.headers ?? []), ...(source.headers ?? [])]) headers[header.name] = fillEndpoint(header.value, endpoint);
+  for (const header of [...(scheme?.headers ?? []), ...(source.headers ?? [])])
+    headers[header.name] = fillEndpoint(header.value, endpoint);
   const url = fillEndpoint(source.endpointUrl, endpoint);
   const response = await fetch(url, { headers });
   const body = await response.text();
@@ -95,7 +105,10 @@ describe('the Heroku service connection (vss-extension.json) against the emulato
     assert.equal(inputs[0]?.inputMode, 'passwordbox');
     assert.equal(inputs[0]?.validation?.isRequired, true);
     assert.equal(type().url?.value, 'https://api.heroku.com');
-    assert.match(schemes[0]?.headers?.find((h) => h.name === 'Authorization')?.value ?? '', /^Bearer \{\{endpoint\.apitoken\}\}$/);
+    assert.match(
+      schemes[0]?.headers?.find((h) => h.name === 'Authorization')?.value ?? '',
+      /^Bearer \{\{endpoint\.apitoken\}\}$/,
+    );
   });
 
   it('Verify (TestConnection) answers the account email', async () => {
@@ -122,7 +135,9 @@ describe('the Heroku service connection (vss-extension.json) against the emulato
     assert.ok(binding?.dataSourceName && binding.resultTemplate, 'HerokuDeployV1 has no dataSourceBinding for appName');
     const answer = await runDataSource(type(), binding.dataSourceName, endpoint());
     assert.equal(answer.status, 200, answer.body);
-    const options = answer.items.map((item) => JSON.parse(renderTemplate(binding.resultTemplate ?? '', item)) as { Value: string; DisplayValue: string });
+    const options = answer.items.map(
+      (item) => JSON.parse(renderTemplate(binding.resultTemplate ?? '', item)) as { Value: string; DisplayValue: string },
+    );
     for (const option of options) assert.equal(option.DisplayValue, option.Value);
     const values = options.map((o) => o.Value);
     for (const name of names) assert.ok(values.includes(name), `${name} is not in the picker: ${values.join(', ')}`);

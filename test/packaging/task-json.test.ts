@@ -5,7 +5,17 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv-draft-04';
-import { BUILD_TASKS, TASKS_SCHEMA, endpointType, readJson, readManifest, readTaskJson, sourceTaskFolders, type Manifest, type TaskJson } from './manifest';
+import {
+  BUILD_TASKS,
+  TASKS_SCHEMA,
+  endpointType,
+  readJson,
+  readManifest,
+  readTaskJson,
+  sourceTaskFolders,
+  type Manifest,
+  type TaskJson,
+} from './manifest';
 
 interface InputContract {
   type: string;
@@ -75,27 +85,42 @@ const REQUIRED_HANDLERS = ['Node20_1', 'Node24'];
 const ajv = new Ajv({ strict: false, unicodeRegExp: false, allErrors: true });
 const validateSchema = ajv.compile(readJson<object>(TASKS_SCHEMA));
 
-const describeError = (e: ErrorObject): string => `schema: ${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`;
+const describeError = (e: ErrorObject): string =>
+  `schema: ${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`;
 
 /** Everything wrong with a task.json of tasks/<folder>/: empty when it is fit to ship. */
-function taskJsonProblems(task: TaskJson, folder: string, manifest: Manifest, builtDir = path.join(BUILD_TASKS, folder)): string[] {
+function taskJsonProblems(
+  task: TaskJson,
+  folder: string,
+  manifest: Manifest,
+  builtDir = path.join(BUILD_TASKS, folder),
+): string[] {
   const problems: string[] = [];
   if (!validateSchema(task)) problems.push(...(validateSchema.errors ?? []).map(describeError));
 
   if (typeof task.id !== 'string' || !GUID.test(task.id)) problems.push(`id "${String(task.id)}" is not a GUID`);
-  if (typeof task.name !== 'string' || !/^[A-Za-z0-9-]+$/.test(task.name)) problems.push(`name "${String(task.name)}" is not an alphanumeric name`);
-  if (typeof task.friendlyName !== 'string' || task.friendlyName.length < 1 || task.friendlyName.length > 40) problems.push('friendlyName must be 1 to 40 characters');
+  if (typeof task.name !== 'string' || !/^[A-Za-z0-9-]+$/.test(task.name))
+    problems.push(`name "${String(task.name)}" is not an alphanumeric name`);
+  if (typeof task.friendlyName !== 'string' || task.friendlyName.length < 1 || task.friendlyName.length > 40)
+    problems.push('friendlyName must be 1 to 40 characters');
   const version = task.version ?? {};
   for (const part of ['Major', 'Minor', 'Patch'] as const) {
-    if (typeof version[part] !== 'number' || !Number.isInteger(version[part]) || version[part] < 0) problems.push(`version.${part} is not a whole number: ${JSON.stringify(version[part])}`);
+    if (typeof version[part] !== 'number' || !Number.isInteger(version[part]) || version[part] < 0)
+      problems.push(`version.${part} is not a whole number: ${JSON.stringify(version[part])}`);
   }
-  if (`${task.name}V${version.Major}` !== folder) problems.push(`the folder ${folder} does not match name ${task.name} and version.Major ${version.Major} (expected ${task.name}V${version.Major})`);
+  if (`${task.name}V${version.Major}` !== folder)
+    problems.push(
+      `the folder ${folder} does not match name ${task.name} and version.Major ${version.Major} (expected ${task.name}V${version.Major})`,
+    );
 
   // Handlers: the agent runs the highest it supports; each target must be in the built folder.
   const execution = task.execution ?? {};
   for (const handler of REQUIRED_HANDLERS) if (!execution[handler]) problems.push(`execution has no ${handler} handler`);
   for (const [handler, { target }] of Object.entries(execution)) {
-    if (!target || !existsSync(path.join(builtDir, target))) problems.push(`execution.${handler}.target "${target}" does not exist in ${path.relative(process.cwd(), builtDir) || builtDir}`);
+    if (!target || !existsSync(path.join(builtDir, target)))
+      problems.push(
+        `execution.${handler}.target "${target}" does not exist in ${path.relative(process.cwd(), builtDir) || builtDir}`,
+      );
   }
 
   // The public contract.
@@ -112,20 +137,28 @@ function taskJsonProblems(task: TaskJson, folder: string, manifest: Manifest, bu
         continue;
       }
       if (input.type !== expected.type) problems.push(`input ${name} is of type ${input.type}, not ${expected.type}`);
-      if (expected.required !== undefined && Boolean(input.required) !== expected.required) problems.push(`input ${name} should${expected.required ? '' : ' not'} be required`);
-      if (expected.defaultValue !== undefined && input.defaultValue !== expected.defaultValue) problems.push(`input ${name} defaults to ${JSON.stringify(input.defaultValue)}, not ${JSON.stringify(expected.defaultValue)}`);
+      if (expected.required !== undefined && Boolean(input.required) !== expected.required)
+        problems.push(`input ${name} should${expected.required ? '' : ' not'} be required`);
+      if (expected.defaultValue !== undefined && input.defaultValue !== expected.defaultValue)
+        problems.push(
+          `input ${name} defaults to ${JSON.stringify(input.defaultValue)}, not ${JSON.stringify(expected.defaultValue)}`,
+        );
     }
     const outputs = new Set((task.outputVariables ?? []).map((o) => o.name));
-    for (const name of contract.outputs) if (!outputs.has(name)) problems.push(`output variable ${name} is missing (public contract)`);
+    for (const name of contract.outputs)
+      if (!outputs.has(name)) problems.push(`output variable ${name} is missing (public contract)`);
   }
   const names = inputs.flatMap((i) => [i.name, ...(i.aliases ?? [])]);
-  for (const name of new Set(names.filter((n, index) => names.indexOf(n) !== index))) problems.push(`input name or alias ${name} is used twice`);
+  for (const name of new Set(names.filter((n, index) => names.indexOf(n) !== index)))
+    problems.push(`input name or alias ${name} is used twice`);
 
-  if (byName.has('appName') && !String(task.instanceNameFormat).includes('$(appName)')) problems.push(`instanceNameFormat "${task.instanceNameFormat}" does not mention $(appName)`);
+  if (byName.has('appName') && !String(task.instanceNameFormat).includes('$(appName)'))
+    problems.push(`instanceNameFormat "${task.instanceNameFormat}" does not mention $(appName)`);
 
   const groups = new Set((task.groups ?? []).map((g) => g.name));
   for (const input of inputs) {
-    if (input.groupName !== undefined && !groups.has(input.groupName)) problems.push(`input ${input.name} is in group "${input.groupName}", which task.json does not declare`);
+    if (input.groupName !== undefined && !groups.has(input.groupName))
+      problems.push(`input ${input.name} is in group "${input.groupName}", which task.json does not declare`);
   }
 
   // Pickers: each binding's endpoint input names an endpoint type this extension contributes, and
@@ -146,14 +179,18 @@ function taskJsonProblems(task: TaskJson, folder: string, manifest: Manifest, bu
       continue;
     }
     if (!(type.dataSources ?? []).some((d) => d.name === binding.dataSourceName)) {
-      problems.push(`${label}: data source "${binding.dataSourceName ?? ''}" is not one of the "${typeName}" endpoint type's (${(type.dataSources ?? []).map((d) => d.name).join(', ')})`);
+      problems.push(
+        `${label}: data source "${binding.dataSourceName ?? ''}" is not one of the "${typeName}" endpoint type's (${(type.dataSources ?? []).map((d) => d.name).join(', ')})`,
+      );
     }
     if (!binding.resultTemplate?.includes('Value')) problems.push(`${label}: resultTemplate gives no Value`);
   }
   const appName = byName.get('appName');
   if (appName && inputs.some((i) => i.type.startsWith('connectedService:'))) {
-    if (!(task.dataSourceBindings ?? []).some((b) => b.target === 'appName')) problems.push('appName has no dataSourceBinding (the classic editor picker)');
-    if (appName.type === 'pickList' && appName.properties?.EditableOptions !== 'True') problems.push('appName is a pickList without EditableOptions "True": a YAML-only or new app name could not be typed');
+    if (!(task.dataSourceBindings ?? []).some((b) => b.target === 'appName'))
+      problems.push('appName has no dataSourceBinding (the classic editor picker)');
+    if (appName.type === 'pickList' && appName.properties?.EditableOptions !== 'True')
+      problems.push('appName is a pickList without EditableOptions "True": a YAML-only or new app name could not be typed');
   }
   return problems;
 }
@@ -165,7 +202,8 @@ describe('task.json', () => {
   const folders = sourceTaskFolders();
 
   it('finds the tasks', () => {
-    for (const folder of ['HerokuDeployV1', 'HerokuPromoteV1']) assert.ok(folders.includes(folder), `tasks/ holds ${folders.join(', ')}`);
+    for (const folder of ['HerokuDeployV1', 'HerokuPromoteV1'])
+      assert.ok(folders.includes(folder), `tasks/ holds ${folders.join(', ')}`);
   });
 
   for (const folder of folders) {
@@ -179,7 +217,10 @@ describe('task.json', () => {
       it('is copied unchanged into build/tasks (run npm run build first)', () => {
         const built = path.join(BUILD_TASKS, folder, 'task.json');
         assert.ok(existsSync(built), `${built} is missing: run npm run build before the tests`);
-        assert.equal(readFileSync(built, 'utf8'), readFileSync(path.resolve(BUILD_TASKS, '../../tasks', folder, 'task.json'), 'utf8'));
+        assert.equal(
+          readFileSync(built, 'utf8'),
+          readFileSync(path.resolve(BUILD_TASKS, '../../tasks', folder, 'task.json'), 'utf8'),
+        );
       });
     });
   }
@@ -195,10 +236,18 @@ describe('task.json', () => {
       ['a version that is a string', (t) => ((t.version as unknown as Record<string, unknown>).Minor = '0'), /Minor/],
       ['an instance name without $(appName)', (t) => (t.instanceNameFormat = 'Deploy to Heroku'), /\$\(appName\)/],
       ['a renamed input', (t) => (t.inputs!.find((i) => i.name === 'apiKey')!.name = 'apiToken'), /input apiKey is missing/],
-      ['a removed output variable', (t) => (t.outputVariables = t.outputVariables!.filter((o) => o.name !== 'releaseVersion')), /releaseVersion/],
+      [
+        'a removed output variable',
+        (t) => (t.outputVariables = t.outputVariables!.filter((o) => o.name !== 'releaseVersion')),
+        /releaseVersion/,
+      ],
       ['an undeclared group', (t) => (t.inputs![0]!.groupName = 'advanced'), /group "advanced"/],
       ['a data source the endpoint type lacks', (t) => (t.dataSourceBindings![0]!.dataSourceName = 'HerokuAppz'), /HerokuAppz/],
-      ['an endpoint type the extension does not contribute', (t) => (t.inputs!.find((i) => i.name === 'herokuConnection')!.type = 'connectedService:herokuu'), /herokuu/],
+      [
+        'an endpoint type the extension does not contribute',
+        (t) => (t.inputs!.find((i) => i.name === 'herokuConnection')!.type = 'connectedService:herokuu'),
+        /herokuu/,
+      ],
       ['a picker bound to no connection input', (t) => (t.dataSourceBindings![0]!.endpointId = '$(appName)'), /endpointId/],
       ['a duplicate alias', (t) => (t.inputs!.find((i) => i.name === 'ref')!.aliases = ['cwd']), /cwd is used twice/],
       ['an unknown top-level property', (t) => ((t as unknown as Record<string, unknown>).exection = {}), /exection/],

@@ -13,7 +13,10 @@ const MAX_BYTES = 500 * 1024;
 
 /** Width and height from a PNG's IHDR chunk (fails unless it is a PNG). */
 function pngSize(data: Buffer): { width: number; height: number } {
-  assert.ok(data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), 'not a PNG (bad signature)');
+  assert.ok(
+    data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+    'not a PNG (bad signature)',
+  );
   assert.equal(data.subarray(12, 16).toString('latin1'), 'IHDR', 'not a PNG (no IHDR chunk first)');
   return { width: data.readUInt32BE(16), height: data.readUInt32BE(20) };
 }
@@ -73,17 +76,25 @@ describe('the .vsix (npm run package)', () => {
   });
 
   it('has the extension manifests naming this extension, and its Marketplace page', async () => {
-    for (const file of ['extension.vsixmanifest', 'extension.vsomanifest', '[Content_Types].xml', 'overview.md']) assert.ok(files.includes(file), `${file} is missing: ${files.join(', ')}`);
+    for (const file of ['extension.vsixmanifest', 'extension.vsomanifest', '[Content_Types].xml', 'overview.md'])
+      assert.ok(files.includes(file), `${file} is missing: ${files.join(', ')}`);
     const vsixManifest = await fs.readFile(path.join(unpacked, 'extension.vsixmanifest'), 'utf8');
     const identity = /<Identity\b[^>]*>/.exec(vsixManifest)?.[0] ?? '';
     assert.match(identity, new RegExp(`Id="${manifest.id}"`));
     assert.match(identity, new RegExp(`Publisher="${manifest.publisher}"`));
     assert.match(identity, new RegExp(`Version="${manifest.version?.replace(/\./g, '\\.')}"`));
-    assert.equal(await fs.readFile(path.join(unpacked, 'overview.md'), 'utf8'), await fs.readFile(path.join(ROOT, 'overview.md'), 'utf8'));
+    assert.equal(
+      await fs.readFile(path.join(unpacked, 'overview.md'), 'utf8'),
+      await fs.readFile(path.join(ROOT, 'overview.md'), 'utf8'),
+    );
   });
 
   it('ships every task folder, exactly as built, under the path its contribution names', async () => {
-    const contributions = (JSON.parse(await fs.readFile(path.join(unpacked, 'extension.vsomanifest'), 'utf8')) as { contributions: Array<{ type: string; properties: { name: string } }> }).contributions;
+    const contributions = (
+      JSON.parse(await fs.readFile(path.join(unpacked, 'extension.vsomanifest'), 'utf8')) as {
+        contributions: Array<{ type: string; properties: { name: string } }>;
+      }
+    ).contributions;
     for (const folder of sourceTaskFolders()) {
       const where = packagedPath(manifest, folder);
       assert.ok(where, `${folder} is not in vss-extension.json's files`);
@@ -95,14 +106,24 @@ describe('the .vsix (npm run package)', () => {
       assert.deepEqual(shipped, await walk(path.join(BUILD_TASKS, folder)));
       for (const file of ['task.json', 'icon.png', 'index.js']) assert.ok(shipped.includes(file), `${where}/${file} is missing`);
       for (const file of shipped) {
-        assert.ok((await fs.readFile(path.join(unpacked, where, file))).equals(await fs.readFile(path.join(BUILD_TASKS, folder, file))), `${where}/${file} differs from build/tasks/${folder}/${file}`);
+        assert.ok(
+          (await fs.readFile(path.join(unpacked, where, file))).equals(await fs.readFile(path.join(BUILD_TASKS, folder, file))),
+          `${where}/${file} differs from build/tasks/${folder}/${file}`,
+        );
       }
-      assert.deepEqual(pngSize(await fs.readFile(path.join(unpacked, where, 'icon.png'))), { width: 32, height: 32 }, `${where}/icon.png`);
+      assert.deepEqual(
+        pngSize(await fs.readFile(path.join(unpacked, where, 'icon.png'))),
+        { width: 32, height: 32 },
+        `${where}/icon.png`,
+      );
     }
   });
 
   it('has the 128x128 extension icon', async () => {
-    assert.deepEqual(pngSize(await fs.readFile(path.join(unpacked, 'images', 'extension-icon.png'))), { width: 128, height: 128 });
+    assert.deepEqual(pngSize(await fs.readFile(path.join(unpacked, 'images', 'extension-icon.png'))), {
+      width: 128,
+      height: 128,
+    });
   });
 
   it('holds no node_modules, sources or maps', () => {
@@ -156,11 +177,26 @@ describe('the .vsix (npm run package)', () => {
 
     it('fails, naming the folder, when a built task is missing from files or contributions', () => {
       const noFile = { ...manifest, files: (manifest.files ?? []).filter((f) => !f.path?.includes('HerokuDeployV1')) };
-      assert.match(manifestProblems(noFile, ['HerokuDeployV1']).join('\n'), /build\/tasks\/HerokuDeployV1 is built but not in vss-extension\.json's "files"/);
-      const noContribution = { ...manifest, contributions: (manifest.contributions ?? []).filter((c) => c.type !== 'ms.vss-distributed-task.task') };
-      assert.match(manifestProblems(noContribution, ['HerokuDeployV1']).join('\n'), /no "ms\.vss-distributed-task\.task" contribution/);
-      assert.match(manifestProblems(manifest, ['HerokuDeployV1', 'HerokuRollbackV1']).join('\n'), /HerokuRollbackV1 is built but not in/);
-      assert.match(manifestProblems(manifest, []).join('\n'), /names "build\/tasks\/HerokuDeployV1", which is no built task folder/);
+      assert.match(
+        manifestProblems(noFile, ['HerokuDeployV1']).join('\n'),
+        /build\/tasks\/HerokuDeployV1 is built but not in vss-extension\.json's "files"/,
+      );
+      const noContribution = {
+        ...manifest,
+        contributions: (manifest.contributions ?? []).filter((c) => c.type !== 'ms.vss-distributed-task.task'),
+      };
+      assert.match(
+        manifestProblems(noContribution, ['HerokuDeployV1']).join('\n'),
+        /no "ms\.vss-distributed-task\.task" contribution/,
+      );
+      assert.match(
+        manifestProblems(manifest, ['HerokuDeployV1', 'HerokuRollbackV1']).join('\n'),
+        /HerokuRollbackV1 is built but not in/,
+      );
+      assert.match(
+        manifestProblems(manifest, []).join('\n'),
+        /names "build\/tasks\/HerokuDeployV1", which is no built task folder/,
+      );
     });
 
     it('follows packagePath and parent folders', () => {

@@ -94,13 +94,16 @@ let gitWrapperDir: string | undefined;
 async function gitWrapper(): Promise<string> {
   if (gitWrapperDir) return gitWrapperDir;
   const dir = await tempDir('git-wrapper-');
-  const realGit = (await new Promise<string>((resolve) => {
-    const which = spawn('sh', ['-c', 'command -v git']);
-    let out = '';
-    which.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    which.on('close', () => resolve(out.trim()));
-  })) || '/usr/bin/git';
-  await fs.writeFile(path.join(dir, 'git'), `#!/bin/sh\nprintf '%s\\n' "git $*" >> "$GIT_ARGV_LOG"\nexec ${realGit} "$@"\n`, { mode: 0o755 });
+  const realGit =
+    (await new Promise<string>((resolve) => {
+      const which = spawn('sh', ['-c', 'command -v git']);
+      let out = '';
+      which.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      which.on('close', () => resolve(out.trim()));
+    })) || '/usr/bin/git';
+  await fs.writeFile(path.join(dir, 'git'), `#!/bin/sh\nprintf '%s\\n' "git $*" >> "$GIT_ARGV_LOG"\nexec ${realGit} "$@"\n`, {
+    mode: 0o755,
+  });
   gitWrapperDir = dir;
   return dir;
 }
@@ -108,8 +111,11 @@ async function gitWrapper(): Promise<string> {
 /** The task folder and its entry file, as the agent picks them from task.json (the newest Node handler). */
 export function taskEntry(task: string | undefined): string {
   const taskDir = task && path.isAbsolute(task) ? task : path.join(BUILD_DIR, task ?? 'HerokuDeployV1');
-  const taskJson = JSON.parse(readFileSync(path.join(taskDir, 'task.json'), 'utf8')) as { execution: Record<string, { target: string }> };
-  const target = (taskJson.execution.Node24 ?? taskJson.execution.Node20_1 ?? Object.values(taskJson.execution)[0])?.target ?? 'index.js';
+  const taskJson = JSON.parse(readFileSync(path.join(taskDir, 'task.json'), 'utf8')) as {
+    execution: Record<string, { target: string }>;
+  };
+  const target =
+    (taskJson.execution.Node24 ?? taskJson.execution.Node20_1 ?? Object.values(taskJson.execution)[0])?.target ?? 'index.js';
   return path.join(taskDir, target);
 }
 
@@ -136,7 +142,10 @@ export function agentEnvironment(run: AgentRun, tempDirectory: string): NodeJS.P
     env[`ENDPOINT_AUTH_PARAMETER_${connection.id}_APITOKEN`] = connection.apitoken;
   }
   if (run.systemAccessToken) {
-    env.ENDPOINT_AUTH_SYSTEMVSSCONNECTION = JSON.stringify({ parameters: { AccessToken: run.systemAccessToken }, scheme: 'OAuth' });
+    env.ENDPOINT_AUTH_SYSTEMVSSCONNECTION = JSON.stringify({
+      parameters: { AccessToken: run.systemAccessToken },
+      scheme: 'OAuth',
+    });
     env.ENDPOINT_AUTH_SCHEME_SYSTEMVSSCONNECTION = 'OAuth';
     env.ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN = run.systemAccessToken;
   }
@@ -166,7 +175,9 @@ export async function runAgentTask(run: AgentRun): Promise<AgentResult> {
   });
   child.stderr.on('data', (chunk: string) => (stderr += chunk));
   const timer = setTimeout(() => child.kill('SIGKILL'), run.timeoutMs ?? 120_000);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
   clearTimeout(timer);
 
   const commands = parseCommands(stdout);
@@ -181,9 +192,17 @@ export async function runAgentTask(run: AgentRun): Promise<AgentResult> {
     commands,
     result: complete?.properties.result ?? (code === 0 ? 'Succeeded' : 'Failed'),
     message: complete?.message ?? '',
-    errors: commands.filter((c) => (c.name === 'task.issue' || c.name === 'task.logissue') && c.properties.type === 'error').map((c) => c.message),
-    warnings: commands.filter((c) => (c.name === 'task.issue' || c.name === 'task.logissue') && c.properties.type === 'warning').map((c) => c.message),
-    outputs: Object.fromEntries(commands.filter((c) => c.name === 'task.setvariable' && c.properties.isOutput === 'true').map((c) => [c.properties.variable ?? '', c.message])),
+    errors: commands
+      .filter((c) => (c.name === 'task.issue' || c.name === 'task.logissue') && c.properties.type === 'error')
+      .map((c) => c.message),
+    warnings: commands
+      .filter((c) => (c.name === 'task.issue' || c.name === 'task.logissue') && c.properties.type === 'warning')
+      .map((c) => c.message),
+    outputs: Object.fromEntries(
+      commands
+        .filter((c) => c.name === 'task.setvariable' && c.properties.isOutput === 'true')
+        .map((c) => [c.properties.variable ?? '', c.message]),
+    ),
     secrets: commands.filter((c) => c.name === 'task.setsecret').map((c) => c.message),
     summaries: commands.filter((c) => c.name === 'task.uploadsummary').map((c) => c.message),
     log: stdout

@@ -5,7 +5,6 @@ import { runAgentTask, type AgentResult, type AgentRun } from './agent';
 import { herokuApi, type ReleaseBody } from './heroku-api';
 import { makeRepo, type Repo } from './git';
 
-
 let counter = 0;
 
 export class DeployFixture {
@@ -56,7 +55,12 @@ export class DeployFixture {
       ...run,
       cwd: run.cwd ?? repo.dir,
       inputs: { appName: app, apiKey: this.heroku.apiKey, ...run.inputs },
-      variables: { HEROKU_API_URL: this.heroku.apiUrl, HEROKU_GIT_URL: this.heroku.gitUrl, 'System.DefaultWorkingDirectory': repo.dir, ...run.variables },
+      variables: {
+        HEROKU_API_URL: this.heroku.apiUrl,
+        HEROKU_GIT_URL: this.heroku.gitUrl,
+        'System.DefaultWorkingDirectory': repo.dir,
+        ...run.variables,
+      },
     });
   }
 
@@ -73,7 +77,6 @@ export class DeployFixture {
     const response = await fetch(new URL(path, this.heroku.routerUrl(app)));
     return { status: response.status, text: await response.text() };
   }
-
 }
 
 /** A failed run's explanation, for assertion messages. */

@@ -101,9 +101,21 @@ function request(options: http.RequestOptions, body?: string | Buffer): Promise<
 }
 
 /** GET (or another method) of a plain URL, e.g. an app's router or a storage URL. */
-export function httpRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<HttpAnswer> {
+export function httpRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<HttpAnswer> {
   const target = new URL(url);
-  return request({ host: target.hostname, port: target.port, method: options.method ?? 'GET', path: `${target.pathname}${target.search}`, headers: options.headers }, options.body);
+  return request(
+    {
+      host: target.hostname,
+      port: target.port,
+      method: options.method ?? 'GET',
+      path: `${target.pathname}${target.search}`,
+      headers: options.headers,
+    },
+    options.body,
+  );
 }
 
 /** A request through the emulator's forward proxy, as a client with a proxy setting sends it. */
@@ -130,7 +142,12 @@ export async function tarball(dir: string): Promise<Buffer> {
  * A push that a test can interrupt: its result, and `kill()`, which kills git and its
  * git-remote-http helper (its own process group), as an agent cancelling a job does.
  */
-export function startPush(repo: Repo, remote: string, apiKey: string, refspec = 'HEAD:refs/heads/main'): { child: ChildProcess; done: Promise<RunResult>; kill: () => void } {
+export function startPush(
+  repo: Repo,
+  remote: string,
+  apiKey: string,
+  refspec = 'HEAD:refs/heads/main',
+): { child: ChildProcess; done: Promise<RunResult>; kill: () => void } {
   const header = `Authorization: Basic ${Buffer.from(`heroku:${apiKey}`).toString('base64')}`;
   const child = spawn('git', ['push', remote, refspec], {
     cwd: repo.dir,
@@ -142,7 +159,9 @@ export function startPush(repo: Repo, remote: string, apiKey: string, refspec = 
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const done = new Promise<RunResult>((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr })));
+  const done = new Promise<RunResult>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr })),
+  );
   const kill = (): void => {
     if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
   };

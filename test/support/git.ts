@@ -14,12 +14,21 @@ export interface RunResult {
 }
 
 /** Runs a command, never throwing on a non-zero exit. */
-export function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      command,
+      args,
+      { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -82,7 +91,9 @@ export async function tempDir(prefix: string): Promise<string> {
 }
 
 /** A new repository holding the sample app (or `files`), with one commit on `branch`. */
-export async function makeRepo(options: { files?: Record<string, string>; branch?: string; message?: string } = {}): Promise<Repo> {
+export async function makeRepo(
+  options: { files?: Record<string, string>; branch?: string; message?: string } = {},
+): Promise<Repo> {
   const dir = await tempDir('sample-app-');
   const repo = new Repo(dir);
   await repo.git('init', '--quiet', `--initial-branch=${options.branch ?? 'main'}`);

@@ -14,7 +14,13 @@ describe('HerokuDeploy@1 outcomes', function () {
     const sha = await repo.commit('Say hello from the feature', { 'message.txt': 'hello from feature/login\n' });
     await repo.git('checkout', '--quiet', '--detach', sha);
 
-    const result = await fx.deploy(app, repo, { variables: { 'Build.SourceBranch': 'refs/heads/feature/login', 'Build.SourceBranchName': 'login', 'Build.SourceVersion': sha } });
+    const result = await fx.deploy(app, repo, {
+      variables: {
+        'Build.SourceBranch': 'refs/heads/feature/login',
+        'Build.SourceBranchName': 'login',
+        'Build.SourceVersion': sha,
+      },
+    });
     assert.equal(result.result, 'Succeeded', describeRun(result));
 
     const releases = await fx.releases(app);
@@ -24,10 +30,21 @@ describe('HerokuDeploy@1 outcomes', function () {
     assert.equal(await fx.slugCommit(app, latest.slug!.id), sha, 'the release runs the pushed commit');
     const webUrl = fx.heroku.webUrl(app);
 
-    assert.match(result.log, new RegExp(`^Released v3 of ${app} · commit ${sha.slice(0, 8)} · ${webUrl.replace(/[.]/g, '\\.')} · \\d+s$`, 'm'));
+    assert.match(
+      result.log,
+      new RegExp(`^Released v3 of ${app} · commit ${sha.slice(0, 8)} · ${webUrl.replace(/[.]/g, '\\.')} · \\d+s$`, 'm'),
+    );
     assert.match(result.log, /\(feature\/login\)/, 'logs the full branch name, not its last segment');
     assert.match(result.log, /Deploying as developer@example\.com\./);
-    assert.deepEqual(result.outputs, { releaseVersion: '3', releaseId: latest.id, commit: sha, appUrl: webUrl, previousReleaseVersion: '2', rolledBack: 'false', healthCheckStatus: '' });
+    assert.deepEqual(result.outputs, {
+      releaseVersion: '3',
+      releaseId: latest.id,
+      commit: sha,
+      appUrl: webUrl,
+      previousReleaseVersion: '2',
+      rolledBack: 'false',
+      healthCheckStatus: '',
+    });
 
     // The push output streams inside a collapsible group.
     const groupStart = result.stdout.indexOf(`##[group]git push ${sha.slice(0, 8)} to ${app}`);
@@ -51,7 +68,9 @@ describe('HerokuDeploy@1 outcomes', function () {
   it('names the pull request for a PR build', async () => {
     const app = await fx.newApp('pr');
     const repo = await fx.newRepo();
-    const result = await fx.deploy(app, repo, { variables: { 'Build.SourceBranch': 'refs/pull/42/merge', 'Build.SourceBranchName': 'merge' } });
+    const result = await fx.deploy(app, repo, {
+      variables: { 'Build.SourceBranch': 'refs/pull/42/merge', 'Build.SourceBranchName': 'merge' },
+    });
     assert.equal(result.result, 'Succeeded', describeRun(result));
     assert.match(result.log, /\(pull request #42\)/);
   });
@@ -65,7 +84,9 @@ describe('HerokuDeploy@1 outcomes', function () {
       connections: [{ id: 'heroku-prod', url: fx.heroku.apiUrl, apitoken: fx.heroku.apiKey }],
     });
     assert.equal(result.result, 'Succeeded', describeRun(result));
-    assert.deepEqual(result.warnings, ['Both herokuConnection and apiKey are set: using the service connection and ignoring apiKey.']);
+    assert.deepEqual(result.warnings, [
+      'Both herokuConnection and apiKey are set: using the service connection and ignoring apiKey.',
+    ]);
     assert.match(result.log, /Heroku API: http:\/\/127\.0\.0\.1:\d+ \(from the service connection/);
     assert.equal(result.outputs.releaseVersion, '3');
   });
@@ -89,14 +110,20 @@ describe('HerokuDeploy@1 outcomes', function () {
     assert.match(again.log, new RegExp(`^Already deployed: v3 of ${app} runs this commit, no new release`, 'm'));
     assert.doesNotMatch(again.log, /^Released v/m, 'claims no new release');
     assert.equal(again.outputs.releaseVersion, '3');
-    assert.deepEqual((await fx.releases(app)).map((r) => r.version), before.map((r) => r.version), 'no release was created');
+    assert.deepEqual(
+      (await fx.releases(app)).map((r) => r.version),
+      before.map((r) => r.version),
+      'no release was created',
+    );
   });
 
   it('fails naming the release when the release phase fails, and says the previous release is still live', async () => {
     const app = await fx.newApp('phase');
     const repo = await fx.newRepo();
     assert.equal((await fx.deploy(app, repo)).result, 'Succeeded');
-    await repo.commit('Add a migration that fails', { Procfile: "web: node server.js\nrelease: node -e \"console.log('running migrations'); process.exit(1)\"\n" });
+    await repo.commit('Add a migration that fails', {
+      Procfile: 'web: node server.js\nrelease: node -e "console.log(\'running migrations\'); process.exit(1)"\n',
+    });
 
     const result = await fx.deploy(app, repo);
     assert.equal(result.result, 'Failed', describeRun(result));
@@ -114,7 +141,10 @@ describe('HerokuDeploy@1 outcomes', function () {
     const app = await fx.newApp('retry');
     const repo = await fx.newRepo();
     assert.equal((await fx.deploy(app, repo)).result, 'Succeeded');
-    const sha = await repo.commit('Migrate, then say so', { Procfile: "web: node server.js\nrelease: echo migrated\n", 'message.txt': 'migrated\n' });
+    const sha = await repo.commit('Migrate, then say so', {
+      Procfile: 'web: node server.js\nrelease: echo migrated\n',
+      'message.txt': 'migrated\n',
+    });
     fx.heroku.faults.failNextReleasePhase();
     const failed = await fx.deploy(app, repo);
     assert.equal(failed.result, 'Failed', describeRun(failed));
@@ -122,7 +152,10 @@ describe('HerokuDeploy@1 outcomes', function () {
     const retried = await fx.deploy(app, repo);
     assert.equal(retried.result, 'Succeeded', describeRun(retried));
     assert.match(retried.log, /releasing [0-9a-f]{8} again/);
-    assert.match(retried.log, new RegExp(`^Released v5 of ${app} again from the existing build · commit ${sha.slice(0, 8)}`, 'm'));
+    assert.match(
+      retried.log,
+      new RegExp(`^Released v5 of ${app} again from the existing build · commit ${sha.slice(0, 8)}`, 'm'),
+    );
     const v5 = (await fx.releases(app)).find((r) => r.version === 5)!;
     assert.equal(v5.status, 'succeeded');
     assert.equal(v5.current, true);
@@ -161,12 +194,19 @@ describe('HerokuDeploy@1 outcomes', function () {
     assert.match(result.message, /^Heroku rejected the push: the build of [0-9a-f]{8} failed/);
     assert.match(result.message, /Push rejected, failed to compile Node\.js app\./);
     assert.match(result.log, /TypeError: cannot compile/);
-    assert.deepEqual((await fx.releases(app)).map((r) => r.version), [1, 2]);
+    assert.deepEqual(
+      (await fx.releases(app)).map((r) => r.version),
+      [1, 2],
+    );
   });
 
   it('fails explaining force: true when Heroku has diverged history, and force replaces it', async () => {
     const app = await fx.newApp('diverged');
-    const other = await fx.newRepo({ 'package.json': '{"name":"other","scripts":{"start":"node server.js"}}', 'server.js': "require('http').createServer((q,s)=>s.end('other')).listen(process.env.PORT)", Procfile: 'web: node server.js\n' });
+    const other = await fx.newRepo({
+      'package.json': '{"name":"other","scripts":{"start":"node server.js"}}',
+      'server.js': "require('http').createServer((q,s)=>s.end('other')).listen(process.env.PORT)",
+      Procfile: 'web: node server.js\n',
+    });
     const pushed = await other.push(`${fx.heroku.gitUrl}/${app}.git`, fx.heroku.apiKey, 'HEAD:refs/heads/main');
     assert.equal(pushed.code, 0, pushed.stderr);
 
@@ -178,7 +218,10 @@ describe('HerokuDeploy@1 outcomes', function () {
 
     const forced = await fx.deploy(app, repo, { inputs: { force: 'true' } });
     assert.equal(forced.result, 'Succeeded', describeRun(forced));
-    assert.ok(forced.gitCommands.some((c) => / push .*--force /.test(c)), 'pushes with --force');
+    assert.ok(
+      forced.gitCommands.some((c) => / push .*--force /.test(c)),
+      'pushes with --force',
+    );
     assert.equal((await fx.fetchApp(app)).text, 'hello from the sample app\n');
   });
 
@@ -194,7 +237,10 @@ describe('HerokuDeploy@1 outcomes', function () {
     const stranger = fx.heroku.createAccount('stranger@example.com');
     const forbidden = await fx.deploy(app, repo, { inputs: { apiKey: stranger.apiKey } });
     assert.equal(forbidden.result, 'Failed');
-    assert.match(forbidden.message, new RegExp(`The account stranger@example\\.com has no access to the app ${app} \\(403 forbidden`));
+    assert.match(
+      forbidden.message,
+      new RegExp(`The account stranger@example\\.com has no access to the app ${app} \\(403 forbidden`),
+    );
 
     const missing = await fx.deploy('no-such-app-here', repo);
     assert.equal(missing.result, 'Failed');

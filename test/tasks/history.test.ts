@@ -39,7 +39,10 @@ describe('HerokuDeploy@1 from shallow checkouts', function () {
 
     const result = await fx.deploy(app, checkout);
     assert.equal(result.result, 'Succeeded', describeRun(result));
-    assert.ok(result.gitCommands.some((c) => c.includes('fetch --no-tags --quiet --unshallow origin')), result.gitCommands.join('\n'));
+    assert.ok(
+      result.gitCommands.some((c) => c.includes('fetch --no-tags --quiet --unshallow origin')),
+      result.gitCommands.join('\n'),
+    );
     assert.equal(result.outputs.commit, shas[2]);
   });
 
@@ -120,7 +123,14 @@ describe('HerokuDeploy@1 from shallow checkouts', function () {
     });
 
     const cloneWithToken = () =>
-      shallowClone(origin.url, gitEnv({ GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${origin.url}.extraHeader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: bearer ${token}` }));
+      shallowClone(
+        origin.url,
+        gitEnv({
+          GIT_CONFIG_COUNT: '1',
+          GIT_CONFIG_KEY_0: `http.${origin.url}.extraHeader`,
+          GIT_CONFIG_VALUE_0: `AUTHORIZATION: bearer ${token}`,
+        }),
+      );
 
     it('sends the token to origin only, never to Heroku, and never in argv', async () => {
       const app = await fx.newApp('azrepos');
@@ -134,9 +144,15 @@ describe('HerokuDeploy@1 from shallow checkouts', function () {
         variables: { 'Build.Repository.Provider': 'TfsGit', 'Build.Repository.Uri': origin.url },
       });
       assert.equal(result.result, 'Succeeded', describeRun(result));
-      assert.ok(origin.requests.some((r) => r.authorization === `bearer ${token}`), 'origin got the bearer token');
+      assert.ok(
+        origin.requests.some((r) => r.authorization === `bearer ${token}`),
+        'origin got the bearer token',
+      );
       const herokuAuth = fx.heroku.git.requests.slice(herokuBefore).map((r) => r.authorization ?? '');
-      assert.ok(herokuAuth.length > 0 && herokuAuth.every((a) => a.startsWith('Basic ') && !a.includes(token)), 'Heroku saw only its Basic credentials');
+      assert.ok(
+        herokuAuth.length > 0 && herokuAuth.every((a) => a.startsWith('Basic ') && !a.includes(token)),
+        'Heroku saw only its Basic credentials',
+      );
       assert.ok(!result.gitCommands.some((c) => c.includes(token)), 'the token is not in any git argv');
       assert.ok(result.secrets.includes(token), 'the token is registered as a secret');
     });
@@ -147,10 +163,16 @@ describe('HerokuDeploy@1 from shallow checkouts', function () {
       const checkout = await cloneWithToken();
       origin.requests.length = 0;
 
-      const result = await fx.deploy(app, checkout, { systemAccessToken: token, variables: { 'Build.Repository.Provider': 'GitHub', 'Build.Repository.Uri': origin.url } });
+      const result = await fx.deploy(app, checkout, {
+        systemAccessToken: token,
+        variables: { 'Build.Repository.Provider': 'GitHub', 'Build.Repository.Uri': origin.url },
+      });
       assert.equal(result.result, 'Failed', describeRun(result));
       assert.match(result.message, /fetchDepth: 0/);
-      assert.ok(origin.requests.length > 0 && origin.requests.every((r) => r.authorization === null), 'no token went to a non-Azure origin');
+      assert.ok(
+        origin.requests.length > 0 && origin.requests.every((r) => r.authorization === null),
+        'no token went to a non-Azure origin',
+      );
     });
 
     it('uses the credentials the checkout persisted instead of adding the token', async () => {
@@ -160,10 +182,16 @@ describe('HerokuDeploy@1 from shallow checkouts', function () {
       await checkout.git('config', `http.${origin.url}.extraheader`, 'AUTHORIZATION: bearer persisted-token');
       origin.requests.length = 0;
 
-      const result = await fx.deploy(app, checkout, { systemAccessToken: token, variables: { 'Build.Repository.Provider': 'TfsGit', 'Build.Repository.Uri': origin.url } });
+      const result = await fx.deploy(app, checkout, {
+        systemAccessToken: token,
+        variables: { 'Build.Repository.Provider': 'TfsGit', 'Build.Repository.Uri': origin.url },
+      });
       assert.equal(result.result, 'Succeeded', describeRun(result));
       assert.ok(origin.requests.length > 0);
-      assert.ok(origin.requests.every((r) => r.authorization === 'bearer persisted-token'), JSON.stringify(origin.requests));
+      assert.ok(
+        origin.requests.every((r) => r.authorization === 'bearer persisted-token'),
+        JSON.stringify(origin.requests),
+      );
     });
   });
 });

@@ -29,7 +29,10 @@ describe('HerokuDeploy@1 input checks', function () {
   }
 
   it('refuses a run with no key, naming both ways to give one', async () => {
-    await refused({ inputs: { apiKey: '' } }, /No Heroku API key: set herokuConnection to a Heroku service connection, or set apiKey to a secret variable/);
+    await refused(
+      { inputs: { apiKey: '' } },
+      /No Heroku API key: set herokuConnection to a Heroku service connection, or set apiKey to a secret variable/,
+    );
   });
 
   it('refuses a blank key', async () => {
@@ -38,7 +41,10 @@ describe('HerokuDeploy@1 input checks', function () {
 
   it('names the undefined pipeline variable an input still refers to', async () => {
     await refused({ inputs: { apiKey: '$(HEROKU_API_KEY)' } }, /the pipeline variable HEROKU_API_KEY is not defined/);
-    await refused({ inputs: { appName: '$(APP_NAME)' } }, /The input appName reads \$\(APP_NAME\), but the pipeline variable APP_NAME is not defined/);
+    await refused(
+      { inputs: { appName: '$(APP_NAME)' } },
+      /The input appName reads \$\(APP_NAME\), but the pipeline variable APP_NAME is not defined/,
+    );
   });
 
   it('refuses an app name Heroku would not accept, with the fix', async () => {
@@ -58,20 +64,32 @@ describe('HerokuDeploy@1 input checks', function () {
   });
 
   it('refuses a working directory that does not exist or is not a checkout', async () => {
-    await refused({ inputs: { workingDirectory: path.join(repo.dir, 'missing') } }, /The workingDirectory .*missing does not exist/);
+    await refused(
+      { inputs: { workingDirectory: path.join(repo.dir, 'missing') } },
+      /The workingDirectory .*missing does not exist/,
+    );
     await refused({ inputs: { workingDirectory: path.dirname(repo.dir) } }, /is not a git checkout/);
   });
 
   it('refuses to send the key over plain http off this machine, and a URL that is no URL', async () => {
-    await refused({ variables: { HEROKU_API_URL: 'http://api.example.com' } }, /is plain http: the API key would cross the network unencrypted/);
-    await refused({ variables: { HEROKU_GIT_URL: 'http://git.example.com' } }, /Heroku git URL from the variable HEROKU_GIT_URL \(http:\/\/git\.example\.com\) is plain http/);
+    await refused(
+      { variables: { HEROKU_API_URL: 'http://api.example.com' } },
+      /is plain http: the API key would cross the network unencrypted/,
+    );
+    await refused(
+      { variables: { HEROKU_GIT_URL: 'http://git.example.com' } },
+      /Heroku git URL from the variable HEROKU_GIT_URL \(http:\/\/git\.example\.com\) is plain http/,
+    );
     await refused({ variables: { HEROKU_API_URL: 'api.heroku.com' } }, /is not a URL/);
     await refused({ variables: { HEROKU_API_URL: 'https://user:pass@api.example.com' } }, /contains credentials/);
   });
 
   it('refuses a service connection without a key', async () => {
     await refused(
-      { inputs: { herokuConnection: 'empty', apiKey: '' }, connections: [{ id: 'empty', url: 'https://api.heroku.com', apitoken: '' }] },
+      {
+        inputs: { herokuConnection: 'empty', apiKey: '' },
+        connections: [{ id: 'empty', url: 'https://api.heroku.com', apitoken: '' }],
+      },
       /The Heroku service connection "empty" holds no API key/,
     );
   });

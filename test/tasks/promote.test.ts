@@ -36,7 +36,10 @@ describe('HerokuPromote@1', function () {
   const fx = DeployFixture.forSuite();
 
   /** The app's web_url hosts are reachable only through the emulator's proxy, as through an agent's. */
-  const throughProxy = (): Record<string, string> => ({ 'Agent.ProxyUrl': fx.heroku.proxyUrl, 'Agent.ProxyBypassList': '["127\\\\.0\\\\.0\\\\.1"]' });
+  const throughProxy = (): Record<string, string> => ({
+    'Agent.ProxyUrl': fx.heroku.proxyUrl,
+    'Agent.ProxyBypassList': '["127\\\\.0\\\\.0\\\\.1"]',
+  });
 
   /** Runs the built task with a secret-variable key; `cwd` is the checkout (an empty folder by default: a deployment job). */
   async function promote(inputs: Record<string, string>, cwd?: string): Promise<AgentResult> {
@@ -51,7 +54,9 @@ describe('HerokuPromote@1', function () {
 
   /** A new pipeline with `stages` (stage -> app names). */
   async function pipeline(stages: Partial<Record<Stage, string[]>>): Promise<string> {
-    const created = await fx.api.post<{ id: string }>('/pipelines', { name: `flow-${process.pid}-${Math.random().toString(36).slice(2, 8)}` });
+    const created = await fx.api.post<{ id: string }>('/pipelines', {
+      name: `flow-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     for (const [stage, apps] of Object.entries(stages)) {
       for (const app of apps) {
@@ -73,7 +78,8 @@ describe('HerokuPromote@1', function () {
     return { version: live.version, description: live.description, slug: live.slug?.id ?? null };
   }
 
-  const promotionsCreated = (): number => fx.heroku.api.requests.filter((r) => r.method === 'POST' && r.path === '/pipeline-promotions').length;
+  const promotionsCreated = (): number =>
+    fx.heroku.api.requests.filter((r) => r.method === 'POST' && r.path === '/pipeline-promotions').length;
 
   it('promotes the very slug staging runs to one target, with the commits in between listed, and reports it', async () => {
     const [staging, production] = [await fx.newApp('stg'), await fx.newApp('prod')];
@@ -89,19 +95,44 @@ describe('HerokuPromote@1', function () {
     assert.equal(result.result, 'Succeeded', describeRun(result));
 
     const promoted = await current(production);
-    assert.deepEqual(promoted, { version: 4, description: `Promote ${staging} v3 ${short(sha)}`, slug: stagingSlug }, 'the same slug, not a rebuild');
+    assert.deepEqual(
+      promoted,
+      { version: 4, description: `Promote ${staging} v3 ${short(sha)}`, slug: stagingSlug },
+      'the same slug, not a rebuild',
+    );
     assert.equal((await fx.fetchApp(production)).text, 'promoted from staging\n', 'the promoted code answers');
     assert.match(result.outputs.promotionId ?? '', /^[0-9a-f-]{36}$/);
-    assert.deepEqual(result.outputs, { promotionId: result.outputs.promotionId, releaseVersions: `${production}:4`, commit: sha });
+    assert.deepEqual(result.outputs, {
+      promotionId: result.outputs.promotionId,
+      releaseVersions: `${production}:4`,
+      commit: sha,
+    });
 
     assert.match(result.log, new RegExp(`^${staging} v3 runs the expected commit ${short(sha)}\\.$`, 'm'));
-    assert.match(result.log, new RegExp(`^${production} \\(production\\) runs v3, commit ${short(live)}; ${staging} runs v3, commit ${short(sha)}\\.$`, 'm'));
-    assert.match(result.log, new RegExp(`^1 commit to promote to ${production} \\(${short(live)}\\.\\.${short(sha)}\\):\\n {2}${short(sha)} {2}\\d{4}-\\d\\d-\\d\\d {2}Say hello from staging {2}\\(Test Author\\)$`, 'm'));
+    assert.match(
+      result.log,
+      new RegExp(
+        `^${production} \\(production\\) runs v3, commit ${short(live)}; ${staging} runs v3, commit ${short(sha)}\\.$`,
+        'm',
+      ),
+    );
+    assert.match(
+      result.log,
+      new RegExp(
+        `^1 commit to promote to ${production} \\(${short(live)}\\.\\.${short(sha)}\\):\\n {2}${short(sha)} {2}\\d{4}-\\d\\d-\\d\\d {2}Say hello from staging {2}\\(Test Author\\)$`,
+        'm',
+      ),
+    );
     assert.match(result.log, new RegExp(`^Promoted ${staging} v3 \\(commit ${short(sha)}\\) · ${production} v4 · \\d+s$`, 'm'));
 
     const summary = await fs.readFile(result.summaries[0]!, 'utf8');
     assert.match(summary, /### Heroku promote: /);
-    assert.match(summary, new RegExp(`\\| \\[${production}\\]\\([^)]+\\) \\| production \\| v3 \`${short(live)}\` \\| v4 \`${short(sha)}\` \\| 1 new \\| ✅ promoted \\|`));
+    assert.match(
+      summary,
+      new RegExp(
+        `\\| \\[${production}\\]\\([^)]+\\) \\| production \\| v3 \`${short(live)}\` \\| v4 \`${short(sha)}\` \\| 1 new \\| ✅ promoted \\|`,
+      ),
+    );
     assert.ok(result.secrets.includes(fx.heroku.apiKey), 'the key is registered as a secret');
     assert.ok(!`${result.log}\n${result.stderr}`.includes(fx.heroku.apiKey), 'the key is not in the log');
   });
@@ -116,21 +147,50 @@ describe('HerokuPromote@1', function () {
     const sha = await repo.commit('New greeting', { 'message.txt': 'new greeting\n' });
     await push(staging, repo);
 
-    const result = await promote({ sourceApp: staging, targetApps: `${us}, ${eu}`, healthCheckUrl: '/health', healthCheckExpectedText: 'ok', healthCheckTimeout: '20', healthCheckInterval: '1' });
+    const result = await promote({
+      sourceApp: staging,
+      targetApps: `${us}, ${eu}`,
+      healthCheckUrl: '/health',
+      healthCheckExpectedText: 'ok',
+      healthCheckTimeout: '20',
+      healthCheckInterval: '1',
+    });
     assert.equal(result.result, 'Succeeded', describeRun(result));
     assert.equal(result.outputs.releaseVersions, `${us}:4,${eu}:4`);
     for (const app of [us, eu]) {
       assert.equal((await current(app)).description, `Promote ${staging} v3 ${short(sha)}`);
       assert.match(result.stdout, new RegExp(`##\\[group\\]Health check of ${app} v4`));
     }
-    assert.match(result.log, new RegExp(`The commits in between are not listed: \\S+ is not a git checkout \\(a deployment job checks out nothing unless it has a \`checkout: self\` step\\)\\. Promoting ${short(live)} -> ${short(sha)}\\.`));
-    assert.match(result.log, new RegExp(`^Promoted ${staging} v3 \\(commit ${short(sha)}\\) · ${us} v4 healthy \\(200\\) · ${eu} v4 healthy \\(200\\) · \\d+s$`, 'm'));
+    assert.match(
+      result.log,
+      new RegExp(
+        `The commits in between are not listed: \\S+ is not a git checkout \\(a deployment job checks out nothing unless it has a \`checkout: self\` step\\)\\. Promoting ${short(live)} -> ${short(sha)}\\.`,
+      ),
+    );
+    assert.match(
+      result.log,
+      new RegExp(
+        `^Promoted ${staging} v3 \\(commit ${short(sha)}\\) · ${us} v4 healthy \\(200\\) · ${eu} v4 healthy \\(200\\) · \\d+s$`,
+        'm',
+      ),
+    );
     const summary = await fs.readFile(result.summaries[0]!, 'utf8');
-    for (const app of [us, eu]) assert.match(summary, new RegExp(`\\| \\[${app}\\]\\([^)]+\\) \\| production \\| v3 .* \\| v4 .* \\| not listed \\(no history\\) \\| ✅ promoted — health check 200 \\|`));
+    for (const app of [us, eu])
+      assert.match(
+        summary,
+        new RegExp(
+          `\\| \\[${app}\\]\\([^)]+\\) \\| production \\| v3 .* \\| v4 .* \\| not listed \\(no history\\) \\| ✅ promoted — health check 200 \\|`,
+        ),
+      );
   });
 
   it('promotes to the next stage that has apps when no target is named (development -> production past an empty staging)', async () => {
-    const [dev, review, one, two] = [await fx.newApp('dev'), await fx.newApp('review'), await fx.newApp('prod-one'), await fx.newApp('prod-two')];
+    const [dev, review, one, two] = [
+      await fx.newApp('dev'),
+      await fx.newApp('review'),
+      await fx.newApp('prod-one'),
+      await fx.newApp('prod-two'),
+    ];
     await pipeline({ review: [review], development: [dev], production: [one, two] });
     const repo = await fx.newRepo();
     const sha = await repo.head();
@@ -139,7 +199,10 @@ describe('HerokuPromote@1', function () {
 
     const result = await promote({ sourceApp: dev }, repo.dir);
     assert.equal(result.result, 'Succeeded', describeRun(result));
-    assert.match(result.log, new RegExp(`^No targetApps given: promoting to the next stage downstream, production: ${one}, ${two}\\.$`, 'm'));
+    assert.match(
+      result.log,
+      new RegExp(`^No targetApps given: promoting to the next stage downstream, production: ${one}, ${two}\\.$`, 'm'),
+    );
     assert.match(result.log, new RegExp(`^${one} has never run code: the promotion gives it its first release of code\\.$`, 'm'));
     assert.equal(result.outputs.releaseVersions, `${one}:3,${two}:3`);
     assert.equal(result.outputs.commit, sha);
@@ -180,20 +243,42 @@ describe('HerokuPromote@1', function () {
 
     const first = await promote({ sourceApp: staging }, repo.dir);
     assert.equal(first.result, 'Succeeded', describeRun(first));
-    assert.match(first.log, new RegExp(`^${ahead} is already at ${short(sha)}, the same commit: it is left out of the promotion \\(no new release\\)\\.$`, 'm'));
-    assert.match(first.log, new RegExp(`^Promoted ${staging} v3 \\(commit ${short(sha)}\\) · ${ahead} already at this commit \\(v3\\) · ${behind} v4 · \\d+s$`, 'm'));
-    const targets = (await fx.api.get<PromotionTarget[]>(`/pipeline-promotions/${first.outputs.promotionId}/promotion-targets`)).body;
+    assert.match(
+      first.log,
+      new RegExp(
+        `^${ahead} is already at ${short(sha)}, the same commit: it is left out of the promotion \\(no new release\\)\\.$`,
+        'm',
+      ),
+    );
+    assert.match(
+      first.log,
+      new RegExp(
+        `^Promoted ${staging} v3 \\(commit ${short(sha)}\\) · ${ahead} already at this commit \\(v3\\) · ${behind} v4 · \\d+s$`,
+        'm',
+      ),
+    );
+    const targets = (await fx.api.get<PromotionTarget[]>(`/pipeline-promotions/${first.outputs.promotionId}/promotion-targets`))
+      .body;
     assert.equal(targets.length, 1, 'only the app behind is in the promotion');
     assert.equal(first.outputs.releaseVersions, `${ahead}:3,${behind}:4`);
 
     const promotions = promotionsCreated();
     const again = await promote({ sourceApp: staging }, repo.dir);
     assert.equal(again.result, 'Succeeded', describeRun(again));
-    assert.match(again.log, new RegExp(`^Nothing to promote: every target already runs ${staging} v3 \\(commit ${short(sha)}\\) · ${ahead} already at this commit \\(v3\\) · ${behind} already at this commit \\(v4\\) · \\d+s$`, 'm'));
+    assert.match(
+      again.log,
+      new RegExp(
+        `^Nothing to promote: every target already runs ${staging} v3 \\(commit ${short(sha)}\\) · ${ahead} already at this commit \\(v3\\) · ${behind} already at this commit \\(v4\\) · \\d+s$`,
+        'm',
+      ),
+    );
     assert.match(again.log, /no promotion was created and no release was made/);
     assert.deepEqual(again.outputs, { promotionId: '', releaseVersions: `${ahead}:3,${behind}:4`, commit: sha });
     assert.equal(promotionsCreated(), promotions, 'no promotion was created');
-    assert.match(await fs.readFile(again.summaries[0]!, 'utf8'), /\| Result \| Nothing to promote: every target already runs this commit/);
+    assert.match(
+      await fs.readFile(again.summaries[0]!, 'utf8'),
+      /\| Result \| Nothing to promote: every target already runs this commit/,
+    );
   });
 
   it('fails naming the target whose release phase failed, with its output, and reports the target that succeeded', async () => {
@@ -208,10 +293,25 @@ describe('HerokuPromote@1', function () {
     const result = await promote({ sourceApp: staging }, repo.dir);
     assert.equal(result.result, 'Failed', describeRun(result));
     const made = kept + 1;
-    assert.match(result.message, new RegExp(`^The promotion to ${bad} failed: Release command failed for ${bad} v${made}\\. Heroku kept v${kept} live on ${bad}\\. Its release phase output is above \\(\`heroku releases:output ${made} -a ${bad}\`\\)\\. Fix the cause and run the promotion again\\. ${good} was promoted \\(v3\\)\\.$`));
+    assert.match(
+      result.message,
+      new RegExp(
+        `^The promotion to ${bad} failed: Release command failed for ${bad} v${made}\\. Heroku kept v${kept} live on ${bad}\\. Its release phase output is above \\(\`heroku releases:output ${made} -a ${bad}\`\\)\\. Fix the cause and run the promotion again\\. ${good} was promoted \\(v3\\)\\.$`,
+      ),
+    );
     assert.match(result.log, /migration failed: column already exists/, "the failing release command's output is in the log");
-    assert.match(result.log, new RegExp(`^Promotion of ${staging} v3 \\(commit ${short(sha)}\\) failed on ${bad} · ${good} v3 · ${bad} FAILED \\(v${made} failed\\), v${kept} kept · \\d+s$`, 'm'));
-    assert.deepEqual(result.outputs, { promotionId: result.outputs.promotionId, releaseVersions: `${good}:3,${bad}:${kept}`, commit: sha });
+    assert.match(
+      result.log,
+      new RegExp(
+        `^Promotion of ${staging} v3 \\(commit ${short(sha)}\\) failed on ${bad} · ${good} v3 · ${bad} FAILED \\(v${made} failed\\), v${kept} kept · \\d+s$`,
+        'm',
+      ),
+    );
+    assert.deepEqual(result.outputs, {
+      promotionId: result.outputs.promotionId,
+      releaseVersions: `${good}:3,${bad}:${kept}`,
+      commit: sha,
+    });
     assert.equal((await current(good)).description, `Promote ${staging} v3 ${short(sha)}`);
     assert.equal((await current(bad)).version, kept, 'Heroku kept the previous release live');
     const summary = await fs.readFile(result.summaries[0]!, 'utf8');
@@ -232,7 +332,10 @@ describe('HerokuPromote@1', function () {
     const sha = await repo.commit('Check the database at /health', { 'server.js': SERVER_READING_BROKEN });
     await push(staging, repo);
 
-    const result = await promote({ sourceApp: staging, healthCheckUrl: '/health', healthCheckTimeout: '3', healthCheckInterval: '1' }, repo.dir);
+    const result = await promote(
+      { sourceApp: staging, healthCheckUrl: '/health', healthCheckTimeout: '3', healthCheckInterval: '1' },
+      repo.dir,
+    );
     assert.equal(result.result, 'Failed', describeRun(result));
     const promoted = before + 1;
     const rolled = before + 2;
@@ -242,13 +345,30 @@ describe('HerokuPromote@1', function () {
         `^v${promoted} of ${broken} \\(commit ${short(sha)}\\) failed its health check: http://\\S+/health last answered 500 after \\d+ ms \\(expected 200; body: database unreachable\\) within 3 s\\. Rolled back to v${before} \\(now live as v${rolled}\\), which answers healthy\\. Fix the failure \\(the app's logs are above\\) and promote again\\. ${healthy} was promoted \\(v4\\)\\.$`,
       ),
     );
-    assert.match(result.log, new RegExp(`^Promotion of ${staging} v3 \\(commit ${short(sha)}\\) failed on ${broken} · ${healthy} v4 healthy \\(200\\) · ${broken} v${promoted} unhealthy, rolled back to v${before} \\(now v${rolled}\\) · \\d+s$`, 'm'));
+    assert.match(
+      result.log,
+      new RegExp(
+        `^Promotion of ${staging} v3 \\(commit ${short(sha)}\\) failed on ${broken} · ${healthy} v4 healthy \\(200\\) · ${broken} v${promoted} unhealthy, rolled back to v${before} \\(now v${rolled}\\) · \\d+s$`,
+        'm',
+      ),
+    );
     assert.match(result.stdout, new RegExp(`##\\[group\\]Recent logs of ${broken}`));
-    assert.deepEqual(await current(broken), { version: rolled, description: `Rollback to v${before}`, slug: (await fx.releases(broken)).find((r) => r.version === before)?.slug?.id ?? null });
+    assert.deepEqual(await current(broken), {
+      version: rolled,
+      description: `Rollback to v${before}`,
+      slug: (await fx.releases(broken)).find((r) => r.version === before)?.slug?.id ?? null,
+    });
     assert.equal((await fx.fetchApp(broken, '/health')).text, 'ok\n', 'the release from before answers');
-    assert.equal((await current(healthy)).description, `Promote ${staging} v3 ${short(sha)}`, 'the healthy target keeps the promotion');
+    assert.equal(
+      (await current(healthy)).description,
+      `Promote ${staging} v3 ${short(sha)}`,
+      'the healthy target keeps the promotion',
+    );
     assert.equal(result.outputs.releaseVersions, `${healthy}:4,${broken}:${rolled}`);
-    assert.match(await fs.readFile(result.summaries[0]!, 'utf8'), new RegExp(`\\| \\[${broken}\\]\\(.* ↩️ unhealthy, rolled back — health check 200: v${promoted} of ${broken}`));
+    assert.match(
+      await fs.readFile(result.summaries[0]!, 'utf8'),
+      new RegExp(`\\| \\[${broken}\\]\\(.* ↩️ unhealthy, rolled back — health check 200: v${promoted} of ${broken}`),
+    );
   });
 
   it('lists the commits promoted, newest first, and warns about commits a target would lose', async () => {
@@ -261,18 +381,35 @@ describe('HerokuPromote@1', function () {
     const hotfix = await repo.commit('Hotfix straight to production', { 'message.txt': 'hotfix\n' });
     await push(hotfixed, repo);
     await repo.git('checkout', '--quiet', '--detach', base);
-    const commits = [await repo.commit('First feature', { 'a.txt': '1' }), await repo.commit('Second feature', { 'b.txt': '2' }), await repo.commit('Third feature', { 'c.txt': '3' })];
+    const commits = [
+      await repo.commit('First feature', { 'a.txt': '1' }),
+      await repo.commit('Second feature', { 'b.txt': '2' }),
+      await repo.commit('Third feature', { 'c.txt': '3' }),
+    ];
     await push(staging, repo);
     const head = commits[2]!;
 
     const result = await promote({ sourceApp: staging }, repo.dir);
     assert.equal(result.result, 'Succeeded', describeRun(result));
-    const lines = (sha: string, subject: string): string => ` {2}${short(sha)} {2}\\d{4}-\\d\\d-\\d\\d {2}${subject} {2}\\(Test Author\\)`;
-    const listed = [lines(commits[2]!, 'Third feature'), lines(commits[1]!, 'Second feature'), lines(commits[0]!, 'First feature')].join('\\n');
-    assert.match(result.log, new RegExp(`^3 commits to promote to ${behind} \\(${short(base)}\\.\\.${short(head)}\\):\\n${listed}$`, 'm'));
-    assert.match(result.log, new RegExp(`^3 commits to promote to ${hotfixed} \\(${short(hotfix)}\\.\\.${short(head)}\\):\\n${listed}$`, 'm'));
+    const lines = (sha: string, subject: string): string =>
+      ` {2}${short(sha)} {2}\\d{4}-\\d\\d-\\d\\d {2}${subject} {2}\\(Test Author\\)`;
+    const listed = [
+      lines(commits[2]!, 'Third feature'),
+      lines(commits[1]!, 'Second feature'),
+      lines(commits[0]!, 'First feature'),
+    ].join('\\n');
+    assert.match(
+      result.log,
+      new RegExp(`^3 commits to promote to ${behind} \\(${short(base)}\\.\\.${short(head)}\\):\\n${listed}$`, 'm'),
+    );
+    assert.match(
+      result.log,
+      new RegExp(`^3 commits to promote to ${hotfixed} \\(${short(hotfix)}\\.\\.${short(head)}\\):\\n${listed}$`, 'm'),
+    );
     assert.ok(
-      result.warnings.includes(`${hotfixed} runs 1 commit that ${staging}'s ${short(head)} does not have: the promotion takes it out of ${hotfixed}.`),
+      result.warnings.includes(
+        `${hotfixed} runs 1 commit that ${staging}'s ${short(head)} does not have: the promotion takes it out of ${hotfixed}.`,
+      ),
       result.warnings.join('\n'),
     );
     assert.match(result.log, new RegExp(`^${lines(hotfix, 'Hotfix straight to production')}$`, 'm'));
@@ -288,11 +425,20 @@ describe('HerokuPromote@1', function () {
     let loner: string;
 
     before(async () => {
-      [staging, production, europe, loner] = [await fx.newApp('stg'), await fx.newApp('prod'), await fx.newApp('prod-eu'), await fx.newApp('loner')];
+      [staging, production, europe, loner] = [
+        await fx.newApp('stg'),
+        await fx.newApp('prod'),
+        await fx.newApp('prod-eu'),
+        await fx.newApp('loner'),
+      ];
       await pipeline({ staging: [staging], production: [production, europe] });
     });
 
-    async function refused(inputs: Record<string, string>, pattern: RegExp, options: { noApiCall?: boolean } = {}): Promise<AgentResult> {
+    async function refused(
+      inputs: Record<string, string>,
+      pattern: RegExp,
+      options: { noApiCall?: boolean } = {},
+    ): Promise<AgentResult> {
       const requests = fx.heroku.api.requests.length;
       const promotions = promotionsCreated();
       const result = await promote(inputs);
@@ -306,33 +452,66 @@ describe('HerokuPromote@1', function () {
 
     it('refuses bad input values without a single API call', async () => {
       await refused({ sourceApp: 'My_Staging' }, /"My_Staging" is not a valid Heroku app name/, { noApiCall: true });
-      await refused({ sourceApp: '' }, /The input sourceApp is empty: give the name of the Heroku app to promote from/, { noApiCall: true });
-      await refused({ sourceApp: staging, targetApps: `${production}, Prod_EU` }, /"Prod_EU" is not a valid Heroku app name/, { noApiCall: true });
-      await refused({ sourceApp: staging, expectedCommit: 'main' }, /The input expectedCommit is "main", which is not a commit SHA/, { noApiCall: true });
-      await refused({ sourceApp: staging, expectedCommit: '$(deploy.commit)' }, /the pipeline variable deploy\.commit is not defined/, { noApiCall: true });
-      await refused({ sourceApp: staging, healthCheckUrl: '/health', healthCheckTimeout: 'soon' }, /healthCheckTimeout is "soon"/, { noApiCall: true });
+      await refused({ sourceApp: '' }, /The input sourceApp is empty: give the name of the Heroku app to promote from/, {
+        noApiCall: true,
+      });
+      await refused({ sourceApp: staging, targetApps: `${production}, Prod_EU` }, /"Prod_EU" is not a valid Heroku app name/, {
+        noApiCall: true,
+      });
+      await refused(
+        { sourceApp: staging, expectedCommit: 'main' },
+        /The input expectedCommit is "main", which is not a commit SHA/,
+        { noApiCall: true },
+      );
+      await refused(
+        { sourceApp: staging, expectedCommit: '$(deploy.commit)' },
+        /the pipeline variable deploy\.commit is not defined/,
+        { noApiCall: true },
+      );
+      await refused(
+        { sourceApp: staging, healthCheckUrl: '/health', healthCheckTimeout: 'soon' },
+        /healthCheckTimeout is "soon"/,
+        { noApiCall: true },
+      );
     });
 
     it('says when the source is in no pipeline', async () => {
-      await refused({ sourceApp: loner }, new RegExp(`^${loner} is not in a Heroku pipeline, so there is no pipeline to promote it along\\. Add it to one \\(\`heroku pipelines:add <pipeline> -a ${loner} --stage staging\``));
+      await refused(
+        { sourceApp: loner },
+        new RegExp(
+          `^${loner} is not in a Heroku pipeline, so there is no pipeline to promote it along\\. Add it to one \\(\`heroku pipelines:add <pipeline> -a ${loner} --stage staging\``,
+        ),
+      );
     });
 
     it('says when a target is outside the pipeline, listing the pipeline by stage', async () => {
       await refused(
         { sourceApp: staging, targetApps: `${production} ${loner}` },
-        new RegExp(`^${loner} is not in the pipeline \\S+, so ${staging} cannot be promoted to it: .* The pipeline has development: none; staging: ${staging}; production: ${production}, ${europe}\\.`),
+        new RegExp(
+          `^${loner} is not in the pipeline \\S+, so ${staging} cannot be promoted to it: .* The pipeline has development: none; staging: ${staging}; production: ${production}, ${europe}\\.`,
+        ),
       );
     });
 
     it('says when the source is its own target, or nothing is downstream of it', async () => {
-      await refused({ sourceApp: staging, targetApps: staging }, new RegExp(`^targetApps includes ${staging}, the source app: an app cannot be promoted to itself`));
-      await refused({ sourceApp: production }, new RegExp(`^${production} is in the production stage of \\S+, the last stage: nothing is downstream of it\\. .*Name the apps to promote to in targetApps`));
+      await refused(
+        { sourceApp: staging, targetApps: staging },
+        new RegExp(`^targetApps includes ${staging}, the source app: an app cannot be promoted to itself`),
+      );
+      await refused(
+        { sourceApp: production },
+        new RegExp(
+          `^${production} is in the production stage of \\S+, the last stage: nothing is downstream of it\\. .*Name the apps to promote to in targetApps`,
+        ),
+      );
     });
 
     it('refuses one full health check URL for several targets', async () => {
       await refused(
         { sourceApp: staging, healthCheckUrl: 'https://example.com/health' },
-        new RegExp(`^healthCheckUrl is a full URL \\(https://example\\.com/health\\), but there are 2 targets \\(${production}, ${europe}\\): one URL cannot check them all\\. Give a path such as /health`),
+        new RegExp(
+          `^healthCheckUrl is a full URL \\(https://example\\.com/health\\), but there are 2 targets \\(${production}, ${europe}\\): one URL cannot check them all\\. Give a path such as /health`,
+        ),
       );
     });
   });

@@ -84,7 +84,11 @@ describe('HerokuDeploy@1 reliability and secrecy', function () {
 
     const result = await fx.deploy(app, repo);
     assert.equal(result.result, 'Failed', describeRun(result));
-    assert.equal(fx.heroku.api.requests.filter((r) => r.method === 'POST' && r.path === `/apps/${app}/releases`).length, 1, 'the POST was sent once');
+    assert.equal(
+      fx.heroku.api.requests.filter((r) => r.method === 'POST' && r.path === `/apps/${app}/releases`).length,
+      1,
+      'the POST was sent once',
+    );
     assert.match(result.message, /failed while releasing [0-9a-f]{8} again \(503 service_unavailable: [^,]*\)\./, 'not retried');
     assert.match(result.message, /whether the change was made/);
   });
@@ -96,7 +100,10 @@ describe('HerokuDeploy@1 reliability and secrecy', function () {
     const result = await fx.deploy(app, repo);
     assert.equal(result.result, 'Failed', describeRun(result));
     assert.match(result.message, /The connection to Heroku's git server dropped during the push/);
-    assert.deepEqual((await fx.releases(app)).map((r) => r.version), [1, 2]);
+    assert.deepEqual(
+      (await fx.releases(app)).map((r) => r.version),
+      [1, 2],
+    );
   });
 
   it('fails clearly when another build of the app is in progress', async () => {
@@ -127,13 +134,21 @@ describe('HerokuDeploy@1 reliability and secrecy', function () {
     });
     assert.equal(result.result, 'Succeeded', describeRun(result));
     const passed = fx.heroku.proxy.requests.filter((r) => r.status !== 407);
-    assert.ok(passed.some((r) => r.url === `${fx.heroku.apiUrl}/account`), 'API calls go through the proxy');
-    assert.ok(passed.some((r) => r.url.startsWith(`${fx.heroku.gitUrl}/${app}.git`)), 'git goes through the proxy, with its credentials');
+    assert.ok(
+      passed.some((r) => r.url === `${fx.heroku.apiUrl}/account`),
+      'API calls go through the proxy',
+    );
+    assert.ok(
+      passed.some((r) => r.url.startsWith(`${fx.heroku.gitUrl}/${app}.git`)),
+      'git goes through the proxy, with its credentials',
+    );
     assert.ok(result.secrets.includes('proxy-secret-pw'));
     assert.ok(!result.gitCommands.some((c) => c.includes('proxy-secret-pw')), 'the proxy password is not in argv');
 
     fx.heroku.proxy.requests.length = 0;
-    const bypassed = await fx.deploy(app, repo, { variables: { 'Agent.ProxyUrl': fx.heroku.proxyUrl, 'Agent.ProxyBypassList': '["127\\\\.0\\\\.0\\\\.1"]' } });
+    const bypassed = await fx.deploy(app, repo, {
+      variables: { 'Agent.ProxyUrl': fx.heroku.proxyUrl, 'Agent.ProxyBypassList': '["127\\\\.0\\\\.0\\\\.1"]' },
+    });
     assert.equal(bypassed.result, 'Succeeded', describeRun(bypassed));
     assert.equal(fx.heroku.proxy.requests.length, 0, 'bypassed hosts go direct');
   });
@@ -181,7 +196,11 @@ describe('HerokuDeploy@1 reliability and secrecy', function () {
     assert.ok(!stdout.split('\n').some((l) => l.includes(`${app}.git`)), 'no git process is left');
     hold.release();
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    assert.deepEqual((await fx.releases(app)).map((r) => r.version), [1, 2], 'no release landed after the cancel');
+    assert.deepEqual(
+      (await fx.releases(app)).map((r) => r.version),
+      [1, 2],
+      'no release landed after the cancel',
+    );
   });
 
   it('never writes the key or its Basic form anywhere but ##vso[task.setsecret]', async () => {

@@ -27,10 +27,17 @@ describe('HerokuDeploy@1 safe deploys', function () {
   const fx = DeployFixture.forSuite();
 
   /** The app's web_url hosts are reachable only through the emulator's proxy, as through an agent's. */
-  const throughProxy = (): Record<string, string> => ({ 'Agent.ProxyUrl': fx.heroku.proxyUrl, 'Agent.ProxyBypassList': '["127\\\\.0\\\\.0\\\\.1"]' });
+  const throughProxy = (): Record<string, string> => ({
+    'Agent.ProxyUrl': fx.heroku.proxyUrl,
+    'Agent.ProxyBypassList': '["127\\\\.0\\\\.0\\\\.1"]',
+  });
 
-  const deployWith = (app: string, repo: Repo, inputs: Record<string, string>, run: Omit<AgentRun, 'cwd' | 'inputs'> = {}): Promise<AgentResult> =>
-    fx.deploy(app, repo, { ...run, inputs, variables: { ...throughProxy(), ...run.variables } });
+  const deployWith = (
+    app: string,
+    repo: Repo,
+    inputs: Record<string, string>,
+    run: Omit<AgentRun, 'cwd' | 'inputs'> = {},
+  ): Promise<AgentResult> => fx.deploy(app, repo, { ...run, inputs, variables: { ...throughProxy(), ...run.variables } });
 
   async function formation(app: string): Promise<Record<string, number>> {
     const list = (await fx.api.get<Array<{ type: string; quantity: number }>>(`/apps/${app}/formation`)).body;
@@ -52,11 +59,17 @@ describe('HerokuDeploy@1 safe deploys', function () {
   }
 
   /** The order of the step groups the task printed. */
-  const groups = (result: AgentResult): string[] => result.stdout.split('\n').filter((l) => l.startsWith('##[group]')).map((l) => l.slice('##[group]'.length));
+  const groups = (result: AgentResult): string[] =>
+    result.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('##[group]'))
+      .map((l) => l.slice('##[group]'.length));
 
   it('runs the migration recipe in order and reports each step: maintenance, workers, config vars, push, restore, health check', async () => {
     const { app, repo } = await appWithWorkers('recipe');
-    await repo.commit('Migrate', { Procfile: `${PROCFILE_WITH_WORKER}release: node -e "console.log('migrating', process.env.FEATURE_FLAG)"\n` });
+    await repo.commit('Migrate', {
+      Procfile: `${PROCFILE_WITH_WORKER}release: node -e "console.log('migrating', process.env.FEATURE_FLAG)"\n`,
+    });
     const seen: { maintenance?: boolean; worker?: number } = {};
     const hold = fx.heroku.faults.holdBuilds();
     fx.heroku.faults.onBuildHeld = () => {
@@ -70,20 +83,29 @@ describe('HerokuDeploy@1 safe deploys', function () {
     const result = await deployWith(
       app,
       repo,
-      { healthCheckUrl: '/health', healthCheckExpectedText: 'ok', maintenanceMode: 'true', stopProcessTypes: 'worker', configVars: 'FEATURE_FLAG=on\nDB_PASSWORD=s3cr3t-db-password\n' },
+      {
+        healthCheckUrl: '/health',
+        healthCheckExpectedText: 'ok',
+        maintenanceMode: 'true',
+        stopProcessTypes: 'worker',
+        configVars: 'FEATURE_FLAG=on\nDB_PASSWORD=s3cr3t-db-password\n',
+      },
       { secretVariables: { DB_PASSWORD: 's3cr3t-db-password' } },
     );
     assert.equal(result.result, 'Succeeded', describeRun(result));
     assert.deepEqual(seen, { maintenance: true, worker: 0 }, 'during the push: maintenance on, workers stopped');
-    assert.deepEqual(groups(result).filter((g) => !g.startsWith('Release phase')), [
-      'Maintenance mode on',
-      'Stop worker',
-      'Config vars',
-      `git push ${(await repo.head()).slice(0, 8)} to ${app} on Heroku`,
-      'Restore worker',
-      'Maintenance mode off',
-      'Health check of v5',
-    ]);
+    assert.deepEqual(
+      groups(result).filter((g) => !g.startsWith('Release phase')),
+      [
+        'Maintenance mode on',
+        'Stop worker',
+        'Config vars',
+        `git push ${(await repo.head()).slice(0, 8)} to ${app} on Heroku`,
+        'Restore worker',
+        'Maintenance mode off',
+        'Health check of v5',
+      ],
+    );
     assert.equal(await maintenance(app), false);
     assert.deepEqual(await formation(app), { web: 1, worker: 2 }, 'the exact quantities are back');
     const config = (await fx.api.get<Record<string, string>>(`/apps/${app}/config-vars`)).body;
@@ -96,7 +118,15 @@ describe('HerokuDeploy@1 safe deploys', function () {
     assert.equal(result.outputs.healthCheckStatus, '200');
     assert.equal(result.outputs.rolledBack, 'false');
     const summary = await fs.readFile(result.summaries[0]!, 'utf8');
-    for (const step of ['Maintenance mode on', 'Stop worker', 'Config vars', 'Restore worker', 'Maintenance mode off', 'Health check of v5']) assert.match(summary, new RegExp(`\\| ${step} \\| (✅ done|↩️ restored) \\|`), step);
+    for (const step of [
+      'Maintenance mode on',
+      'Stop worker',
+      'Config vars',
+      'Restore worker',
+      'Maintenance mode off',
+      'Health check of v5',
+    ])
+      assert.match(summary, new RegExp(`\\| ${step} \\| (✅ done|↩️ restored) \\|`), step);
   });
 
   it('rolls back to the release live before, proves by HTTP that it answers, and shows the crash in the log', async () => {
@@ -107,9 +137,16 @@ describe('HerokuDeploy@1 safe deploys', function () {
 
     const result = await deployWith(app, repo, { healthCheckUrl: '/health', healthCheckTimeout: '4', healthCheckInterval: '1' });
     assert.equal(result.result, 'Failed', describeRun(result));
-    assert.match(result.message, /^v4 of .* failed its health check: http:\/\/.*\/health last answered 503 after \d+ ms \(Heroku's Application Error page\)/);
+    assert.match(
+      result.message,
+      /^v4 of .* failed its health check: http:\/\/.*\/health last answered 503 after \d+ ms \(Heroku's Application Error page\)/,
+    );
     assert.match(result.message, /Rolled back to v3 \(now live as v5\), which answers healthy/);
-    assert.match(result.log, /app\[web\.1\]: FATAL: cannot connect to database at db\.internal:5432/, "the crashed process's own error line is in the log");
+    assert.match(
+      result.log,
+      /app\[web\.1\]: FATAL: cannot connect to database at db\.internal:5432/,
+      "the crashed process's own error line is in the log",
+    );
     assert.match(result.log, /heroku\[router\]: at=error code=H10 desc="App crashed"/);
     assert.deepEqual([result.outputs.rolledBack, result.outputs.healthCheckStatus], ['true', '200']);
     const current = (await fx.releases(app)).find((r) => r.current)!;
@@ -121,7 +158,12 @@ describe('HerokuDeploy@1 safe deploys', function () {
     const app = await fx.newApp('slow');
     const repo = await fx.newRepo();
     await repo.commit('Warm up slowly', { 'server.js': SLOW_SERVER });
-    const result = await deployWith(app, repo, { healthCheckUrl: '/health', healthCheckExpectedStatus: '200', healthCheckTimeout: '20', healthCheckInterval: '1' });
+    const result = await deployWith(app, repo, {
+      healthCheckUrl: '/health',
+      healthCheckExpectedStatus: '200',
+      healthCheckTimeout: '20',
+      healthCheckInterval: '1',
+    });
     assert.equal(result.result, 'Succeeded', describeRun(result));
     const attempts = result.log.split('\n').filter((l) => /^ {2}#\d+ /.test(l));
     assert.ok(attempts.length >= 2, attempts.join('\n'));
@@ -135,12 +177,22 @@ describe('HerokuDeploy@1 safe deploys', function () {
     const repo = await fx.newRepo();
     assert.equal((await fx.deploy(app, repo)).result, 'Succeeded');
     await repo.commit('Change the message', { 'message.txt': 'something else\n' });
-    const wrong = await deployWith(app, repo, { healthCheckUrl: '/', healthCheckExpectedText: 'hello from the sample app', healthCheckTimeout: '2', healthCheckInterval: '1' });
+    const wrong = await deployWith(app, repo, {
+      healthCheckUrl: '/',
+      healthCheckExpectedText: 'hello from the sample app',
+      healthCheckTimeout: '2',
+      healthCheckInterval: '1',
+    });
     assert.equal(wrong.result, 'Failed', describeRun(wrong));
     assert.match(wrong.message, /body does not contain "hello from the sample app": something else/);
     assert.equal(wrong.outputs.rolledBack, 'true');
 
-    const regex = await deployWith(app, repo, { healthCheckUrl: fx.heroku.webUrl(app), healthCheckExpectedText: '/^SOMETHING/i', healthCheckTimeout: '5', healthCheckInterval: '1' });
+    const regex = await deployWith(app, repo, {
+      healthCheckUrl: fx.heroku.webUrl(app),
+      healthCheckExpectedText: '/^SOMETHING/i',
+      healthCheckTimeout: '5',
+      healthCheckInterval: '1',
+    });
     assert.equal(regex.result, 'Succeeded', describeRun(regex));
   });
 
@@ -159,14 +211,25 @@ describe('HerokuDeploy@1 safe deploys', function () {
 
   it('fails on a failed release phase without a rollback call, saying why, and with the logs', async () => {
     const { app, repo } = await appWithWorkers('phasefail');
-    await repo.commit('Broken migration', { Procfile: `${PROCFILE_WITH_WORKER}release: node -e "console.error('migration 042 failed: column exists'); process.exit(1)"\n` });
+    await repo.commit('Broken migration', {
+      Procfile: `${PROCFILE_WITH_WORKER}release: node -e "console.error('migration 042 failed: column exists'); process.exit(1)"\n`,
+    });
     const posts = () => fx.heroku.api.requests.filter((r) => r.method === 'POST' && r.path === `/apps/${app}/releases`).length;
     const before = posts();
-    const result = await deployWith(app, repo, { healthCheckUrl: '/health', healthCheckTimeout: '5', maintenanceMode: 'true', stopProcessTypes: 'worker' });
+    const result = await deployWith(app, repo, {
+      healthCheckUrl: '/health',
+      healthCheckTimeout: '5',
+      maintenanceMode: 'true',
+      stopProcessTypes: 'worker',
+    });
     assert.equal(result.result, 'Failed', describeRun(result));
     assert.match(result.message, /The release phase of v4 failed/);
     assert.match(result.log, /No rollback was made: Heroku never put the failed release live/);
-    assert.match(result.log, /app\[release\.\d+\]: migration 042 failed: column exists/, 'the recent logs show the release command');
+    assert.match(
+      result.log,
+      /app\[release\.\d+\]: migration 042 failed: column exists/,
+      'the recent logs show the release command',
+    );
     assert.equal(posts(), before, 'no rollback was requested');
     assert.equal(await maintenance(app), false);
     assert.deepEqual(await formation(app), { web: 1, worker: 2 });
@@ -177,7 +240,9 @@ describe('HerokuDeploy@1 safe deploys', function () {
 
     it('after a failed push', async () => {
       const { app, repo } = await appWithWorkers('undopush');
-      await repo.commit('Break the build', { 'package.json': '{"name":"x","scripts":{"build":"exit 1","start":"node server.js"}}' });
+      await repo.commit('Break the build', {
+        'package.json': '{"name":"x","scripts":{"build":"exit 1","start":"node server.js"}}',
+      });
       const result = await deployWith(app, repo, recipe);
       assert.equal(result.result, 'Failed', describeRun(result));
       assert.match(result.message, /the build of .* failed/);
@@ -192,7 +257,8 @@ describe('HerokuDeploy@1 safe deploys', function () {
       const result = await deployWith(app, repo, recipe, {
         onLine: (line) => {
           // Once the push starts, the Platform API breaks for the release listing that follows it.
-          if (line.startsWith('##[group]git push')) fx.heroku.faults.apiError(500, { method: 'GET', path: `/apps/${app}/releases`, times: 20 });
+          if (line.startsWith('##[group]git push'))
+            fx.heroku.faults.apiError(500, { method: 'GET', path: `/apps/${app}/releases`, times: 20 });
         },
       });
       assert.equal(result.result, 'Failed', describeRun(result));
@@ -232,7 +298,8 @@ describe('HerokuDeploy@1 safe deploys', function () {
       await repo.commit('Change', { 'message.txt': 'changed\n' });
       const result = await deployWith(app, repo, recipe, {
         onLine: (line) => {
-          if (line.startsWith('##[group]git push')) fx.heroku.faults.apiError(503, { method: 'PATCH', path: new RegExp(`^/apps/${app}$`), times: 50 });
+          if (line.startsWith('##[group]git push'))
+            fx.heroku.faults.apiError(503, { method: 'PATCH', path: new RegExp(`^/apps/${app}$`), times: 50 });
         },
       });
       assert.equal(result.result, 'Failed', describeRun(result));
@@ -245,14 +312,26 @@ describe('HerokuDeploy@1 safe deploys', function () {
   it('creates the app with its region, stack and buildpacks when asked', async () => {
     const app = `created-${process.pid % 1000}`;
     const repo = await fx.newRepo();
-    const result = await deployWith(app, repo, { createApp: 'true', region: 'eu', stack: 'heroku-22', buildpacks: 'heroku/nodejs\n', stopProcessTypes: 'worker' });
+    const result = await deployWith(app, repo, {
+      createApp: 'true',
+      region: 'eu',
+      stack: 'heroku-22',
+      buildpacks: 'heroku/nodejs\n',
+      stopProcessTypes: 'worker',
+    });
     assert.equal(result.result, 'Succeeded', describeRun(result));
     const created = (await fx.api.get<{ region: { name: string }; stack: { name: string } }>(`/apps/${app}`)).body;
     assert.deepEqual([created.region.name, created.stack.name], ['eu', 'heroku-22']);
     const buildpacks = (await fx.api.get<Array<{ buildpack: { name: string } }>>(`/apps/${app}/buildpack-installations`)).body;
-    assert.deepEqual(buildpacks.map((b) => b.buildpack.name), ['heroku/nodejs']);
+    assert.deepEqual(
+      buildpacks.map((b) => b.buildpack.name),
+      ['heroku/nodejs'],
+    );
     assert.match(result.log, /-----> Using buildpacks:/);
-    assert.match(await fs.readFile(result.summaries[0]!, 'utf8'), /\| Create the app .* \| ✅ done \| region eu, stack heroku-22 \|/);
+    assert.match(
+      await fs.readFile(result.summaries[0]!, 'utf8'),
+      /\| Create the app .* \| ✅ done \| region eu, stack heroku-22 \|/,
+    );
   });
 
   it('refuses every bad value of the new inputs before changing anything', async () => {
@@ -266,7 +345,10 @@ describe('HerokuDeploy@1 safe deploys', function () {
       [{ healthCheckUrl: '/health', healthCheckExpectedText: '/[unclosed/' }, /not a valid regular expression/],
       [{ healthCheckUrl: '/health', healthCheckTimeout: '0' }, /healthCheckTimeout is "0"/],
       [{ healthCheckUrl: '/health', healthCheckTimeout: 'soon' }, /healthCheckTimeout is "soon"/],
-      [{ healthCheckUrl: '/health', healthCheckTimeout: '5', healthCheckInterval: '10' }, /healthCheckInterval \(10 s\) is longer than healthCheckTimeout/],
+      [
+        { healthCheckUrl: '/health', healthCheckTimeout: '5', healthCheckInterval: '10' },
+        /healthCheckInterval \(10 s\) is longer than healthCheckTimeout/,
+      ],
       [{ rollbackOnFailure: 'maybe' }, /rollbackOnFailure is "maybe"/],
       [{ maintenanceMode: 'yes' }, /maintenanceMode is "yes"/],
       [{ stopProcessTypes: 'web' }, /stopping web dynos takes the app offline/],

@@ -7,7 +7,13 @@ import { credentialConfig } from '../../tasks/common/core/git/push';
 
 describe('git environment', () => {
   it('passes configuration through GIT_CONFIG_*, after any the agent already set', () => {
-    const env = gitEnvironment([['http.https://git.heroku.com/a.git.extraHeader', 'Authorization: Basic xyz']], { PATH: '/bin', GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.name', GIT_CONFIG_VALUE_0: 'Agent', GIT_ASKPASS: '/x/askpass' });
+    const env = gitEnvironment([['http.https://git.heroku.com/a.git.extraHeader', 'Authorization: Basic xyz']], {
+      PATH: '/bin',
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'user.name',
+      GIT_CONFIG_VALUE_0: 'Agent',
+      GIT_ASKPASS: '/x/askpass',
+    });
     assert.equal(env.GIT_CONFIG_KEY_0, 'user.name', 'existing entries are kept');
     assert.equal(env.GIT_CONFIG_COUNT, '4');
     assert.equal(env.GIT_CONFIG_KEY_1, 'credential.helper');
@@ -19,16 +25,27 @@ describe('git environment', () => {
   });
 
   it("scopes Heroku's credentials to the app's repository URL", () => {
-    assert.deepEqual(credentialConfig('https://git.heroku.com/my-app.git', 'KEY'), [['http.https://git.heroku.com/my-app.git.extraHeader', `Authorization: Basic ${Buffer.from('heroku:KEY').toString('base64')}`]]);
+    assert.deepEqual(credentialConfig('https://git.heroku.com/my-app.git', 'KEY'), [
+      [
+        'http.https://git.heroku.com/my-app.git.extraHeader',
+        `Authorization: Basic ${Buffer.from('heroku:KEY').toString('base64')}`,
+      ],
+    ]);
   });
 
   it('applies the proxy to a URL, goes direct for a bypassed one only when a proxy exists, and adds the CA', () => {
-    const network = { proxyConfigured: true, caFile: '/etc/ca.pem', proxyFor: (url: string) => (url.includes('bypass') ? null : { url: 'http://proxy:8080', username: 'u', password: 'p@ss' }) };
+    const network = {
+      proxyConfigured: true,
+      caFile: '/etc/ca.pem',
+      proxyFor: (url: string) => (url.includes('bypass') ? null : { url: 'http://proxy:8080', username: 'u', password: 'p@ss' }),
+    };
     assert.deepEqual(gitNetworkConfig('https://git.heroku.com/a.git', network), [
       ['http.https://git.heroku.com/a.git.proxy', 'http://u:p%40ss@proxy:8080'],
       ['http.https://git.heroku.com/a.git.sslCAInfo', '/etc/ca.pem'],
     ]);
-    assert.deepEqual(gitNetworkConfig('https://bypass.example/a.git', { ...network, caFile: undefined }), [['http.https://bypass.example/a.git.proxy', '']]);
+    assert.deepEqual(gitNetworkConfig('https://bypass.example/a.git', { ...network, caFile: undefined }), [
+      ['http.https://bypass.example/a.git.proxy', ''],
+    ]);
     assert.deepEqual(gitNetworkConfig('https://git.heroku.com/a.git', { proxyConfigured: false, proxyFor: () => null }), []);
   });
 

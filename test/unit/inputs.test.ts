@@ -3,12 +3,20 @@ import assert from 'node:assert/strict';
 import { describeBranch } from '../../tasks/common/core/deploy/deploy';
 import { resolveEndpoint } from '../../tasks/common/core/base/endpoints';
 import { TaskError } from '../../tasks/common/core/base/errors';
-import { normalizeApiKey, undefinedVariable, validateAppName, validateAppNames, validateCommitSha, validateRef } from '../../tasks/common/core/base/inputs';
+import {
+  normalizeApiKey,
+  undefinedVariable,
+  validateAppName,
+  validateAppNames,
+  validateCommitSha,
+  validateRef,
+} from '../../tasks/common/core/base/inputs';
 
 describe('inputs', () => {
   it('follows Heroku app name rules', () => {
     for (const ok of ['abc', 'my-app', 'a1-b2', 'a'.repeat(30)]) assert.equal(validateAppName(ok), ok);
-    for (const bad of ['ab', 'a'.repeat(31), '1app', 'app-', 'My-App', 'my_app', 'my app']) assert.throws(() => validateAppName(bad), TaskError, bad);
+    for (const bad of ['ab', 'a'.repeat(31), '1app', 'app-', 'My-App', 'my_app', 'my app'])
+      assert.throws(() => validateAppName(bad), TaskError, bad);
   });
 
   it('finds undefined $(VARIABLES) anywhere in a value', () => {
@@ -31,7 +39,11 @@ describe('inputs', () => {
   });
 
   it('reads lists of app names (commas, spaces, lines) without repeats, each checked', () => {
-    assert.deepEqual(validateAppNames('my-app, my-app-eu\nmy-app  my-app-us', 'targetApps'), ['my-app', 'my-app-eu', 'my-app-us']);
+    assert.deepEqual(validateAppNames('my-app, my-app-eu\nmy-app  my-app-us', 'targetApps'), [
+      'my-app',
+      'my-app-eu',
+      'my-app-us',
+    ]);
     assert.deepEqual(validateAppNames('  ', 'targetApps'), []);
     assert.throws(() => validateAppNames('my-app, My_App', 'targetApps'), /"My_App" is not a valid Heroku app name/);
     assert.throws(() => validateAppNames('$(targets)', 'targetApps'), /pipeline variable targets is not defined/);
@@ -41,8 +53,12 @@ describe('inputs', () => {
     assert.equal(validateCommitSha('', 'expectedCommit'), null);
     assert.equal(validateCommitSha(' 3CCED9BE ', 'expectedCommit'), '3cced9be');
     assert.equal(validateCommitSha('a'.repeat(40), 'expectedCommit'), 'a'.repeat(40));
-    for (const bad of ['main', 'abc12', 'HEAD~1', 'a'.repeat(65)]) assert.throws(() => validateCommitSha(bad, 'expectedCommit'), /is not a commit SHA/, bad);
-    assert.throws(() => validateCommitSha('$(deploy.commit)', 'expectedCommit'), /pipeline variable deploy\.commit is not defined/);
+    for (const bad of ['main', 'abc12', 'HEAD~1', 'a'.repeat(65)])
+      assert.throws(() => validateCommitSha(bad, 'expectedCommit'), /is not a commit SHA/, bad);
+    assert.throws(
+      () => validateCommitSha('$(deploy.commit)', 'expectedCommit'),
+      /pipeline variable deploy\.commit is not defined/,
+    );
   });
 
   it('names branches in full and pull requests by number', () => {
@@ -53,10 +69,18 @@ describe('inputs', () => {
   });
 
   it('keeps the key off plain http except on this machine', () => {
-    assert.deepEqual(resolveEndpoint('API', '', 'x', 'https://api.heroku.com'), { url: 'https://api.heroku.com', isDefault: true, source: 'the default' });
+    assert.deepEqual(resolveEndpoint('API', '', 'x', 'https://api.heroku.com'), {
+      url: 'https://api.heroku.com',
+      isDefault: true,
+      source: 'the default',
+    });
     assert.equal(resolveEndpoint('API', 'https://api.heroku.com/', 'x', 'https://api.heroku.com').isDefault, true);
-    assert.equal(resolveEndpoint('API', 'https://proxy.example.com/heroku/', 'x', 'https://api.heroku.com').url, 'https://proxy.example.com/heroku');
-    for (const loopback of ['http://127.0.0.1:5000', 'http://localhost:5000', 'http://[::1]:5000']) assert.equal(resolveEndpoint('API', loopback, 'x', 'https://api.heroku.com').isDefault, false);
+    assert.equal(
+      resolveEndpoint('API', 'https://proxy.example.com/heroku/', 'x', 'https://api.heroku.com').url,
+      'https://proxy.example.com/heroku',
+    );
+    for (const loopback of ['http://127.0.0.1:5000', 'http://localhost:5000', 'http://[::1]:5000'])
+      assert.equal(resolveEndpoint('API', loopback, 'x', 'https://api.heroku.com').isDefault, false);
     assert.throws(() => resolveEndpoint('API', 'http://10.0.0.5', 'x', 'https://api.heroku.com'), /plain http/);
     assert.throws(() => resolveEndpoint('git', 'ftp://git.example.com', 'x', 'https://git.heroku.com'), /must be http\(s\)/);
   });

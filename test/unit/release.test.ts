@@ -25,7 +25,12 @@ function fakeLog(): TaskLog & { lines: string[] } {
 /** The product's client for the app `app`, over a stubbed transport. */
 function fakeApi() {
   const api = { get: sinon.stub(), post: sinon.stub(), followOutput: sinon.stub().resolves() };
-  return { api, client: HerokuClient.connect({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' }, api as unknown as HerokuApi).forApp('app') };
+  return {
+    api,
+    client: HerokuClient.connect({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' }, api as unknown as HerokuApi).forApp(
+      'app',
+    ),
+  };
 }
 
 const sha = 'a'.repeat(40);
@@ -43,7 +48,11 @@ describe('releases', () => {
     api.get.onSecondCall().resolves({ id: 'r', version: 7, status: 'succeeded' });
     const log = fakeLog();
     const sleep = sinon.stub().resolves();
-    const release = await settleRelease(client, { id: 'r', version: 7, status: 'pending', output_stream_url: 'https://release-output.example/streams/r' }, { log, sleep, pollMs: 10 });
+    const release = await settleRelease(
+      client,
+      { id: 'r', version: 7, status: 'pending', output_stream_url: 'https://release-output.example/streams/r' },
+      { log, sleep, pollMs: 10 },
+    );
     assert.equal(release.status, 'succeeded');
     assert.equal(api.get.callCount, 2);
     sinon.assert.alwaysCalledWith(api.get, '/apps/app/releases/r');
@@ -55,7 +64,11 @@ describe('releases', () => {
     const { api, client } = fakeApi();
     api.get.resolves({ id: 'r', version: 9, status: 'pending' });
     await assert.rejects(
-      settleRelease(client, { id: 'r', version: 9, status: 'pending' }, { log: fakeLog(), sleep: () => new Promise((r) => setTimeout(r, 5)), timeoutMs: 20, pollMs: 1 }),
+      settleRelease(
+        client,
+        { id: 'r', version: 9, status: 'pending' },
+        { log: fakeLog(), sleep: () => new Promise((r) => setTimeout(r, 5)), timeoutMs: 20, pollMs: 1 },
+      ),
       /still running after .*heroku releases:output 9 -a app/,
     );
   });
@@ -81,14 +94,26 @@ describe('releases', () => {
     api.post.resolves({ id: 'r6', version: 6, status: 'succeeded' });
     const release = await releaseAgain(client, sha, recent);
     assert.equal(release.version, 6);
-    sinon.assert.calledOnceWithExactly(api.post, '/apps/app/releases', { slug: 's4', description: `Deploy ${sha.slice(0, 8)} (released again from v4)` }, false);
-    assert.equal(api.get.firstCall.args[0], '/apps/app/slugs/s4', 'the release described as deploying the commit is checked first');
+    sinon.assert.calledOnceWithExactly(
+      api.post,
+      '/apps/app/releases',
+      { slug: 's4', description: `Deploy ${sha.slice(0, 8)} (released again from v4)` },
+      false,
+    );
+    assert.equal(
+      api.get.firstCall.args[0],
+      '/apps/app/slugs/s4',
+      'the release described as deploying the commit is checked first',
+    );
   });
 
   it('refuses to guess when no recent release ran the commit', async () => {
     const { api, client } = fakeApi();
     api.get.resolves({ commit: 'c'.repeat(40) });
-    await assert.rejects(releaseAgain(client, sha, [{ id: 'r3', version: 3, slug: { id: 's3' } }]), /none of the last 1 releases ran aaaaaaaa/);
+    await assert.rejects(
+      releaseAgain(client, sha, [{ id: 'r3', version: 3, slug: { id: 's3' } }]),
+      /none of the last 1 releases ran aaaaaaaa/,
+    );
     sinon.assert.notCalled(api.post);
   });
 });

@@ -3,8 +3,20 @@ import assert from 'node:assert/strict';
 import { parseConfigVars, parseSafeguards, type SafeguardInputs } from '../../tasks/common/core/workflow/safeguards';
 
 const blank: SafeguardInputs = {
-  healthCheckUrl: '', healthCheckExpectedStatus: '', healthCheckExpectedText: '', healthCheckTimeout: '', healthCheckInterval: '',
-  rollbackOnFailure: true, maintenanceMode: false, stopProcessTypes: '', configVars: '', createApp: false, region: '', team: '', stack: '', buildpacks: '',
+  healthCheckUrl: '',
+  healthCheckExpectedStatus: '',
+  healthCheckExpectedText: '',
+  healthCheckTimeout: '',
+  healthCheckInterval: '',
+  rollbackOnFailure: true,
+  maintenanceMode: false,
+  stopProcessTypes: '',
+  configVars: '',
+  createApp: false,
+  region: '',
+  team: '',
+  stack: '',
+  buildpacks: '',
 };
 
 describe('safe-deploy inputs', () => {
@@ -18,27 +30,48 @@ describe('safe-deploy inputs', () => {
   });
 
   it('never echoes a config value in its refusal', () => {
-    assert.throws(() => parseConfigVars('SECRET_TOKEN abc123'), (e: Error) => /line 1 is not KEY=VALUE/.test(e.message) && !e.message.includes('abc123'));
+    assert.throws(
+      () => parseConfigVars('SECRET_TOKEN abc123'),
+      (e: Error) => /line 1 is not KEY=VALUE/.test(e.message) && !e.message.includes('abc123'),
+    );
     assert.throws(() => parseConfigVars('BAD-KEY=1'), /line 1 is not KEY=VALUE/);
   });
 
   it('defaults the health check and accepts a path, a URL, text or a /regex/', () => {
     const check = parseSafeguards({ ...blank, healthCheckUrl: '/health' }).healthCheck;
     assert.deepEqual(check, { url: '/health', expectedStatus: 200, expectedText: null, timeoutMs: 120_000, intervalMs: 5000 });
-    const regex = parseSafeguards({ ...blank, healthCheckUrl: 'https://my-app.example.com/up', healthCheckExpectedText: '/ok|up/i' }).healthCheck;
+    const regex = parseSafeguards({
+      ...blank,
+      healthCheckUrl: 'https://my-app.example.com/up',
+      healthCheckExpectedText: '/ok|up/i',
+    }).healthCheck;
     assert.ok(regex?.expectedText && 'pattern' in regex.expectedText && regex.expectedText.pattern.test('UP'));
-    assert.deepEqual(parseSafeguards({ ...blank, healthCheckUrl: '/', healthCheckExpectedText: 'ready' }).healthCheck?.expectedText, { text: 'ready' });
+    assert.deepEqual(
+      parseSafeguards({ ...blank, healthCheckUrl: '/', healthCheckExpectedText: 'ready' }).healthCheck?.expectedText,
+      { text: 'ready' },
+    );
     assert.equal(parseSafeguards(blank).healthCheck, null);
   });
 
   it('splits process types on commas and spaces, refusing web', () => {
-    assert.deepEqual(parseSafeguards({ ...blank, stopProcessTypes: 'worker, clock  urgent_worker' }).stopProcessTypes, ['worker', 'clock', 'urgent_worker']);
+    assert.deepEqual(parseSafeguards({ ...blank, stopProcessTypes: 'worker, clock  urgent_worker' }).stopProcessTypes, [
+      'worker',
+      'clock',
+      'urgent_worker',
+    ]);
     assert.throws(() => parseSafeguards({ ...blank, stopProcessTypes: 'worker web' }), /web/);
   });
 
   it('creates apps only when asked, and reads buildpack names and URLs', () => {
-    assert.deepEqual(parseSafeguards({ ...blank, createApp: true, region: 'eu', stack: 'heroku-24' }).createApp, { region: 'eu', team: null, stack: 'heroku-24' });
+    assert.deepEqual(parseSafeguards({ ...blank, createApp: true, region: 'eu', stack: 'heroku-24' }).createApp, {
+      region: 'eu',
+      team: null,
+      stack: 'heroku-24',
+    });
     assert.equal(parseSafeguards({ ...blank }).createApp, null);
-    assert.deepEqual(parseSafeguards({ ...blank, buildpacks: 'heroku/nodejs\nhttps://github.com/heroku/heroku-buildpack-static\n' }).buildpacks, ['heroku/nodejs', 'https://github.com/heroku/heroku-buildpack-static']);
+    assert.deepEqual(
+      parseSafeguards({ ...blank, buildpacks: 'heroku/nodejs\nhttps://github.com/heroku/heroku-buildpack-static\n' }).buildpacks,
+      ['heroku/nodejs', 'https://github.com/heroku/heroku-buildpack-static'],
+    );
   });
 });

@@ -16,7 +16,10 @@ export interface TaskDefinition<Request, Result, Progress> {
   report(subject: string | null, outcome: Outcome<Result, Progress>): TaskReport;
 }
 
-export async function runTask<Request, Result, Progress>(host: TaskHost, task: TaskDefinition<Request, Result, Progress>): Promise<void> {
+export async function runTask<Request, Result, Progress>(
+  host: TaskHost,
+  task: TaskDefinition<Request, Result, Progress>,
+): Promise<void> {
   const { log } = host;
   let subject: string | null = null;
   let outcome: Outcome<Result, Progress>;
@@ -33,6 +36,9 @@ export async function runTask<Request, Result, Progress>(host: TaskHost, task: T
   const report = task.report(subject, outcome);
   if (report.line) log.info(report.line);
   for (const [name, value] of Object.entries(report.outputs)) host.setOutput(name, value);
-  if (report.summary) await host.uploadSummary(report.summary.name, report.summary.markdown).catch((e: unknown) => log.debug(`could not write the build summary: ${errorMessage(e)}`));
+  if (report.summary)
+    await host
+      .uploadSummary(report.summary.name, report.summary.markdown)
+      .catch((e: unknown) => log.debug(`could not write the build summary: ${errorMessage(e)}`));
   if (!outcome.ok) host.fail(outcome.failure.message);
 }

@@ -42,10 +42,14 @@ export function credentials(host: TaskHost): Credentials {
   let apiUrl: string | undefined;
   let apiSource: string;
   if (connection) {
-    if (rawKey.trim()) host.log.warn('Both herokuConnection and apiKey are set: using the service connection and ignoring apiKey.');
+    if (rawKey.trim())
+      host.log.warn('Both herokuConnection and apiKey are set: using the service connection and ignoring apiKey.');
     apiKey = normalizeApiKey(host.endpointSecret(connection, 'apitoken'), 'herokuConnection');
     if (!apiKey) {
-      throw new TaskError('input', `The Heroku service connection "${connection}" holds no API key: edit it (Project settings > Service connections) and paste a key from \`heroku authorizations:create\`.`);
+      throw new TaskError(
+        'input',
+        `The Heroku service connection "${connection}" holds no API key: edit it (Project settings > Service connections) and paste a key from \`heroku authorizations:create\`.`,
+      );
     }
     apiUrl = host.endpointUrl(connection);
     apiSource = 'the service connection';
@@ -62,7 +66,11 @@ export function credentials(host: TaskHost): Credentials {
     apiUrl = host.variable('HEROKU_API_URL');
     apiSource = 'the variable HEROKU_API_URL';
   }
-  if (/\s/.test(apiKey)) throw new TaskError('input', 'The Heroku API key contains spaces or line breaks: paste the key alone (`heroku authorizations:create` prints it on the Token line).');
+  if (/\s/.test(apiKey))
+    throw new TaskError(
+      'input',
+      'The Heroku API key contains spaces or line breaks: paste the key alone (`heroku authorizations:create` prints it on the Token line).',
+    );
   return {
     apiKey,
     api: resolveEndpoint('API', apiUrl, apiSource, DEFAULT_API_URL),
@@ -88,7 +96,10 @@ export function workingDirectory(host: TaskHost, options: { mustExist?: boolean 
   requireDefined('workingDirectory', dir);
   const resolved = path.resolve(dir);
   if (options.mustExist !== false && !existsSync(resolved)) {
-    throw new TaskError('input', `The workingDirectory ${resolved} does not exist: point it at the folder of the git checkout (the default, $(System.DefaultWorkingDirectory), is where \`checkout: self\` puts it).`);
+    throw new TaskError(
+      'input',
+      `The workingDirectory ${resolved} does not exist: point it at the folder of the git checkout (the default, $(System.DefaultWorkingDirectory), is where \`checkout: self\` puts it).`,
+    );
   }
   return resolved;
 }

@@ -125,7 +125,11 @@ export function presentTeamApp(ctx: PresentContext, app: App): Body {
 
 export function presentRelease(ctx: PresentContext, app: App, release: Release): Body {
   const user = ctx.state.accounts.get(release.userId);
-  const artifacts = release.slugId ? [{ type: 'slug', id: release.slugId }] : release.ociImageId ? [{ type: 'oci-image', id: release.ociImageId }] : [];
+  const artifacts = release.slugId
+    ? [{ type: 'slug', id: release.slugId }]
+    : release.ociImageId
+      ? [{ type: 'oci-image', id: release.ociImageId }]
+      : [];
   return {
     addon_plan_names: [],
     artifacts,

@@ -58,10 +58,20 @@ export class ApiRouter {
   on(resource: string, titles: string | string[], handler: Handler, options: { range?: string[] } = {}): void {
     const links = (Array.isArray(titles) ? titles : [titles]).map((title) => this.schema.link(resource, title));
     const first = links[0] as SchemaLink;
-    if (links.some((l) => l.method !== first.method || l.path !== first.path)) throw new Error(`${resource} ${String(titles)}: links differ in method or path`);
-    if (this.routes.some((r) => r.method === first.method && r.path === first.path)) throw new Error(`route ${first.method} ${first.path} declared twice`);
+    if (links.some((l) => l.method !== first.method || l.path !== first.path))
+      throw new Error(`${resource} ${String(titles)}: links differ in method or path`);
+    if (this.routes.some((r) => r.method === first.method && r.path === first.path))
+      throw new Error(`route ${first.method} ${first.path} declared twice`);
     const source = first.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:(\w+)/g, '([^/]+)');
-    this.routes.push({ method: first.method, path: first.path, links, params: first.params, pattern: new RegExp(`^${source}$`), handler, rangeFields: options.range ?? null });
+    this.routes.push({
+      method: first.method,
+      path: first.path,
+      links,
+      params: first.params,
+      pattern: new RegExp(`^${source}$`),
+      handler,
+      rangeFields: options.range ?? null,
+    });
     this.routes.sort((a, b) => specificity(a.path).localeCompare(specificity(b.path)));
   }
 

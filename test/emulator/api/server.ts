@@ -26,17 +26,35 @@ export function parseRange(header: string, fields: string[]): RangeSpec {
   const match = /^\s*([\w-]+)\s+(\]?)([^;]*?)\.\.([^;]*?)\s*(?:;(.*))?$/.exec(header);
   if (!match?.[1]) throw new HerokuError(416, 'requested_range_not_satisfiable', `Invalid Range header: ${header}`);
   const field = match[1];
-  if (!fields.includes(field)) throw new HerokuError(416, 'requested_range_not_satisfiable', `Invalid Range header: ${field} is not one of ${fields.join(', ')}`);
-  const spec: RangeSpec = { field, startExclusive: match[2] === ']', start: match[3]?.trim() || null, end: match[4]?.trim() || null, max: DEFAULT_PAGE, order: 'asc' };
+  if (!fields.includes(field))
+    throw new HerokuError(
+      416,
+      'requested_range_not_satisfiable',
+      `Invalid Range header: ${field} is not one of ${fields.join(', ')}`,
+    );
+  const spec: RangeSpec = {
+    field,
+    startExclusive: match[2] === ']',
+    start: match[3]?.trim() || null,
+    end: match[4]?.trim() || null,
+    max: DEFAULT_PAGE,
+    order: 'asc',
+  };
   for (const option of (match[5] ?? '').split(/[;,]/)) {
     const [key, value] = option.split('=').map((s) => s.trim());
     if (!key) continue;
     if (key === 'max') {
       const max = Number(value);
-      if (!Number.isInteger(max) || max < 1 || max > MAX_PAGE) throw new HerokuError(416, 'requested_range_not_satisfiable', `Invalid Range header: max must be between 1 and ${MAX_PAGE}`);
+      if (!Number.isInteger(max) || max < 1 || max > MAX_PAGE)
+        throw new HerokuError(
+          416,
+          'requested_range_not_satisfiable',
+          `Invalid Range header: max must be between 1 and ${MAX_PAGE}`,
+        );
       spec.max = max;
     } else if (key === 'order') {
-      if (value !== 'asc' && value !== 'desc') throw new HerokuError(416, 'requested_range_not_satisfiable', 'Invalid Range header: order must be asc or desc');
+      if (value !== 'asc' && value !== 'desc')
+        throw new HerokuError(416, 'requested_range_not_satisfiable', 'Invalid Range header: order must be asc or desc');
       spec.order = value;
     } else throw new HerokuError(416, 'requested_range_not_satisfiable', `Invalid Range header: unknown option ${key}`);
   }
@@ -49,7 +67,10 @@ function compareValues(a: unknown, b: unknown): number {
 }
 
 /** Applies a Range to a full list: the page, and the Next-Range when more remain. */
-export function applyRange(items: Array<Record<string, unknown>>, range: RangeSpec): { page: Array<Record<string, unknown>>; next: string | null; contentRange: string } {
+export function applyRange(
+  items: Array<Record<string, unknown>>,
+  range: RangeSpec,
+): { page: Array<Record<string, unknown>>; next: string | null; contentRange: string } {
   const numeric = items.some((i) => typeof i[range.field] === 'number');
   const bound = (value: string | null): unknown => (value === null ? null : numeric ? Number(value) : value);
   const [start, end] = [bound(range.start), bound(range.end)];
@@ -70,7 +91,10 @@ export function applyRange(items: Array<Record<string, unknown>>, range: RangeSp
   // The next request sends Next-Range back as its Range: it names the field too.
   const next = inRange.length > range.max && last ? `${range.field} ]${String(last[range.field])}..${options}` : null;
   const first = page[0];
-  const contentRange = first && last ? `${range.field} ${String(first[range.field])}..${String(last[range.field])}${options}` : `${range.field} ..${options}`;
+  const contentRange =
+    first && last
+      ? `${range.field} ${String(first[range.field])}..${String(last[range.field])}${options}`
+      : `${range.field} ..${options}`;
   return { page, next, contentRange };
 }
 
@@ -120,7 +144,10 @@ function coerceNumericStrings(body: unknown, errors: ErrorObject[]): boolean {
     const types = (error.params as { type?: string | string[] }).type;
     const wanted = Array.isArray(types) ? types : [types];
     if (error.keyword !== 'type' || !wanted.includes('integer')) continue;
-    const keys = error.instancePath.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const keys = error.instancePath
+      .split('/')
+      .slice(1)
+      .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
     const last = keys.pop();
     if (last === undefined) continue;
     let node = body as Record<string, unknown> | undefined;
@@ -170,7 +197,13 @@ export class ApiServer {
 
   private send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
     const text = body === undefined ? '' : JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'private, no-cache', 'Request-Id': randomUUID(), 'Content-Length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'private, no-cache',
+      'Request-Id': randomUUID(),
+      'Content-Length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 
@@ -223,22 +256,39 @@ export class ApiServer {
       const accept = String(req.headers.accept ?? '');
       const version = /application\/vnd\.heroku\+json\s*;\s*version=([\w.-]+)/i.exec(accept)?.[1];
       if (!version) {
-        throw new HerokuError(400, 'missing_version', "Please specify a version along with Heroku's API MIME type. For example, `Accept: application/vnd.heroku+json; version=3`.\n");
+        throw new HerokuError(
+          400,
+          'missing_version',
+          "Please specify a version along with Heroku's API MIME type. For example, `Accept: application/vnd.heroku+json; version=3`.\n",
+        );
       }
-      if (!/^3(\.[\w-]+)?$/.test(version)) throw new HerokuError(406, 'not_acceptable', `API version ${version} is not available. Use \`Accept: application/vnd.heroku+json; version=3\`.`);
+      if (!/^3(\.[\w-]+)?$/.test(version))
+        throw new HerokuError(
+          406,
+          'not_acceptable',
+          `API version ${version} is not available. Use \`Accept: application/vnd.heroku+json; version=3\`.`,
+        );
 
       const account = this.authenticate(req);
       if (!account) throw new HerokuError(401, 'unauthorized', 'Invalid credentials provided.');
       record.accountId = account.id;
       if (!this.rateLimit.spend(account.id)) {
         headers['RateLimit-Remaining'] = '0';
-        throw new HerokuError(429, 'rate_limit', 'Your account reached the API rate limit\nPlease wait a few minutes before making new requests');
+        throw new HerokuError(
+          429,
+          'rate_limit',
+          'Your account reached the API rate limit\nPlease wait a few minutes before making new requests',
+        );
       }
       headers['RateLimit-Remaining'] = String(this.rateLimit.remaining(account.id));
 
       const found = this.router.match(method, url.pathname);
       if (!found.route) {
-        throw new HerokuError(404, 'not_found', 'The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?');
+        throw new HerokuError(
+          404,
+          'not_found',
+          'The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?',
+        );
       }
       const { route, params } = found;
 
@@ -285,12 +335,20 @@ export class ApiServer {
       const errors = this.schema.validateResponse(route.links[0] as SchemaLink, out);
       if (errors.length > 0) {
         this.violations.push({ method, path: url.pathname, errors });
-        return reply(500, { id: 'emulator_schema_violation', message: `The emulator's response does not match Heroku's schema: ${errors.join('; ')}` });
+        return reply(500, {
+          id: 'emulator_schema_violation',
+          message: `The emulator's response does not match Heroku's schema: ${errors.join('; ')}`,
+        });
       }
       reply(status, out);
     } catch (error) {
       const mapped = toApiError(error);
-      reply(mapped.status, mapped.resource ? { id: mapped.id, message: mapped.message, resource: mapped.resource } : { id: mapped.id, message: mapped.message });
+      reply(
+        mapped.status,
+        mapped.resource
+          ? { id: mapped.id, message: mapped.message, resource: mapped.resource }
+          : { id: mapped.id, message: mapped.message },
+      );
     }
   }
 

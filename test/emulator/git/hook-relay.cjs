@@ -17,7 +17,10 @@ module.exports = function relay(hook) {
     });
     const request = http.request(
       `${process.env.EMULATOR_HOOK_URL}/${process.env.EMULATOR_PUSH_ID}`,
-      { method: 'POST', headers: { 'content-type': 'application/json', 'x-emulator-hook-token': process.env.EMULATOR_HOOK_TOKEN || '' } },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-emulator-hook-token': process.env.EMULATOR_HOOK_TOKEN || '' },
+      },
       (response) => {
         let exitCode = 1;
         let pending = '';

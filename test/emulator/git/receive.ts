@@ -85,7 +85,9 @@ export class ReceiveHooks {
     try {
       await this.git(push, input, ['rev-list', '--objects', deploy.newSha, '--not', '--all']);
     } catch {
-      out('!\tPush rejected, source repository is a shallow clone. Unshallow it with `git fetch --all --unshallow` and try pushing again.');
+      out(
+        '!\tPush rejected, source repository is a shallow clone. Unshallow it with `git fetch --all --unshallow` and try pushing again.',
+      );
       return 1;
     }
 
@@ -151,7 +153,8 @@ export class ReceiveHooks {
     out('-----> Launching...');
     const started = this.platform.releaseBuild(app, build, push.account);
     const { release } = started;
-    if (release.status === 'pending') out(' !     Release command declared: this new release will not be available until the command succeeds.');
+    if (release.status === 'pending')
+      out(' !     Release command declared: this new release will not be available until the command succeeds.');
     out(`       Released v${release.version}`);
     out(`       ${appWebUrl(app)} deployed to Heroku`);
     out('');

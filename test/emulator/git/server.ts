@@ -62,13 +62,21 @@ export class GitServer {
     if (!account) return this.deny(res, 401, 'Invalid credentials provided.', true);
     const app = this.platform.state.findApp(match[1]);
     if (!app) return this.deny(res, 404, `No such app as ${match[1]}.`);
-    if (!this.platform.state.canAccess(account, app)) return this.deny(res, 403, `You do not have access to the app ${app.name}.`);
+    if (!this.platform.state.canAccess(account, app))
+      return this.deny(res, 403, `You do not have access to the app ${app.name}.`);
     const isPush = req.method === 'POST' && match[2] === '/git-receive-pack';
     if (isPush) return this.receivePack(req, res, app, account, match[2], url.search.slice(1));
     return this.backend(req, res, app, account, match[2], url.search.slice(1), {});
   }
 
-  private async receivePack(req: http.IncomingMessage, res: http.ServerResponse, app: App, account: Account, pathInfo: string, query: string): Promise<void> {
+  private async receivePack(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    app: App,
+    account: Account,
+    pathInfo: string,
+    query: string,
+  ): Promise<void> {
     let resolveAborted!: () => void;
     const aborted = new Promise<void>((resolve) => (resolveAborted = resolve));
     const push: Push = { id: randomUUID(), app, account, aborted, cancelled: false, build: null, holdsLock: false };
@@ -79,7 +87,17 @@ export class GitServer {
     this.pushes.set(push.id, push);
     const drop = this.platform.faults.takeGitDrop();
     try {
-      await this.backend(req, res, app, account, pathInfo, query, { EMULATOR_HOOK_URL: `${this.url}/__hooks`, EMULATOR_PUSH_ID: push.id, EMULATOR_HOOK_TOKEN: this.hookToken }, abort, drop);
+      await this.backend(
+        req,
+        res,
+        app,
+        account,
+        pathInfo,
+        query,
+        { EMULATOR_HOOK_URL: `${this.url}/__hooks`, EMULATOR_PUSH_ID: push.id, EMULATOR_HOOK_TOKEN: this.hookToken },
+        abort,
+        drop,
+      );
     } finally {
       resolveAborted();
       this.hooks.releaseLock(push);
@@ -88,7 +106,17 @@ export class GitServer {
   }
 
   /** Runs `git http-backend` as a CGI program for one request. */
-  private backend(req: http.IncomingMessage, res: http.ServerResponse, app: App, account: Account, pathInfo: string, query: string, extraEnv: Record<string, string>, abort?: () => void, drop = false): Promise<void> {
+  private backend(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    app: App,
+    account: Account,
+    pathInfo: string,
+    query: string,
+    extraEnv: Record<string, string>,
+    abort?: () => void,
+    drop = false,
+  ): Promise<void> {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/tmp',
@@ -145,7 +173,8 @@ export class GitServer {
         return;
       }
       head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n') >= 0 ? head.indexOf('\r\n\r\n') + 4 : head.indexOf('\n\n') >= 0 ? head.indexOf('\n\n') + 2 : -1;
+      const end =
+        head.indexOf('\r\n\r\n') >= 0 ? head.indexOf('\r\n\r\n') + 4 : head.indexOf('\n\n') >= 0 ? head.indexOf('\n\n') + 2 : -1;
       if (end < 0) return;
       headersDone = true;
       let status = 200;

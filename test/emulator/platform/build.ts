@@ -93,7 +93,11 @@ async function runScript(input: CompileInput, name: string, script: string, pkgN
   out(`${INDENT}> ${pkgName}@${version} ${name}`);
   out(`${INDENT}> ${script}`);
   out(INDENT);
-  const env = dynoEnv(input.app.configVars, { NODE_ENV: 'production', PATH: `${path.join(dir, 'node_modules/.bin')}:${process.env.PATH ?? ''}` }, dir);
+  const env = dynoEnv(
+    input.app.configVars,
+    { NODE_ENV: 'production', PATH: `${path.join(dir, 'node_modules/.bin')}:${process.env.PATH ?? ''}` },
+    dir,
+  );
   const child = spawnCommand(script, dir, env, input.processes);
   pipeLines(child, (line) => out(`${INDENT}${line}`));
   const code = await Promise.race([
@@ -179,7 +183,8 @@ export async function compile(input: CompileInput): Promise<CompileResult> {
   out(`${INDENT}found 0 vulnerabilities`);
   out(INDENT);
   out('-----> Build');
-  const buildScript = scripts['heroku-postbuild'] !== undefined ? 'heroku-postbuild' : scripts.build !== undefined ? 'build' : undefined;
+  const buildScript =
+    scripts['heroku-postbuild'] !== undefined ? 'heroku-postbuild' : scripts.build !== undefined ? 'build' : undefined;
   if (input.injectedFailure) {
     out(`${INDENT}Running build`);
     out(INDENT);
@@ -188,7 +193,13 @@ export async function compile(input: CompileInput): Promise<CompileResult> {
   }
   if (buildScript) {
     const code = await runScript(input, buildScript, scripts[buildScript] as string, pkgName, version);
-    if (code !== 0) failNode(out, ['npm ERR! code ELIFECYCLE', `npm ERR! errno ${code}`, `npm ERR! ${pkgName}@${version} ${buildScript}: \`${scripts[buildScript]}\``, `npm ERR! Exit status ${code}`]);
+    if (code !== 0)
+      failNode(out, [
+        'npm ERR! code ELIFECYCLE',
+        `npm ERR! errno ${code}`,
+        `npm ERR! ${pkgName}@${version} ${buildScript}: \`${scripts[buildScript]}\``,
+        `npm ERR! Exit status ${code}`,
+      ]);
   }
   out(INDENT);
   out('-----> Caching build');
@@ -244,9 +255,16 @@ async function compileFir(input: CompileInput, pkg: Record<string, unknown> | un
     out('ERROR: failed to build: exit status 1');
     throw new BuildFailure('Build failed');
   }
-  const buildScript = scripts['heroku-postbuild'] !== undefined ? 'heroku-postbuild' : scripts.build !== undefined ? 'build' : undefined;
+  const buildScript =
+    scripts['heroku-postbuild'] !== undefined ? 'heroku-postbuild' : scripts.build !== undefined ? 'build' : undefined;
   if (buildScript) {
-    const code = await runScript(input, buildScript, scripts[buildScript] as string, typeof pkg.name === 'string' ? pkg.name : 'app', typeof pkg.version === 'string' ? pkg.version : '1.0.0');
+    const code = await runScript(
+      input,
+      buildScript,
+      scripts[buildScript] as string,
+      typeof pkg.name === 'string' ? pkg.name : 'app',
+      typeof pkg.version === 'string' ? pkg.version : '1.0.0',
+    );
     if (code !== 0) {
       out('ERROR: failed to build: exit status 1');
       throw new BuildFailure('Build failed');

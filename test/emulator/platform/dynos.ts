@@ -44,7 +44,12 @@ export async function freePort(): Promise<number> {
  * Runs a Procfile command the way a dyno does: through a shell, in its own process group.
  * `registry` keeps it listed while it runs, so that shutting the emulator down can stop it.
  */
-export function spawnCommand(command: string, cwd: string, env: Record<string, string>, registry?: Set<ChildProcess>): ChildProcess {
+export function spawnCommand(
+  command: string,
+  cwd: string,
+  env: Record<string, string>,
+  registry?: Set<ChildProcess>,
+): ChildProcess {
   const child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (registry) {
     registry.add(child);
@@ -186,7 +191,8 @@ export class AppDynos {
       for (const entry of this.app.formation.values()) {
         const command = artifact.processTypes[entry.type];
         if (command === undefined) continue;
-        for (let i = 1; i <= entry.quantity; i++) wanted.set(`${entry.type}.${i}`, { type: entry.type, command, size: entry.size });
+        for (let i = 1; i <= entry.quantity; i++)
+          wanted.set(`${entry.type}.${i}`, { type: entry.type, command, size: entry.size });
       }
     }
     const stops: Promise<void>[] = [];
@@ -195,14 +201,17 @@ export class AppDynos {
     }
     await Promise.all(stops);
     for (const [name, spec] of wanted) {
-      if (!this.dynos.has(name) && release && artifact) await this.startDyno(name, spec.type, spec.command, spec.size, release, artifact.dir);
+      if (!this.dynos.has(name) && release && artifact)
+        await this.startDyno(name, spec.type, spec.command, spec.size, release, artifact.dir);
     }
   }
 
   /** Restarts every dyno, or those of one process type, or one dyno. */
   restart(filter: { type?: string; name?: string } = {}): Promise<void> {
     return this.serial(async () => {
-      const targets = this.list().filter((d) => (filter.type ? d.type === filter.type : true) && (filter.name ? d.name === filter.name : true));
+      const targets = this.list().filter(
+        (d) => (filter.type ? d.type === filter.type : true) && (filter.name ? d.name === filter.name : true),
+      );
       for (const dyno of targets) this.logs.add('heroku', dyno.name, 'Restarting');
       await Promise.all(targets.map((d) => this.stopDyno(d, true)));
       await this.reconcile();
@@ -212,7 +221,9 @@ export class AppDynos {
   /** Stops dynos without restarting them until the next apply (as `ps:stop` does). */
   stop(filter: { type?: string; name?: string } = {}): Promise<void> {
     return this.serial(async () => {
-      const targets = this.list().filter((d) => (filter.type ? d.type === filter.type : true) && (filter.name ? d.name === filter.name : true));
+      const targets = this.list().filter(
+        (d) => (filter.type ? d.type === filter.type : true) && (filter.name ? d.name === filter.name : true),
+      );
       await Promise.all(targets.map((d) => this.stopDyno(d, true)));
     });
   }
@@ -250,10 +261,32 @@ export class AppDynos {
     if (next === 'up' || next === 'crashed') this.wakeUpWaiters();
   }
 
-  private async startDyno(name: string, type: string, command: string, size: string, release: Release, dir: string, crashes = 0): Promise<void> {
+  private async startDyno(
+    name: string,
+    type: string,
+    command: string,
+    size: string,
+    release: Release,
+    dir: string,
+    crashes = 0,
+  ): Promise<void> {
     const port = await freePort();
     const now = timestamp();
-    const dyno: Dyno = { id: newId(), name, type, command, size, state: 'starting', port, release, createdAt: now, updatedAt: now, process: null, crashes, stopping: false };
+    const dyno: Dyno = {
+      id: newId(),
+      name,
+      type,
+      command,
+      size,
+      state: 'starting',
+      port,
+      release,
+      createdAt: now,
+      updatedAt: now,
+      process: null,
+      crashes,
+      stopping: false,
+    };
     this.dynos.set(name, dyno);
     this.logs.add('heroku', name, `Starting process with command \`${command}\``);
     const child = spawnCommand(command, dir, dynoEnv(release.config, { PORT: String(port), DYNO: name }, dir));
@@ -273,7 +306,11 @@ export class AppDynos {
         return;
       }
       if (Date.now() > deadline) {
-        this.logs.add('heroku', dyno.name, 'Error R10 (Boot timeout) -> Web process failed to bind to $PORT within 60 seconds of launch');
+        this.logs.add(
+          'heroku',
+          dyno.name,
+          'Error R10 (Boot timeout) -> Web process failed to bind to $PORT within 60 seconds of launch',
+        );
         this.logs.add('heroku', dyno.name, 'Stopping process with SIGKILL');
         if (dyno.process) killGroup(dyno.process, 'SIGKILL');
         return;

@@ -99,12 +99,17 @@ export class Platform {
   /** A name a new or renamed app may take: Heroku's rule, and not taken. */
   private checkNewName(name: string): void {
     if (!/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/.test(name)) {
-      throw invalidParams('Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.');
+      throw invalidParams(
+        'Name must start with a letter, end with a letter or digit and can only contain lowercase letters, digits, and dashes.',
+      );
     }
     if (this.state.findApp(name)) throw invalidParams(`Name ${name} is already taken`);
   }
 
-  async createApp(owner: Account, options: { name?: string; region?: string; stack?: string; teamId?: string | null; generation?: Generation }): Promise<App> {
+  async createApp(
+    owner: Account,
+    options: { name?: string; region?: string; stack?: string; teamId?: string | null; generation?: Generation },
+  ): Promise<App> {
     const name = options.name ?? this.randomName();
     this.checkNewName(name);
     const region = options.region ?? DEFAULT_REGION;
@@ -153,7 +158,9 @@ export class Platform {
     const relay = path.join(__dirname, '../git/hook-relay.cjs');
     for (const hook of ['pre-receive', 'post-receive']) {
       const file = path.join(repoDir, 'hooks', hook);
-      await fs.writeFile(file, `#!${process.execPath}\nrequire(${JSON.stringify(relay)})(${JSON.stringify(hook)});\n`, { mode: 0o755 });
+      await fs.writeFile(file, `#!${process.execPath}\nrequire(${JSON.stringify(relay)})(${JSON.stringify(hook)});\n`, {
+        mode: 0o755,
+      });
     }
   }
 
@@ -271,7 +278,16 @@ export class Platform {
         const entry = app.formation.get(type);
         const now = timestamp();
         if (entry) entry.command = command;
-        else app.formation.set(type, { id: newId(), type, quantity: type === 'web' ? 1 : 0, size: 'Basic', command, createdAt: now, updatedAt: now });
+        else
+          app.formation.set(type, {
+            id: newId(),
+            type,
+            quantity: type === 'web' ? 1 : 0,
+            size: 'Basic',
+            command,
+            createdAt: now,
+            updatedAt: now,
+          });
       }
     }
     void this.runtime(app).dynos.apply();
@@ -287,7 +303,10 @@ export class Platform {
     }
     app.configVars = next;
     app.updatedAt = timestamp();
-    const parts = [set.length ? `Set ${set.join(', ')} config vars` : '', removed.length ? `Remove ${removed.join(', ')} config vars` : ''].filter(Boolean);
+    const parts = [
+      set.length ? `Set ${set.join(', ')} config vars` : '',
+      removed.length ? `Remove ${removed.join(', ')} config vars` : '',
+    ].filter(Boolean);
     return this.startRelease(app, { user, description: parts.join('; ') || 'Set config vars', config: next });
   }
 
@@ -295,7 +314,13 @@ export class Platform {
     if (target.status === 'expired') throw invalidParams(`Cannot rollback to v${target.version}: its slug has expired.`);
     if (!target.slugId && !target.ociImageId) throw invalidParams(`Cannot rollback to v${target.version}: it has no slug.`);
     app.configVars = { ...target.config };
-    return this.startRelease(app, { user, description: `Rollback to v${target.version}`, slugId: target.slugId, ociImageId: target.ociImageId, config: target.config });
+    return this.startRelease(app, {
+      user,
+      description: `Rollback to v${target.version}`,
+      slugId: target.slugId,
+      ociImageId: target.ociImageId,
+      config: target.config,
+    });
   }
 
   // ---- builds -------------------------------------------------------------------------------
@@ -323,23 +348,61 @@ export class Platform {
   }
 
   /** Compiles `dir` for `build`; on success the build's slug (or OCI image on Fir) exists. */
-  async compileBuild(app: App, build: Build, dir: string, out: (line: string) => void, aborted: Promise<void>): Promise<CompileResult> {
+  async compileBuild(
+    app: App,
+    build: Build,
+    dir: string,
+    out: (line: string) => void,
+    aborted: Promise<void>,
+  ): Promise<CompileResult> {
     const write = (line: string): void => {
       build.output.write(`${line}\n`);
       out(line);
     };
     try {
-      const result = await compile({ app, dir, out: write, injectedFailure: this.faults.takeBuildFailure(), aborted, processes: this.processes });
+      const result = await compile({
+        app,
+        dir,
+        out: write,
+        injectedFailure: this.faults.takeBuildFailure(),
+        aborted,
+        processes: this.processes,
+      });
       const commit = build.sourceBlob.version;
       const now = timestamp();
       if (app.generation === 'fir') {
         const id = newId();
-        const processTypes = Object.fromEntries(Object.entries(result.processTypes).map(([name, command]) => [name, { name, display_cmd: command, command, working_dir: '/workspace', default: name === 'web' ? true : null }]));
-        this.state.ociImages.set(id, { id, commit: commit ?? '', commitDescription: build.sourceBlob.version_description, processTypes, stack: app.stack, digest: `sha256:${result.checksum.slice(7)}`, dir, createdAt: now });
+        const processTypes = Object.fromEntries(
+          Object.entries(result.processTypes).map(([name, command]) => [
+            name,
+            { name, display_cmd: command, command, working_dir: '/workspace', default: name === 'web' ? true : null },
+          ]),
+        );
+        this.state.ociImages.set(id, {
+          id,
+          commit: commit ?? '',
+          commitDescription: build.sourceBlob.version_description,
+          processTypes,
+          stack: app.stack,
+          digest: `sha256:${result.checksum.slice(7)}`,
+          dir,
+          createdAt: now,
+        });
         build.ociImageId = id;
       } else {
         const id = newId();
-        this.state.slugs.set(id, { id, commit, commitDescription: build.sourceBlob.version_description, processTypes: result.processTypes, size: result.size, checksum: result.checksum, stack: app.stack, buildpackDescription: result.buildpackDescription, dir, createdAt: now });
+        this.state.slugs.set(id, {
+          id,
+          commit,
+          commitDescription: build.sourceBlob.version_description,
+          processTypes: result.processTypes,
+          size: result.size,
+          checksum: result.checksum,
+          stack: app.stack,
+          buildpackDescription: result.buildpackDescription,
+          dir,
+          createdAt: now,
+        });
         build.slugId = id;
       }
       return result;
@@ -358,11 +421,14 @@ export class Platform {
   /** Releases a compiled build: the `Deploy <sha>` release of a push or a Builds API build. */
   releaseBuild(app: App, build: Build, user: Account): StartedRelease {
     const commit = build.sourceBlob.version;
-    const description = commit && /^[0-9a-f]{40}$/.test(commit) ? `Deploy ${commit.slice(0, 8)}` : `Deploy ${commit ?? build.id.slice(0, 8)}`;
+    const description =
+      commit && /^[0-9a-f]{40}$/.test(commit) ? `Deploy ${commit.slice(0, 8)}` : `Deploy ${commit ?? build.id.slice(0, 8)}`;
     const started = this.startRelease(app, { user, description, slugId: build.slugId, ociImageId: build.ociImageId });
     build.releaseId = started.release.id;
     // The build's output stream ends as Heroku's does, with the launch, before it is closed.
-    build.output.write(`-----> Launching...\n       Released v${started.release.version}\n       http://${appHost(app)}/ deployed to Heroku\n`);
+    build.output.write(
+      `-----> Launching...\n       Released v${started.release.version}\n       http://${appHost(app)}/ deployed to Heroku\n`,
+    );
     this.finishBuild(build, 'succeeded');
     return started;
   }
@@ -413,7 +479,12 @@ export class Platform {
       // Heroku copies the slug asynchronously: the release appears a moment after the promotion.
       await new Promise((resolve) => setTimeout(resolve, 50));
       try {
-        const started = this.startRelease(app, { user, description, slugId: sourceRelease.slugId, ociImageId: sourceRelease.ociImageId });
+        const started = this.startRelease(app, {
+          user,
+          description,
+          slugId: sourceRelease.slugId,
+          ociImageId: sourceRelease.ociImageId,
+        });
         target.releaseId = started.release.id;
         const release = await started.settled;
         target.status = release.status === 'succeeded' ? 'succeeded' : 'failed';
@@ -436,10 +507,12 @@ export class Platform {
     const running = [...this.processes];
     for (const child of running) killGroup(child, 'SIGKILL');
     await Promise.all(running.map((child) => groupGone(child, 1000)));
-    await Promise.all([...this.runtimes.values()].map(async (r) => {
-      await r.dynos.shutdown();
-      await r.router.close();
-    }));
+    await Promise.all(
+      [...this.runtimes.values()].map(async (r) => {
+        await r.dynos.shutdown();
+        await r.router.close();
+      }),
+    );
     this.runtimes.clear();
   }
 }

@@ -57,7 +57,10 @@ export class AppRouter {
     return this.loopback.close();
   }
 
-  private log(req: http.IncomingMessage, fields: { error?: [string, string]; dyno: string; connect: string; service: string; status: number; bytes: number | string }): void {
+  private log(
+    req: http.IncomingMessage,
+    fields: { error?: [string, string]; dyno: string; connect: string; service: string; status: number; bytes: number | string },
+  ): void {
     const head = fields.error ? `at=error code=${fields.error[0]} desc="${fields.error[1]}"` : 'at=info';
     const path = (req.url ?? '/').replace(/"/g, '%22');
     this.logs.add(
@@ -68,7 +71,11 @@ export class AppRouter {
   }
 
   private fail(req: http.IncomingMessage, res: http.ServerResponse, code: string, desc: string, page: string): void {
-    res.writeHead(503, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache, no-store', 'Content-Length': Buffer.byteLength(page) });
+    res.writeHead(503, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Cache-Control': 'no-cache, no-store',
+      'Content-Length': Buffer.byteLength(page),
+    });
     res.end(page);
     this.log(req, { error: [code, desc], dyno: '', connect: '', service: '', status: 503, bytes: '' });
   }
@@ -76,22 +83,45 @@ export class AppRouter {
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (this.app.maintenance) return this.fail(req, res, 'H80', 'Maintenance mode', MAINTENANCE_PAGE);
     const webFormation = this.app.formation.get('web');
-    if (!webFormation || webFormation.quantity === 0) return this.fail(req, res, 'H14', 'No web processes running', APPLICATION_ERROR_PAGE);
+    if (!webFormation || webFormation.quantity === 0)
+      return this.fail(req, res, 'H14', 'No web processes running', APPLICATION_ERROR_PAGE);
     const dyno = await this.dynos.upWebDyno(QUEUE_FOR_BOOT_MS);
     if (!dyno) {
       const booting = this.dynos.list().some((d) => d.type === 'web' && d.state === 'starting');
-      return booting ? this.fail(req, res, 'H20', 'App boot timeout', APPLICATION_ERROR_PAGE) : this.fail(req, res, 'H10', 'App crashed', APPLICATION_ERROR_PAGE);
+      return booting
+        ? this.fail(req, res, 'H20', 'App boot timeout', APPLICATION_ERROR_PAGE)
+        : this.fail(req, res, 'H10', 'App crashed', APPLICATION_ERROR_PAGE);
     }
     const started = Date.now();
     const upstream = http.request(
-      { host: '127.0.0.1', port: dyno.port, method: req.method, path: req.url, headers: { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1', 'x-forwarded-proto': 'http', 'x-request-start': String(started) }, timeout: REQUEST_TIMEOUT_MS },
+      {
+        host: '127.0.0.1',
+        port: dyno.port,
+        method: req.method,
+        path: req.url,
+        headers: {
+          ...req.headers,
+          'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1',
+          'x-forwarded-proto': 'http',
+          'x-request-start': String(started),
+        },
+        timeout: REQUEST_TIMEOUT_MS,
+      },
       (answer) => {
         const connectMs = Date.now() - started;
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         let bytes = 0;
         answer.on('data', (chunk: Buffer) => (bytes += chunk.length));
         answer.pipe(res);
-        answer.on('end', () => this.log(req, { dyno: dyno.name, connect: `${Math.min(connectMs, 1)}ms`, service: `${Date.now() - started}ms`, status: answer.statusCode ?? 502, bytes }));
+        answer.on('end', () =>
+          this.log(req, {
+            dyno: dyno.name,
+            connect: `${Math.min(connectMs, 1)}ms`,
+            service: `${Date.now() - started}ms`,
+            status: answer.statusCode ?? 502,
+            bytes,
+          }),
+        );
       },
     );
     upstream.on('timeout', () => {

@@ -27,13 +27,22 @@ export function resolveEndpoint(what: 'API' | 'git', value: string | undefined, 
   try {
     url = new URL(raw);
   } catch {
-    throw new TaskError('input', `The Heroku ${what} URL from ${source} ("${raw}") is not a URL: use a full URL such as ${fallback}.`);
+    throw new TaskError(
+      'input',
+      `The Heroku ${what} URL from ${source} ("${raw}") is not a URL: use a full URL such as ${fallback}.`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TaskError('input', `The Heroku ${what} URL from ${source} must be http(s), not ${url.protocol}: use a URL such as ${fallback}.`);
+    throw new TaskError(
+      'input',
+      `The Heroku ${what} URL from ${source} must be http(s), not ${url.protocol}: use a URL such as ${fallback}.`,
+    );
   }
   if (url.username || url.password) {
-    throw new TaskError('input', `The Heroku ${what} URL from ${source} contains credentials: remove them; the task sends the API key itself.`);
+    throw new TaskError(
+      'input',
+      `The Heroku ${what} URL from ${source} contains credentials: remove them; the task sends the API key itself.`,
+    );
   }
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
     throw new TaskError(
@@ -41,7 +50,11 @@ export function resolveEndpoint(what: 'API' | 'git', value: string | undefined, 
       `The Heroku ${what} URL from ${source} (${url.origin}) is plain http: the API key would cross the network unencrypted. Use https, or http only on this machine (127.0.0.1, localhost, ::1).`,
     );
   }
-  if (url.search || url.hash) throw new TaskError('input', `The Heroku ${what} URL from ${source} must not have a query or fragment: use a base URL such as ${fallback}.`);
+  if (url.search || url.hash)
+    throw new TaskError(
+      'input',
+      `The Heroku ${what} URL from ${source} must not have a query or fragment: use a base URL such as ${fallback}.`,
+    );
   const base = `${url.origin}${url.pathname}`.replace(/\/+$/, '');
   return { url: base, isDefault: base === fallback, source };
 }

@@ -29,7 +29,11 @@ export function requireDefined(input: string, value: string | undefined): void {
 /** A Heroku app name; `role` says what the app is for, in the message for an empty input. */
 export function validateAppName(value: string | undefined, input = 'appName', role = 'to deploy to'): string {
   const name = (value ?? '').trim();
-  if (!name) throw new TaskError('input', `The input ${input} is empty: give the name of the Heroku app ${role} (as shown by \`heroku apps\`).`);
+  if (!name)
+    throw new TaskError(
+      'input',
+      `The input ${input} is empty: give the name of the Heroku app ${role} (as shown by \`heroku apps\`).`,
+    );
   requireDefined(input, name);
   if (!APP_NAME.test(name)) {
     const hint = APP_NAME.test(name.toLowerCase()) ? ` Did you mean "${name.toLowerCase()}"?` : '';
@@ -55,7 +59,10 @@ export function validateRef(value: string | undefined): string {
   const ref = (value ?? '').trim() || 'HEAD';
   requireDefined('ref', ref);
   if (ref.startsWith('-') || /[\s\p{Cc}]/u.test(ref)) {
-    throw new TaskError('input', `The input ref "${ref}" is not a git ref or commit: use a branch, tag or commit SHA of the checkout, or leave it empty to deploy the checked-out commit (HEAD).`);
+    throw new TaskError(
+      'input',
+      `The input ref "${ref}" is not a git ref or commit: use a branch, tag or commit SHA of the checkout, or leave it empty to deploy the checked-out commit (HEAD).`,
+    );
   }
   return ref;
 }
@@ -76,7 +83,10 @@ export function validateCommitSha(value: string | undefined, input: string): str
   if (!sha) return null;
   requireDefined(input, sha);
   if (!/^[0-9a-f]{7,64}$/i.test(sha)) {
-    throw new TaskError('input', `The input ${input} is "${sha}", which is not a commit SHA: give the full SHA the pipeline built, e.g. $(Build.SourceVersion) or the deploy stage's commit output, or leave it empty to skip the check.`);
+    throw new TaskError(
+      'input',
+      `The input ${input} is "${sha}", which is not a commit SHA: give the full SHA the pipeline built, e.g. $(Build.SourceVersion) or the deploy stage's commit output, or leave it empty to skip the check.`,
+    );
   }
   return sha.toLowerCase();
 }

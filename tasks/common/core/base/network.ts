@@ -37,7 +37,10 @@ function readCa(caFile: string | undefined): Buffer | undefined {
   try {
     return readFileSync(caFile);
   } catch (error) {
-    throw new TaskError('input', `The agent's CA file (Agent.CAInfo) ${caFile} cannot be read: ${errorMessage(error)}. Fix the agent's certificate settings.`);
+    throw new TaskError(
+      'input',
+      `The agent's CA file (Agent.CAInfo) ${caFile} cannot be read: ${errorMessage(error)}. Fix the agent's certificate settings.`,
+    );
   }
 }
 
@@ -45,7 +48,10 @@ function readCa(caFile: string | undefined): Buffer | undefined {
  * How axios reaches `url`: through the agent's proxy if it has one (https by a CONNECT tunnel,
  * plain http as an ordinary proxied request), trusting the agent's CA besides the usual roots.
  */
-export function httpTransport(url: string, network: NetworkSettings): { proxy: AxiosProxyConfig | false; httpAgent: http.Agent; httpsAgent: https.Agent } {
+export function httpTransport(
+  url: string,
+  network: NetworkSettings,
+): { proxy: AxiosProxyConfig | false; httpAgent: http.Agent; httpsAgent: https.Agent } {
   const proxy = network.proxyFor(url);
   const ca = readCa(network.caFile);
   const trust = ca ? { ca: [...tls.rootCertificates, ca.toString('utf8')] } : {};

@@ -35,7 +35,11 @@ export async function deploy(request: DeployRequest, log: TaskLog): Promise<Outc
   try {
     return { ok: true, result: await run(request, log, { app, steps, safeRelease }) };
   } catch (error) {
-    const partial = { steps: steps.records, rolledBack: safeRelease.rolledBack, healthCheckStatus: safeRelease.healthCheckStatus };
+    const partial = {
+      steps: steps.records,
+      rolledBack: safeRelease.rolledBack,
+      healthCheckStatus: safeRelease.healthCheckStatus,
+    };
     return { ok: false, failure: toTaskError(error), partial };
   }
 }
@@ -50,14 +54,17 @@ async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelea
   const startedAt = Date.now();
   const { signal, workingDirectory: cwd, safeguards } = request;
   log.secret(basicCredentials(request.apiKey));
-  if (!request.git.isDefault) log.info(`Heroku git: ${request.git.url} (from ${request.git.source}, not the default https://git.heroku.com)`);
+  if (!request.git.isDefault)
+    log.info(`Heroku git: ${request.git.url} (from ${request.git.source}, not the default https://git.heroku.com)`);
 
   // A bad checkout or ref fails before anything is asked of Heroku.
   const sha = await resolveCommit(cwd, request.ref, signal);
   // Then every read at once; failures are reported in this order.
   const reads = await Promise.allSettled([
     app.account(),
-    safeguards.createApp ? app.find<App>(app.path(), `reading the app ${app.name}`) : app.get<App>(app.path(), `reading the app ${app.name}`),
+    safeguards.createApp
+      ? app.find<App>(app.path(), `reading the app ${app.name}`)
+      : app.get<App>(app.path(), `reading the app ${app.name}`),
     commitSubject(cwd, sha, signal),
     isShallow(cwd, signal),
   ]);
@@ -71,12 +78,28 @@ async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelea
   const appInfo = existing ?? (await create(app, request, steps));
   const appUrl = appInfo.web_url ?? null;
   const branch = describeBranch(request.sourceBranch);
-  log.info(`Deploying commit ${short(sha)} "${subject}"${branch ? ` (${branch})` : ''} to ${app.name}${appUrl ? ` (${appUrl})` : ''}.`);
+  log.info(
+    `Deploying commit ${short(sha)} "${subject}"${branch ? ` (${branch})` : ''} to ${app.name}${appUrl ? ` (${appUrl})` : ''}.`,
+  );
   if (request.sourceVersion && request.ref === 'HEAD' && request.sourceVersion !== sha) {
-    log.info(`Note: the checkout's HEAD (${short(sha)}) is not Build.SourceVersion (${short(request.sourceVersion)}); deploying HEAD, what the job checked out.`);
+    log.info(
+      `Note: the checkout's HEAD (${short(sha)}) is not Build.SourceVersion (${short(request.sourceVersion)}); deploying HEAD, what the job checked out.`,
+    );
   }
 
-  const strategy = gitPushRelease({ app, sha, cwd, gitUrl: request.git.url, apiKey: request.apiKey, force: request.force, shallow, originAccess: request.originAccess, network: request.network, signal, log });
+  const strategy = gitPushRelease({
+    app,
+    sha,
+    cwd,
+    gitUrl: request.git.url,
+    apiKey: request.apiKey,
+    force: request.force,
+    shallow,
+    originAccess: request.originAccess,
+    network: request.network,
+    signal,
+    log,
+  });
   const pushed = await safeRelease.run(strategy, appInfo, !existing);
 
   const { release, previous } = pushed;
@@ -85,7 +108,12 @@ async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelea
     app: app.name,
     appUrl,
     account: email,
-    release: { id: String(release.id), version: release.version ?? 0, status: release.status ?? 'unknown', description: release.description ?? '' },
+    release: {
+      id: String(release.id),
+      version: release.version ?? 0,
+      status: release.status ?? 'unknown',
+      description: release.description ?? '',
+    },
     previous: previous ? { id: String(previous.id), version: previous.version ?? 0, commit: pushed.previousCommit } : null,
     commit: sha,
     subject,
@@ -99,6 +127,13 @@ async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelea
 /** Creates the app (createApp: true and it does not exist); its creation stays, whatever follows. */
 function create(app: AppClient, request: DeployRequest, steps: Steps): Promise<App> {
   const creation = request.safeguards.createApp!;
-  const describe = (created: App): string => [created.region?.name && `region ${created.region.name}`, created.stack?.name && `stack ${created.stack.name}`, created.team?.name && `team ${created.team.name}`].filter(Boolean).join(', ');
+  const describe = (created: App): string =>
+    [
+      created.region?.name && `region ${created.region.name}`,
+      created.stack?.name && `stack ${created.stack.name}`,
+      created.team?.name && `team ${created.team.name}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
   return steps.run(`Create the app ${app.name}`, () => createApp(app, app.name, creation), describe);
 }

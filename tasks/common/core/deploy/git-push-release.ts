@@ -9,7 +9,14 @@ import { ensureHistory, type OriginAccess } from '../git/history';
 import { explainPushFailure, herokuHeads, pushToHeroku, type PushOutcome } from '../git/push';
 import type { Release } from '../heroku/api';
 import type { AppClient } from '../heroku/client';
-import { readRelease, releaseAgain, releaseCommit, releaseSnapshot, settleRelease, type ReleaseSnapshot } from '../heroku/releases';
+import {
+  readRelease,
+  releaseAgain,
+  releaseCommit,
+  releaseSnapshot,
+  settleRelease,
+  type ReleaseSnapshot,
+} from '../heroku/releases';
 import type { ReleaseStrategy, Released } from '../workflow/safe-release';
 import type { DeployOutcome } from './types';
 
@@ -63,7 +70,16 @@ async function pushAndRelease(target: PushTarget): Promise<Pushed> {
   if (shallow) {
     herokuHead = await headOnHeroku();
     if (herokuHead === sha) return alreadyOnHeroku(target);
-    await ensureHistory({ cwd: target.cwd, sha, herokuHead, force, originAccess: target.originAccess, network: target.network, signal: target.signal, log });
+    await ensureHistory({
+      cwd: target.cwd,
+      sha,
+      herokuHead,
+      force,
+      originAccess: target.originAccess,
+      network: target.network,
+      signal: target.signal,
+      log,
+    });
   }
 
   const outcome = await log.group(`git push ${short(sha)} to ${app} on Heroku${force ? ' (force)' : ''}`, () =>
@@ -76,7 +92,10 @@ async function pushAndRelease(target: PushTarget): Promise<Pushed> {
     throw explainPushFailure(outcome, { app, sha, herokuHead: herokuHead ?? null, gitUrl: target.gitUrl, shallow });
   }
   if (outcome.skippedBuild) {
-    throw new TaskError('skipped', `Heroku accepted the push but built nothing ("skipping build"): only pushes to main or master are deployed. Nothing went live on ${app}.`);
+    throw new TaskError(
+      'skipped',
+      `Heroku accepted the push but built nothing ("skipping build"): only pushes to main or master are deployed. Nothing went live on ${app}.`,
+    );
   }
   return released(target, outcome);
 }
@@ -101,18 +120,28 @@ async function released(target: PushTarget, outcome: PushOutcome): Promise<Pushe
 }
 
 /** Fails unless `release` succeeded and runs the commit asked for. */
-async function verifyRelease(target: PushTarget, release: Release, previous: Release | null, previousCommit: string | null): Promise<void> {
+async function verifyRelease(
+  target: PushTarget,
+  release: Release,
+  previous: Release | null,
+  previousCommit: string | null,
+): Promise<void> {
   const { app, sha } = target;
   if (release.status === 'failed') {
     const live = (await releaseSnapshot(app, { doing: 'checking which release is live' })).current;
-    const liveText = live ? `Heroku kept v${live.version} live${live.id === previous?.id && previousCommit ? ` (commit ${short(previousCommit)})` : ''}` : 'no release is live';
+    const liveText = live
+      ? `Heroku kept v${live.version} live${live.id === previous?.id && previousCommit ? ` (commit ${short(previousCommit)})` : ''}`
+      : 'no release is live';
     throw new TaskError(
       'release-phase',
       `The release phase of v${release.version} failed: its release command exited non-zero, so ${liveText} and ${short(sha)} is not serving traffic. The log above shows the command's output (also \`heroku releases:output ${release.version} -a ${app.name}\`); fix it and run the pipeline again (the same commit is released again).`,
     );
   }
   if (release.status !== 'succeeded') {
-    throw new TaskError('verification', `Release v${release.version} of ${app.name} ended ${release.status ?? 'in an unknown state'}, not succeeded: check \`heroku releases -a ${app.name}\`.`);
+    throw new TaskError(
+      'verification',
+      `Release v${release.version} of ${app.name} ended ${release.status ?? 'in an unknown state'}, not succeeded: check \`heroku releases -a ${app.name}\`.`,
+    );
   }
   const commit = await releaseCommit(app, release);
   if (commit !== sha) {

@@ -18,13 +18,21 @@ export function resultLine(result: DeployResult): string {
 
 export function summaryMarkdown(result: DeployResult): string {
   const rows: Array<[string, string]> = [
-    ['Result', result.outcome === 'already-deployed' ? `Already live as v${result.release.version} (no new release)` : `Released v${result.release.version} (${result.release.status})`],
+    [
+      'Result',
+      result.outcome === 'already-deployed'
+        ? `Already live as v${result.release.version} (no new release)`
+        : `Released v${result.release.version} (${result.release.status})`,
+    ],
     ['App', result.appUrl ? `[${result.app}](${result.appUrl})` : result.app],
     ['Commit', `\`${short(result.commit)}\` ${cell(result.subject)}`],
   ];
   if (result.branch) rows.push(['Branch', cell(result.branch)]);
   if (result.previous && result.previous.id !== result.release.id) {
-    rows.push(['Previous release', `v${result.previous.version}${result.previous.commit ? ` (\`${short(result.previous.commit)}\`)` : ''}`]);
+    rows.push([
+      'Previous release',
+      `v${result.previous.version}${result.previous.commit ? ` (\`${short(result.previous.commit)}\`)` : ''}`,
+    ]);
   }
   if (result.healthCheckStatus) rows.push(['Health check', `healthy (${result.healthCheckStatus})`]);
   rows.push(['Deployed by', cell(result.account)], ['Duration', seconds(result.durationMs)]);
@@ -53,6 +61,8 @@ export function deployReport(app: string | null, outcome: Outcome<DeployResult, 
   return {
     line: null,
     outputs: partial ? { rolledBack: String(partial.rolledBack), healthCheckStatus: partial.healthCheckStatus ?? '' } : {},
-    summary: app ? { name: `heroku-deploy-${app}`, markdown: failureSummaryMarkdown(`Heroku deploy: ${app}`, failure, partial?.steps) } : null,
+    summary: app
+      ? { name: `heroku-deploy-${app}`, markdown: failureSummaryMarkdown(`Heroku deploy: ${app}`, failure, partial?.steps) }
+      : null,
   };
 }

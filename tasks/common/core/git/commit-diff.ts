@@ -22,8 +22,7 @@ export interface CommitRange {
 
 export type CommitDiff =
   /** `added`: in the new commit, not in the old; `removed`: in the old, not in the new (going back). */
-  | { kind: 'listed'; added: CommitRange; removed: CommitRange }
-  | { kind: 'unavailable'; reason: string };
+  { kind: 'listed'; added: CommitRange; removed: CommitRange } | { kind: 'unavailable'; reason: string };
 
 /** Commits listed per range; the rest are counted. */
 export const LISTED = 50;
@@ -34,7 +33,11 @@ const RECORD = '\x1e';
 async function range(cwd: string, spec: string, signal?: AbortSignal): Promise<CommitRange> {
   const [count, log] = await Promise.all([
     gitOrFail(['rev-list', '--count', spec], { cwd, signal }, 'Counting the commits to promote'),
-    gitOrFail(['log', `--max-count=${LISTED}`, '--date=short', `--format=%H${FIELD}%ad${FIELD}%s${FIELD}%an${RECORD}`, spec], { cwd, signal }, 'Listing the commits to promote'),
+    gitOrFail(
+      ['log', `--max-count=${LISTED}`, '--date=short', `--format=%H${FIELD}%ad${FIELD}%s${FIELD}%an${RECORD}`, spec],
+      { cwd, signal },
+      'Listing the commits to promote',
+    ),
   ]);
   const commits = log
     .split(RECORD)
@@ -49,14 +52,25 @@ async function range(cwd: string, spec: string, signal?: AbortSignal): Promise<C
 
 /** The commits between `from` (what the app runs) and `to` (what it is about to run), from the checkout at `cwd`. */
 export async function commitsBetween(cwd: string, from: string, to: string, signal?: AbortSignal): Promise<CommitDiff> {
-  if (!existsSync(cwd)) return { kind: 'unavailable', reason: `${cwd} does not exist (a deployment job checks out nothing unless it has a \`checkout: self\` step)` };
+  if (!existsSync(cwd))
+    return {
+      kind: 'unavailable',
+      reason: `${cwd} does not exist (a deployment job checks out nothing unless it has a \`checkout: self\` step)`,
+    };
   try {
     const inside = await runGit(['rev-parse', '--is-inside-work-tree'], { cwd, signal });
-    if (inside.code !== 0 || inside.stdout.trim() !== 'true') return { kind: 'unavailable', reason: `${cwd} is not a git checkout (a deployment job checks out nothing unless it has a \`checkout: self\` step)` };
+    if (inside.code !== 0 || inside.stdout.trim() !== 'true')
+      return {
+        kind: 'unavailable',
+        reason: `${cwd} is not a git checkout (a deployment job checks out nothing unless it has a \`checkout: self\` step)`,
+      };
     const missing: string[] = [];
     for (const sha of [from, to]) if (!(await hasCommit(cwd, sha, signal))) missing.push(short(sha));
     if (missing.length) {
-      return { kind: 'unavailable', reason: `the checkout at ${cwd} does not have ${missing.join(' and ')} (a shallow checkout has only recent history: \`fetchDepth: 0\` on the checkout step lists the commits)` };
+      return {
+        kind: 'unavailable',
+        reason: `the checkout at ${cwd} does not have ${missing.join(' and ')} (a shallow checkout has only recent history: \`fetchDepth: 0\` on the checkout step lists the commits)`,
+      };
     }
     const [added, removed] = await Promise.all([range(cwd, `${from}..${to}`, signal), range(cwd, `${to}..${from}`, signal)]);
     return { kind: 'listed', added, removed };

@@ -40,7 +40,9 @@ export function gitEnvironment(config: Array<[string, string]> = [], base: NodeJ
 function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   if (process.platform === 'win32') {
-    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => child.kill());
+    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () =>
+      child.kill(),
+    );
     return;
   }
   try {
@@ -73,7 +75,13 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
     }
     // Its own process group, so that cancelling stops git's helpers too (git-remote-https holds the
     // connection to Heroku; if it outlived git, the push could still complete).
-    const child = spawn('git', args, { cwd: options.cwd, env: gitEnvironment(options.config), stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: process.platform !== 'win32' });
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env: gitEnvironment(options.config),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+      detached: process.platform !== 'win32',
+    });
     let stdout = '';
     let stderr = '';
     const lines = options.onStderrLine ? splitLines(options.onStderrLine) : undefined;
@@ -93,14 +101,18 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
       options.signal?.removeEventListener('abort', onAbort);
       reject(
         error.code === 'ENOENT'
-          ? new TaskError('git', 'git is not installed on this agent (or not on its PATH): install git 2.x, or use an agent image that has it (all Microsoft-hosted images do).')
+          ? new TaskError(
+              'git',
+              'git is not installed on this agent (or not on its PATH): install git 2.x, or use an agent image that has it (all Microsoft-hosted images do).',
+            )
           : error,
       );
     });
     child.on('close', (code, signal) => {
       options.signal?.removeEventListener('abort', onAbort);
       lines?.end();
-      if (options.signal?.aborted) reject(new TaskError('cancelled', `The task was cancelled: git ${args[0] ?? ''} was stopped.`));
+      if (options.signal?.aborted)
+        reject(new TaskError('cancelled', `The task was cancelled: git ${args[0] ?? ''} was stopped.`));
       else resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
   });
@@ -109,7 +121,11 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
 /** git, failing with a TaskError naming `what` when it exits non-zero. */
 export async function gitOrFail(args: string[], options: GitRunOptions, what: string): Promise<string> {
   const result = await runGit(args, options);
-  if (result.code !== 0) throw new TaskError('git', `${what} failed: git ${args[0] ?? ''} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
+  if (result.code !== 0)
+    throw new TaskError(
+      'git',
+      `${what} failed: git ${args[0] ?? ''} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
   return result.stdout.trim();
 }
 
@@ -134,7 +150,9 @@ export async function resolveCommit(cwd: string, ref: string, signal?: AbortSign
 }
 
 export async function isShallow(cwd: string, signal?: AbortSignal): Promise<boolean> {
-  return (await gitOrFail(['rev-parse', '--is-shallow-repository'], { cwd, signal }, 'Checking for a shallow checkout')) === 'true';
+  return (
+    (await gitOrFail(['rev-parse', '--is-shallow-repository'], { cwd, signal }, 'Checking for a shallow checkout')) === 'true'
+  );
 }
 
 export async function hasCommit(cwd: string, sha: string, signal?: AbortSignal): Promise<boolean> {

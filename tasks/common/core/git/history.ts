@@ -43,15 +43,22 @@ export function tokenForOrigin(origin: string, access: OriginAccess | null): str
 /** Deepening steps, in commits: most pipelines need one, a few need more. */
 const DEEPEN_STEPS = [1, 8, 64, 512];
 
-const FIX = 'Set `fetchDepth: 0` on the checkout step (steps: - checkout: self, fetchDepth: 0) so the job has the history Heroku needs.';
+const FIX =
+  'Set `fetchDepth: 0` on the checkout step (steps: - checkout: self, fetchDepth: 0) so the job has the history Heroku needs.';
 
 async function fetchOrigin(request: HistoryRequest, origin: string, args: string[]): Promise<void> {
   const config: Array<[string, string]> = [...gitNetworkConfig(origin, request.network)];
   // The pipeline's token goes to origin's URL only, never to Heroku; and not at all when the
   // checkout kept its own credentials (persistCredentials: true).
-  const token = (await hasPersistedCredentials(request.cwd, request.signal)) ? null : tokenForOrigin(origin, request.originAccess);
+  const token = (await hasPersistedCredentials(request.cwd, request.signal))
+    ? null
+    : tokenForOrigin(origin, request.originAccess);
   if (token) config.push([`http.${origin}.extraHeader`, `AUTHORIZATION: bearer ${token}`]);
-  const result = await runGit(['fetch', '--no-tags', '--quiet', ...args, 'origin'], { cwd: request.cwd, config, signal: request.signal });
+  const result = await runGit(['fetch', '--no-tags', '--quiet', ...args, 'origin'], {
+    cwd: request.cwd,
+    config,
+    signal: request.signal,
+  });
   if (result.code !== 0) {
     throw new TaskError(
       'shallow',
@@ -66,32 +73,43 @@ export async function ensureHistory(request: HistoryRequest): Promise<void> {
   if (!(await isShallow(cwd, signal))) return;
   if (herokuHead === sha) return;
   const origin = await originUrl(cwd, signal);
-  if (!origin) throw new TaskError('shallow', `The checkout is shallow and has no origin remote to fetch the missing history from. ${FIX}`);
+  if (!origin)
+    throw new TaskError('shallow', `The checkout is shallow and has no origin remote to fetch the missing history from. ${FIX}`);
 
   if (herokuHead === null) {
-    log.info('The checkout is shallow and this app has never been pushed to: Heroku refuses shallow pushes, so fetching the full history from origin.');
+    log.info(
+      'The checkout is shallow and this app has never been pushed to: Heroku refuses shallow pushes, so fetching the full history from origin.',
+    );
     await fetchOrigin(request, origin, ['--unshallow']);
     return;
   }
 
-  const ready = async (): Promise<boolean> => (await hasCommit(cwd, herokuHead, signal)) && isAncestor(cwd, herokuHead, sha, signal);
+  const ready = async (): Promise<boolean> =>
+    (await hasCommit(cwd, herokuHead, signal)) && isAncestor(cwd, herokuHead, sha, signal);
   let fetched = 0;
   for (const step of DEEPEN_STEPS) {
     if (await ready()) {
-      if (fetched > 0) log.info(`Fetched ${fetched} more commit(s) of history from origin: Heroku's ${short(herokuHead)} is an ancestor of ${short(sha)}.`);
+      if (fetched > 0)
+        log.info(
+          `Fetched ${fetched} more commit(s) of history from origin: Heroku's ${short(herokuHead)} is an ancestor of ${short(sha)}.`,
+        );
       return;
     }
     if (!(await isShallow(cwd, signal))) break;
-    if (fetched === 0) log.info(`The checkout is shallow: fetching history from origin until Heroku's current commit ${short(herokuHead)} is found.`);
+    if (fetched === 0)
+      log.info(
+        `The checkout is shallow: fetching history from origin until Heroku's current commit ${short(herokuHead)} is found.`,
+      );
     await fetchOrigin(request, origin, [`--deepen=${step}`]);
     fetched += step;
   }
   if (await ready()) return;
   if (await isShallow(cwd, signal)) {
-    log.info('Heroku\'s current commit is not in the recent history: fetching the full history from origin.');
+    log.info("Heroku's current commit is not in the recent history: fetching the full history from origin.");
     await fetchOrigin(request, origin, ['--unshallow']);
   }
   // Full history now. If Heroku's commit is still no ancestor, the histories diverged: the push
   // reports it (non-fast-forward), or replaces Heroku's history when force is set.
-  if (!request.force && !(await ready())) log.debug(`Heroku's ${herokuHead} is not an ancestor of ${sha}: expecting a non-fast-forward rejection.`);
+  if (!request.force && !(await ready()))
+    log.debug(`Heroku's ${herokuHead} is not an ancestor of ${sha}: expecting a non-fast-forward rejection.`);
 }

@@ -47,7 +47,18 @@ function cleanLine(line: string): string {
 }
 
 export function parsePushOutput(stdout: string, stderr: string, exitCode: number): PushOutcome {
-  const outcome: PushOutcome = { status: 'failed', flag: null, summary: '', reason: null, remote: [], local: [], exitCode, releasedVersion: null, releasePhase: null, skippedBuild: false };
+  const outcome: PushOutcome = {
+    status: 'failed',
+    flag: null,
+    summary: '',
+    reason: null,
+    remote: [],
+    local: [],
+    exitCode,
+    releasedVersion: null,
+    releasePhase: null,
+    skippedBuild: false,
+  };
   for (const line of stdout.split(/\r?\n/)) {
     const match = STATUS_LINE.exec(line);
     if (!match) continue;
@@ -68,14 +79,19 @@ export function parsePushOutput(stdout: string, stderr: string, exitCode: number
     if (released?.[1]) outcome.releasedVersion = Number(released[1]);
     const phase = /^Waiting for release\.+ (done|failed)\./.exec(line.trim());
     if (phase?.[1]) outcome.releasePhase = phase[1] as 'done' | 'failed';
-    if (/Pushed to (branch other than \[main, master\]|non-master branch), skipping build/.test(line)) outcome.skippedBuild = true;
+    if (/Pushed to (branch other than \[main, master\]|non-master branch), skipping build/.test(line))
+      outcome.skippedBuild = true;
   }
   return outcome;
 }
 
 /** Heroku's own reason lines for a rejected push (` !     Push rejected, failed to compile ...`). */
 export function herokuReasonLines(outcome: PushOutcome): string[] {
-  return outcome.remote.map((l) => l.trim()).filter((l) => l.startsWith('!')).map((l) => l.replace(/^!\s*/, '').trim()).filter(Boolean);
+  return outcome.remote
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('!'))
+    .map((l) => l.replace(/^!\s*/, '').trim())
+    .filter(Boolean);
 }
 
 export interface PushRequest {
@@ -108,7 +124,9 @@ export async function pushToHeroku(request: PushRequest): Promise<PushOutcome> {
 }
 
 /** Heroku's main (and master) heads, or null when the repository is empty. */
-export async function herokuHeads(request: Pick<PushRequest, 'cwd' | 'repoUrl' | 'apiKey' | 'network' | 'signal'>): Promise<{ head: string | null; outcome: PushOutcome | null }> {
+export async function herokuHeads(
+  request: Pick<PushRequest, 'cwd' | 'repoUrl' | 'apiKey' | 'network' | 'signal'>,
+): Promise<{ head: string | null; outcome: PushOutcome | null }> {
   const result = await runGit(['ls-remote', request.repoUrl, 'refs/heads/main', 'refs/heads/master'], {
     cwd: request.cwd,
     config: [...credentialConfig(request.repoUrl, request.apiKey), ...gitNetworkConfig(request.repoUrl, request.network)],
@@ -152,7 +170,11 @@ export function explainPushFailure(outcome: PushOutcome, context: PushContext): 
       );
     }
     if (reasons.some((r) => /build is already in progress|Build in progress|another build/i.test(r))) {
-      return new TaskError('build', `Heroku rejected the push: another build of ${context.app} is in progress. Re-run when it has finished, and keep deploys of one app from overlapping (one deployment job, or an exclusive lock on the environment).`, reasons);
+      return new TaskError(
+        'build',
+        `Heroku rejected the push: another build of ${context.app} is in progress. Re-run when it has finished, and keep deploys of one app from overlapping (one deployment job, or an exclusive lock on the environment).`,
+        reasons,
+      );
     }
     if (outcome.reason === 'pre-receive hook declined') {
       return new TaskError(
@@ -161,19 +183,37 @@ export function explainPushFailure(outcome: PushOutcome, context: PushContext): 
         reasons,
       );
     }
-    return new TaskError('build', `Heroku refused the push (${outcome.reason ?? outcome.summary}). ${reasons.join(' / ')}`.trim(), reasons);
+    return new TaskError(
+      'build',
+      `Heroku refused the push (${outcome.reason ?? outcome.summary}). ${reasons.join(' / ')}`.trim(),
+      reasons,
+    );
   }
-  if (/Authentication failed|could not read Username|terminal prompts disabled|returned error: 401|Invalid credentials/i.test(local)) {
-    return new TaskError('auth', `Heroku's git server (${context.gitUrl}) rejected the API key. The key is wrong, expired or revoked, or belongs to another account: create a long-lived key with \`heroku authorizations:create\` and update the service connection or secret variable.`);
+  if (
+    /Authentication failed|could not read Username|terminal prompts disabled|returned error: 401|Invalid credentials/i.test(local)
+  ) {
+    return new TaskError(
+      'auth',
+      `Heroku's git server (${context.gitUrl}) rejected the API key. The key is wrong, expired or revoked, or belongs to another account: create a long-lived key with \`heroku authorizations:create\` and update the service connection or secret variable.`,
+    );
   }
   if (/returned error: 403|access denied|do not have access/i.test(local + reasons.join('\n'))) {
-    return new TaskError('permission', `Heroku's git server refused access to ${context.app} (403): the key's account cannot push to this app. Add it as a collaborator (\`heroku access:add <email> -a ${context.app}\`).`);
+    return new TaskError(
+      'permission',
+      `Heroku's git server refused access to ${context.app} (403): the key's account cannot push to this app. Add it as a collaborator (\`heroku access:add <email> -a ${context.app}\`).`,
+    );
   }
   if (/returned error: 404|not found|No such app/i.test(local)) {
-    return new TaskError('not-found', `Heroku's git server has no repository for ${context.app} (${context.gitUrl}/${context.app}.git answered 404). Check appName and the HEROKU_GIT_URL variable if you set one.`);
+    return new TaskError(
+      'not-found',
+      `Heroku's git server has no repository for ${context.app} (${context.gitUrl}/${context.app}.git answered 404). Check appName and the HEROKU_GIT_URL variable if you set one.`,
+    );
   }
   if (/SSL certificate problem|certificate verification failed|unable to get local issuer/i.test(local)) {
-    return new TaskError('network', `The TLS certificate of ${context.gitUrl} is not trusted by git on this agent. If your network inspects TLS, give the agent your CA certificate (Agent.CAInfo, \`config --sslcacert\`). git said: ${outcome.local.at(-1) ?? ''}`);
+    return new TaskError(
+      'network',
+      `The TLS certificate of ${context.gitUrl} is not trusted by git on this agent. If your network inspects TLS, give the agent your CA certificate (Agent.CAInfo, \`config --sslcacert\`). git said: ${outcome.local.at(-1) ?? ''}`,
+    );
   }
   if (/remote end hung up|RPC failed|early EOF|Empty reply|unexpected disconnect|Connection reset|Recv failure/i.test(local)) {
     return new TaskError(
@@ -181,8 +221,17 @@ export function explainPushFailure(outcome: PushOutcome, context: PushContext): 
       `The connection to Heroku's git server dropped during the push (${outcome.local.find((l) => /error|fatal/i.test(l)) ?? 'the remote hung up'}). Heroku did not confirm the push, so nothing new was released. Re-run the job; if it keeps failing, check the agent's network and proxy and https://status.heroku.com.`,
     );
   }
-  if (/Could not resolve host|Failed to connect|Connection refused|timed out|Couldn't connect|Proxy CONNECT aborted/i.test(local)) {
-    return new TaskError('network', `Could not reach Heroku's git server at ${context.gitUrl}: ${outcome.local.at(-1) ?? ''}. Check the agent's network access, its proxy settings (Agent.ProxyUrl) and firewall (HTTPS to git.heroku.com must be allowed).`);
+  if (
+    /Could not resolve host|Failed to connect|Connection refused|timed out|Couldn't connect|Proxy CONNECT aborted/i.test(local)
+  ) {
+    return new TaskError(
+      'network',
+      `Could not reach Heroku's git server at ${context.gitUrl}: ${outcome.local.at(-1) ?? ''}. Check the agent's network access, its proxy settings (Agent.ProxyUrl) and firewall (HTTPS to git.heroku.com must be allowed).`,
+    );
   }
-  return new TaskError('git', `git push to Heroku failed (exit ${outcome.exitCode}): ${outcome.local.slice(-3).join(' / ') || 'no output'}.`, reasons);
+  return new TaskError(
+    'git',
+    `git push to Heroku failed (exit ${outcome.exitCode}): ${outcome.local.slice(-3).join(' / ') || 'no output'}.`,
+    reasons,
+  );
 }

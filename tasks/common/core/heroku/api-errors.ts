@@ -16,7 +16,8 @@ export interface ApiErrorContext {
 
 export function explainApiError(error: unknown, context: ApiErrorContext): TaskError {
   if (error instanceof TaskError) return error;
-  if (!(error instanceof HerokuApiError)) return new TaskError('unexpected', `Unexpected error while ${context.doing}: ${errorMessage(error)}`);
+  if (!(error instanceof HerokuApiError))
+    return new TaskError('unexpected', `Unexpected error while ${context.doing}: ${errorMessage(error)}`);
   const where = `${error.method} ${error.path}`;
   const requestId = error.requestId ? ` (request id ${error.requestId})` : '';
   const tries = error.attempts > 1 ? `, ${error.attempts} attempts` : '';
@@ -50,7 +51,10 @@ export function explainApiError(error: unknown, context: ApiErrorContext): TaskE
           `There is no Heroku app named ${context.app} (404 not_found) visible to ${context.email ?? 'this account'}. Check the ${context.input ?? 'appName'} input against \`heroku apps\`, or create the app first (\`heroku apps:create ${context.app}\`).`,
         );
       }
-      return new TaskError('not-found', `Heroku found nothing at ${where} while ${context.doing} (404 not_found: ${error.message})${requestId}.`);
+      return new TaskError(
+        'not-found',
+        `Heroku found nothing at ${where} while ${context.doing} (404 not_found: ${error.message})${requestId}.`,
+      );
     case 'rate_limit':
       return new TaskError(
         'api',
@@ -63,6 +67,9 @@ export function explainApiError(error: unknown, context: ApiErrorContext): TaskE
           `Heroku's API failed while ${context.doing} (${error.status} ${error.id ?? ''}: ${error.message}${tries})${requestId}. Heroku may be having an incident (https://status.heroku.com): re-run the job later${error.method === 'GET' ? '' : `, after checking with \`heroku releases${context.app ? ` -a ${context.app}` : ''}\` whether the change was made`}.`,
         );
       }
-      return new TaskError('api', `Heroku refused ${where} while ${context.doing} (${error.status} ${error.id ?? ''}: ${error.message})${requestId}.`);
+      return new TaskError(
+        'api',
+        `Heroku refused ${where} while ${context.doing} (${error.status} ${error.id ?? ''}: ${error.message})${requestId}.`,
+      );
   }
 }

@@ -73,7 +73,17 @@ export interface RequestOptions {
 }
 
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+const RETRYABLE_NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
 function retryAfterMs(header: unknown): number | null {
@@ -87,7 +97,8 @@ function retryAfterMs(header: unknown): number | null {
 export class HerokuApi {
   private readonly http: AxiosInstance;
   private readonly network: NetworkSettings;
-  private readonly options: Required<Omit<HerokuApiOptions, 'network' | 'userAgent' | 'debug' | 'warn'>> & Pick<HerokuApiOptions, 'debug' | 'warn'>;
+  private readonly options: Required<Omit<HerokuApiOptions, 'network' | 'userAgent' | 'debug' | 'warn'>> &
+    Pick<HerokuApiOptions, 'debug' | 'warn'>;
   /** Requests sent, retries included. */
   requestCount = 0;
   /** The last RateLimit-Remaining Heroku reported. */
@@ -171,7 +182,9 @@ export class HerokuApi {
       const backoff = Math.min(8000, 500 * 2 ** attempt) * (0.5 + random() / 2);
       const wait = hinted === null ? backoff : Math.min(hinted, maxRetryAfterMs);
       if (Date.now() - started + wait >= budgetMs) throw error;
-      this.options.debug?.(`retrying ${method} ${path} in ${Math.round(wait)} ms (${error.id ?? error.code ?? error.status ?? 'error'})`);
+      this.options.debug?.(
+        `retrying ${method} ${path} in ${Math.round(wait)} ms (${error.id ?? error.code ?? error.status ?? 'error'})`,
+      );
       await sleep(wait);
     }
   }
@@ -210,12 +223,17 @@ export class HerokuApi {
     this.rateLimitRemaining = remaining;
     if (remaining < 100 && !this.warnedRateLimit) {
       this.warnedRateLimit = true;
-      this.options.warn?.(`This Heroku account has ${remaining} API calls left this hour (RateLimit-Remaining): other tools sharing the key may be using it up; deploys fail when it reaches 0.`);
+      this.options.warn?.(
+        `This Heroku account has ${remaining} API calls left this hour (RateLimit-Remaining): other tools sharing the key may be using it up; deploys fail when it reaches 0.`,
+      );
     }
   }
 
   private httpError(response: AxiosResponse, method: string, path: string): HerokuApiError {
-    const body = (typeof response.data === 'object' && response.data !== null ? response.data : {}) as { id?: unknown; message?: unknown };
+    const body = (typeof response.data === 'object' && response.data !== null ? response.data : {}) as {
+      id?: unknown;
+      message?: unknown;
+    };
     const id = typeof body.id === 'string' ? body.id : null;
     const message = typeof body.message === 'string' ? body.message.trim() : `HTTP ${response.status}`;
     const requestId = typeof response.headers['request-id'] === 'string' ? response.headers['request-id'] : null;
@@ -227,7 +245,15 @@ export class HerokuApi {
       const code = error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED' ? 'ETIMEDOUT' : (error.code ?? null);
       const causeCode: unknown = error.cause && 'code' in error.cause ? error.cause.code : null;
       const cause = typeof causeCode === 'string' ? causeCode : null;
-      return new HerokuApiError(null, null, error.message, method, path, null, cause && RETRYABLE_NETWORK.has(cause) ? cause : code);
+      return new HerokuApiError(
+        null,
+        null,
+        error.message,
+        method,
+        path,
+        null,
+        cause && RETRYABLE_NETWORK.has(cause) ? cause : code,
+      );
     }
     return new HerokuApiError(null, null, error instanceof Error ? error.message : String(error), method, path);
   }

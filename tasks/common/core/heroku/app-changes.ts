@@ -27,8 +27,13 @@ export function createApp(client: HerokuClient, name: string, creation: AppCreat
 /** Sets the buildpacks, in order, when they differ from the app's. Returns whether it changed them. */
 export async function setBuildpacks(app: AppClient, buildpacks: string[]): Promise<boolean> {
   const doing = 'setting the buildpacks';
-  const current = await app.get<Array<{ buildpack?: { url?: string; name?: string } }>>(app.path('buildpack-installations'), doing);
-  const same = current.length === buildpacks.length && current.every((c, i) => c.buildpack?.name === buildpacks[i] || c.buildpack?.url === buildpacks[i]);
+  const current = await app.get<Array<{ buildpack?: { url?: string; name?: string } }>>(
+    app.path('buildpack-installations'),
+    doing,
+  );
+  const same =
+    current.length === buildpacks.length &&
+    current.every((c, i) => c.buildpack?.name === buildpacks[i] || c.buildpack?.url === buildpacks[i]);
   if (same) return false;
   await app.put(app.path('buildpack-installations'), { updates: buildpacks.map((buildpack) => ({ buildpack })) }, doing);
   return true;
@@ -44,7 +49,10 @@ export async function processQuantities(app: AppClient, types: string[]): Promis
   const known = new Map(formation.map((f) => [f.type ?? '', f.quantity ?? 0]));
   const missing = types.filter((t) => !known.has(t));
   if (missing.length) {
-    throw new TaskError('input', `stopProcessTypes names ${missing.join(', ')}, but ${app.name}'s formation has ${[...known.keys()].join(', ') || 'no process types yet'}: use names from its Procfile.`);
+    throw new TaskError(
+      'input',
+      `stopProcessTypes names ${missing.join(', ')}, but ${app.name}'s formation has ${[...known.keys()].join(', ') || 'no process types yet'}: use names from its Procfile.`,
+    );
   }
   return Object.fromEntries(types.map((t) => [t, known.get(t) ?? 0]));
 }
@@ -78,5 +86,8 @@ export async function applyConfigVars(app: AppClient, wanted: Record<string, str
     if (value === null ? key in current : current[key] !== value) changes[key] = value;
   }
   if (Object.keys(changes).length) await app.patch(app.path('config-vars'), changes, doing);
-  return { set: Object.keys(changes).filter((k) => changes[k] !== null), removed: Object.keys(changes).filter((k) => changes[k] === null) };
+  return {
+    set: Object.keys(changes).filter((k) => changes[k] !== null),
+    removed: Object.keys(changes).filter((k) => changes[k] === null),
+  };
 }

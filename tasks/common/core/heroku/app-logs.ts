@@ -9,7 +9,12 @@ export async function showRecentLogs(app: AppClient, log: TaskLog, lines = 100):
   return log.group(`Recent logs of ${app.name} (heroku logs -n ${lines})`, async () => {
     const collected: string[] = [];
     try {
-      const session = await app.post<{ logplex_url?: string }>(app.path('log-sessions'), { lines, tail: false }, 'opening a log session', true);
+      const session = await app.post<{ logplex_url?: string }>(
+        app.path('log-sessions'),
+        { lines, tail: false },
+        'opening a log session',
+        true,
+      );
       if (!session.logplex_url) throw new Error('Heroku returned no log URL');
       await app.followOutput(session.logplex_url, (line) => {
         collected.push(line);

@@ -17,7 +17,11 @@ interface Session {
 }
 
 /** Tighter limits for undoing on the way out, so that a cancelled task finishes within seconds. */
-export const UNDO_DEADLINES: Pick<HerokuApiOptions, 'timeoutMs' | 'budgetMs' | 'maxRetries'> = { timeoutMs: 3000, budgetMs: 4500, maxRetries: 2 };
+export const UNDO_DEADLINES: Pick<HerokuApiOptions, 'timeoutMs' | 'budgetMs' | 'maxRetries'> = {
+  timeoutMs: 3000,
+  budgetMs: 4500,
+  maxRetries: 2,
+};
 
 const enc = encodeURIComponent;
 
@@ -49,7 +53,12 @@ export class HerokuClient {
    */
   account(): Promise<Account> {
     const read = this.api.get<Account>('/account').catch((error: unknown) => {
-      throw explainApiError(error, { doing: 'checking the API key', apiUrl: this.session.apiUrl, app: this.scope.app, input: this.scope.input });
+      throw explainApiError(error, {
+        doing: 'checking the API key',
+        apiUrl: this.session.apiUrl,
+        app: this.scope.app,
+        input: this.scope.input,
+      });
     });
     this.session.email = read.then(
       (account) => account.email,
@@ -114,9 +123,17 @@ export interface ApiAccess {
 
 /** The client a task uses: requests in the debug log, a low rate limit as a warning, a non-default API named. */
 export function clientFor(access: ApiAccess, log: TaskLog): HerokuClient {
-  if (!access.api.isDefault) log.info(`Heroku API: ${access.api.url} (from ${access.api.source}, not the default https://api.heroku.com)`);
+  if (!access.api.isDefault)
+    log.info(`Heroku API: ${access.api.url} (from ${access.api.source}, not the default https://api.heroku.com)`);
   const { api, apiKey, network, userAgent } = access;
-  return HerokuClient.connect({ baseUrl: api.url, apiKey, network, userAgent, debug: (l) => log.debug(l), warn: (l) => log.warn(l) });
+  return HerokuClient.connect({
+    baseUrl: api.url,
+    apiKey,
+    network,
+    userAgent,
+    debug: (l) => log.debug(l),
+    warn: (l) => log.warn(l),
+  });
 }
 
 /** Calls about one app. */

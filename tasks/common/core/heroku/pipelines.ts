@@ -21,7 +21,10 @@ export function couplingOf(app: AppClient): Promise<Coupling | null> {
 }
 
 export function pipelineCouplings(client: HerokuClient, pipeline: { id: string; name: string }): Promise<Coupling[]> {
-  return client.get<Coupling[]>(`/pipelines/${enc(pipeline.id)}/pipeline-couplings`, `listing the apps of the pipeline ${pipeline.name}`);
+  return client.get<Coupling[]>(
+    `/pipelines/${enc(pipeline.id)}/pipeline-couplings`,
+    `listing the apps of the pipeline ${pipeline.name}`,
+  );
 }
 
 /** The ids of the apps coupled in `stage`. */

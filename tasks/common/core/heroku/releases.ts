@@ -16,7 +16,10 @@ export interface ReleaseSnapshot {
 }
 
 /** The newest `count` releases of the app; `doing` names the read in a failure's message. */
-export async function releaseSnapshot(app: AppClient, options: { count?: number; doing?: string } = {}): Promise<ReleaseSnapshot> {
+export async function releaseSnapshot(
+  app: AppClient,
+  options: { count?: number; doing?: string } = {},
+): Promise<ReleaseSnapshot> {
   const range = `version ..; order=desc, max=${options.count ?? 10}`;
   const recent = await app.get<Release[]>(app.path('releases'), options.doing ?? `listing the releases of ${app.name}`, range);
   return { recent, latest: recent[0] ?? null, current: recent.find((r) => r.current) ?? null };
@@ -53,7 +56,12 @@ export interface SettleOptions {
 }
 
 /** Prints a release phase's output (Heroku's output_stream_url) in a group; never fails the task. */
-export async function showReleaseOutput(app: AppClient, release: Release, options: Pick<SettleOptions, 'log' | 'signal'>, title = `Release phase of v${release.version}`): Promise<void> {
+export async function showReleaseOutput(
+  app: AppClient,
+  release: Release,
+  options: Pick<SettleOptions, 'log' | 'signal'>,
+  title = `Release phase of v${release.version}`,
+): Promise<void> {
   const url = release.output_stream_url;
   if (!url) return;
   const { log } = options;
@@ -72,7 +80,8 @@ export async function settleRelease(app: AppClient, release: Release, options: S
   let announced = false;
   if (current.status === 'pending') await showReleaseOutput(app, current, options);
   while (current.status === 'pending') {
-    if (options.signal?.aborted) throw new TaskError('cancelled', `The task was cancelled while v${current.version} was in its release phase.`);
+    if (options.signal?.aborted)
+      throw new TaskError('cancelled', `The task was cancelled while v${current.version} was in its release phase.`);
     if (Date.now() > deadline) {
       throw new TaskError(
         'release-phase',
@@ -121,6 +130,7 @@ export async function releaseAgain(app: AppClient, sha: string, recent: Release[
 export async function rollBack(app: AppClient, target: Release, options: SettleOptions): Promise<Release> {
   const created = await app.post<Release>(app.path('releases'), { release: target.id }, `rolling back to v${target.version}`);
   const settled = await settleRelease(app, created, options);
-  if (settled.status !== 'succeeded') throw new TaskError('rollback', `the rollback release v${settled.version} ended ${settled.status ?? 'in an unknown state'}`);
+  if (settled.status !== 'succeeded')
+    throw new TaskError('rollback', `the rollback release v${settled.version} ended ${settled.status ?? 'in an unknown state'}`);
   return settled;
 }

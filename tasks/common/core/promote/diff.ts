@@ -22,8 +22,12 @@ export async function diffTarget(target: Target, context: DiffContext): Promise<
   const { log, source, commit, sourceRelease } = context;
   const before = target.before;
   const hasCode = target.current !== null && artifactOf(target.current) !== null;
-  const runs = !before ? 'no release' : `v${before.version}, ${hasCode ? `commit ${before.commit ? short(before.commit) : '(none recorded)'}` : 'no code yet'}`;
-  log.info(`${target.name}${target.stage ? ` (${target.stage})` : ''} runs ${runs}; ${source} runs v${sourceRelease.version}, commit ${commit ? short(commit) : '(none recorded)'}.`);
+  const runs = !before
+    ? 'no release'
+    : `v${before.version}, ${hasCode ? `commit ${before.commit ? short(before.commit) : '(none recorded)'}` : 'no code yet'}`;
+  log.info(
+    `${target.name}${target.stage ? ` (${target.stage})` : ''} runs ${runs}; ${source} runs v${sourceRelease.version}, commit ${commit ? short(commit) : '(none recorded)'}.`,
+  );
   if (commit && before?.commit === commit) {
     log.info(`${target.name} is already at ${short(commit)}, the same commit: it is left out of the promotion (no new release).`);
     return null;
@@ -50,7 +54,9 @@ export async function diffTarget(target: Target, context: DiffContext): Promise<
     list(diff.added);
   }
   if (diff.removed.total) {
-    log.warn(`${target.name} runs ${plural(diff.removed.total, 'commit')} that ${source}'s ${short(commit)} does not have: the promotion takes ${diff.removed.total === 1 ? 'it' : 'them'} out of ${target.name}.`);
+    log.warn(
+      `${target.name} runs ${plural(diff.removed.total, 'commit')} that ${source}'s ${short(commit)} does not have: the promotion takes ${diff.removed.total === 1 ? 'it' : 'them'} out of ${target.name}.`,
+    );
     list(diff.removed);
   }
   return diff;

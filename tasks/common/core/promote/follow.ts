@@ -35,12 +35,27 @@ const PROMOTION_TIMEOUT_MS = 30 * 60_000;
 const enc = encodeURIComponent;
 
 /** Creates the promotion of `sourceRelease` to `targets` and follows it until it is completed. */
-export async function promoteAndFollow(pipelineId: string, source: { app: App; release: Release }, targets: Target[], follow: Follow): Promise<FollowedPromotion> {
+export async function promoteAndFollow(
+  pipelineId: string,
+  source: { app: App; release: Release },
+  targets: Target[],
+  follow: Follow,
+): Promise<FollowedPromotion> {
   const names = targets.map((t) => t.name).join(', ');
   // Not idempotent: never repeated (the client retries a POST only when Heroku certainly did not act on it).
-  const body = { pipeline: { id: pipelineId }, source: { app: { id: source.app.id }, release: { id: source.release.id } }, targets: targets.map((t) => ({ app: { id: t.id } })) };
-  const promotion = await follow.client.post<PipelinePromotion>('/pipeline-promotions', body, `creating the promotion to ${names}`);
-  follow.log.info(`Promotion ${promotion.id} created: Heroku copies the slug of ${source.app.name} v${source.release.version} to ${names}.`);
+  const body = {
+    pipeline: { id: pipelineId },
+    source: { app: { id: source.app.id }, release: { id: source.release.id } },
+    targets: targets.map((t) => ({ app: { id: t.id } })),
+  };
+  const promotion = await follow.client.post<PipelinePromotion>(
+    '/pipeline-promotions',
+    body,
+    `creating the promotion to ${names}`,
+  );
+  follow.log.info(
+    `Promotion ${promotion.id} created: Heroku copies the slug of ${source.app.name} v${source.release.version} to ${names}.`,
+  );
   return { promotion, ...(await followPromotion(String(promotion.id), targets, follow)) };
 }
 
@@ -55,7 +70,10 @@ async function followPromotion(id: string, targets: Target[], follow: Follow): P
   for (;;) {
     const promotion = await client.get<PipelinePromotion>(`/pipeline-promotions/${enc(id)}`, `reading the promotion ${id}`);
     // Read after the promotion: once it is completed, these statuses are final.
-    const list = await client.get<PromotionTarget[]>(`/pipeline-promotions/${enc(id)}/promotion-targets`, `reading the targets of the promotion ${id}`);
+    const list = await client.get<PromotionTarget[]>(
+      `/pipeline-promotions/${enc(id)}/promotion-targets`,
+      `reading the targets of the promotion ${id}`,
+    );
     for (const entry of list) {
       const target = targets.find((t) => t.id === entry.app?.id);
       const releaseId = entry.release?.id;
@@ -64,7 +82,10 @@ async function followPromotion(id: string, targets: Target[], follow: Follow): P
     }
     if (promotion.status === 'completed') return { targets: list, releases };
     if (signal?.aborted) {
-      throw new TaskError('cancelled', `The task was cancelled while the promotion ${id} was running: Heroku carries it on. Check each target with \`heroku releases -a <app>\`.`);
+      throw new TaskError(
+        'cancelled',
+        `The task was cancelled while the promotion ${id} was running: Heroku carries it on. Check each target with \`heroku releases -a <app>\`.`,
+      );
     }
     if (Date.now() > deadline) {
       throw new TaskError(
@@ -81,9 +102,12 @@ async function followPromotion(id: string, targets: Target[], follow: Follow): P
 /** A target's new release, after its release phase (whose output is shown, even when it ended before it could be followed). */
 async function settleTarget(target: Target, releaseId: string, { log, signal }: Follow): Promise<Release> {
   const release = await readRelease(target.client, releaseId, `reading the new release of ${target.name}`);
-  log.info(`${target.name}: the promotion made v${release.version}${release.status === 'pending' ? ', in its release phase' : ''}.`);
+  log.info(
+    `${target.name}: the promotion made v${release.version}${release.status === 'pending' ? ', in its release phase' : ''}.`,
+  );
   const followed = release.status === 'pending' && Boolean(release.output_stream_url);
   const done = await settleRelease(target.client, release, { log, signal });
-  if (done.status === 'failed' && !followed) await showReleaseOutput(target.client, done, { log, signal }, `Release phase of v${done.version} of ${target.name} (failed)`);
+  if (done.status === 'failed' && !followed)
+    await showReleaseOutput(target.client, done, { log, signal }, `Release phase of v${done.version} of ${target.name} (failed)`);
   return done;
 }

@@ -14,26 +14,48 @@ import type { PromotionTarget } from './follow';
 import { facts, targetResult, type Target, type TargetOutcome, type TargetResult } from './types';
 
 /** Runs one target's part: an error fails that target (cancel still stops the task). */
-export async function forTarget(target: Target, base: TargetResult | null, body: () => Promise<TargetResult>): Promise<TargetResult> {
+export async function forTarget(
+  target: Target,
+  base: TargetResult | null,
+  body: () => Promise<TargetResult>,
+): Promise<TargetResult> {
   try {
     return await body();
   } catch (error) {
     if (error instanceof TaskError && error.kind === 'cancelled') throw error;
-    const failure = new TaskError(error instanceof TaskError ? error.kind : 'unexpected', `${target.name}: ${errorMessage(error)} Check it with \`heroku releases -a ${target.name}\`.`);
+    const failure = new TaskError(
+      error instanceof TaskError ? error.kind : 'unexpected',
+      `${target.name}: ${errorMessage(error)} Check it with \`heroku releases -a ${target.name}\`.`,
+    );
     return { ...(base ?? targetResult(target, 'failed')), outcome: 'failed', failure };
   }
 }
 
 /** A target once the promotion completed: its new release, verified, or why it has none. */
-export async function verifyTarget(target: Target, entry: PromotionTarget | null, release: Release | null, commit: string | null, log: TaskLog): Promise<TargetResult> {
+export async function verifyTarget(
+  target: Target,
+  entry: PromotionTarget | null,
+  release: Release | null,
+  commit: string | null,
+  log: TaskLog,
+): Promise<TargetResult> {
   const { name, client } = target;
   if (!release && entry?.release?.id) release = await readRelease(client, entry.release.id, `reading the new release of ${name}`);
   if (entry?.status !== 'succeeded' || release?.status !== 'succeeded') {
     const live = (await releaseSnapshot(client, { doing: `checking which release of ${name} is live` })).current;
     const kept = live ? `Heroku kept v${live.version} live on ${name}` : `no release of ${name} is live`;
-    const reason = entry?.error_message || (release ? `v${release.version} ended ${release.status ?? 'in an unknown state'}` : `Heroku reports the target ${entry?.status ?? 'missing'} without a release`);
-    const output = release ? ` Its release phase output is above (\`heroku releases:output ${release.version} -a ${name}\`).` : '';
-    const failure = new TaskError('promotion', `The promotion to ${name} failed: ${reason}. ${kept}.${output} Fix the cause and run the promotion again.`);
+    const reason =
+      entry?.error_message ||
+      (release
+        ? `v${release.version} ended ${release.status ?? 'in an unknown state'}`
+        : `Heroku reports the target ${entry?.status ?? 'missing'} without a release`);
+    const output = release
+      ? ` Its release phase output is above (\`heroku releases:output ${release.version} -a ${name}\`).`
+      : '';
+    const failure = new TaskError(
+      'promotion',
+      `The promotion to ${name} failed: ${reason}. ${kept}.${output} Fix the cause and run the promotion again.`,
+    );
     const liveFacts = live ? facts(live, live.id === target.current?.id ? (target.before?.commit ?? null) : null) : null;
     return targetResult(target, 'failed', { release: release ? facts(release, null) : null, live: liveFacts, failure });
   }
@@ -79,7 +101,8 @@ export async function checkTarget(target: Target, promoted: TargetResult, check:
   });
   const checked = { ...promoted, healthCheckStatus: guard.status };
   if (!guard.failure) return checked;
-  const outcome: TargetOutcome = guard.failure.kind === 'rollback' ? 'rollback-failed' : guard.rolledBack ? 'rolled-back' : 'unhealthy';
+  const outcome: TargetOutcome =
+    guard.failure.kind === 'rollback' ? 'rollback-failed' : guard.rolledBack ? 'rolled-back' : 'unhealthy';
   const live = guard.rolledBack ? facts(guard.rolledBack, target.before?.commit ?? null) : promoted.live;
   return { ...checked, outcome, live, failure: guard.failure };
 }

@@ -18,7 +18,15 @@ import { describeDiff, diffTarget } from './diff';
 import { promoteAndFollow } from './follow';
 import { checkTarget, forTarget, verifyTarget } from './outcomes';
 import { readCurrent, resolveHealthUrls, resolveTargets } from './targets';
-import { facts, targetResult, type PromoteProgress, type PromoteRequest, type PromoteResult, type Target, type TargetResult } from './types';
+import {
+  facts,
+  targetResult,
+  type PromoteProgress,
+  type PromoteRequest,
+  type PromoteResult,
+  type Target,
+  type TargetResult,
+} from './types';
 
 /** Promotes; a failure comes back with what it had got to, never thrown. */
 export async function promote(request: PromoteRequest, log: TaskLog): Promise<Outcome<PromoteResult, PromoteProgress>> {
@@ -36,7 +44,11 @@ async function run(request: PromoteRequest, log: TaskLog, steps: Steps, progress
   const client = clientFor(request, log);
   const source = client.forApp(request.sourceApp, 'sourceApp');
 
-  const reads = await Promise.allSettled([source.account(), source.get<App>(source.path(), `reading the app ${source.name}`), couplingOf(source)]);
+  const reads = await Promise.allSettled([
+    source.account(),
+    source.get<App>(source.path(), `reading the app ${source.name}`),
+    couplingOf(source),
+  ]);
   const account = await settled(reads[0]);
   const email = account.email ?? 'unknown account';
   const sourceApp = await settled(reads[1]);
@@ -50,14 +62,34 @@ async function run(request: PromoteRequest, log: TaskLog, steps: Steps, progress
   const pipeline = { id: coupling.pipeline.id, name: coupling.pipeline.name ?? coupling.pipeline.id };
   log.info(`Promoting as ${email}: ${source.name} is in the ${coupling.stage} stage of the pipeline ${pipeline.name}.`);
   const couplings = await pipelineCouplings(client, pipeline);
-  const targets = await resolveTargets({ client, source: source.name, stage: coupling.stage, couplings, pipeline: pipeline.name, targetApps: request.targetApps, log });
+  const targets = await resolveTargets({
+    client,
+    source: source.name,
+    stage: coupling.stage,
+    couplings,
+    pipeline: pipeline.name,
+    targetApps: request.targetApps,
+    log,
+  });
   resolveHealthUrls(targets, request.healthCheck);
 
   // What the source runs: the release promoted, pinned by id so that nothing deployed meanwhile slips in.
   const { release: sourceRelease, commit } = await sourceCode(source, request.expectedCommit, log);
   await Promise.all(targets.map(readCurrent));
-  const diffContext = { source: source.name, sourceRelease, commit, workingDirectory: request.workingDirectory, log, signal: request.signal };
-  for (const target of targets) target.diff = await steps.run(`Diff ${source.name} -> ${target.name}`, () => diffTarget(target, diffContext), (d) => describeDiff(target, commit, d));
+  const diffContext = {
+    source: source.name,
+    sourceRelease,
+    commit,
+    workingDirectory: request.workingDirectory,
+    log,
+    signal: request.signal,
+  };
+  for (const target of targets)
+    target.diff = await steps.run(
+      `Diff ${source.name} -> ${target.name}`,
+      () => diffTarget(target, diffContext),
+      (d) => describeDiff(target, commit, d),
+    );
 
   const result: PromoteResult = {
     source: { app: source.name, appUrl: sourceApp.web_url ?? null, stage: coupling.stage, release: facts(sourceRelease, commit) },
@@ -78,25 +110,48 @@ async function run(request: PromoteRequest, log: TaskLog, steps: Steps, progress
   }
 
   if (pending.length === 0) {
-    log.info(`Every target already runs ${commit ? short(commit) : 'this commit'}: nothing to promote, so no promotion was created and no release was made.`);
+    log.info(
+      `Every target already runs ${commit ? short(commit) : 'this commit'}: nothing to promote, so no promotion was created and no release was made.`,
+    );
     steps.skip('Promote', 'every target already runs this commit');
   } else {
     const followed = await steps.run(
       `Promote ${commit ? short(commit) : `v${sourceRelease.version}`} to ${pending.map((t) => t.name).join(', ')}`,
-      () => promoteAndFollow(pipeline.id, { app: sourceApp, release: sourceRelease }, pending, { client, log, signal: request.signal, pollMs: request.pollMs, sleep: request.sleep }),
-      (f) => f.targets.map((t) => `${pending.find((p) => p.id === t.app?.id)?.name ?? t.app?.id ?? '?'}: ${t.status ?? 'unknown'}`).join(', '),
+      () =>
+        promoteAndFollow(pipeline.id, { app: sourceApp, release: sourceRelease }, pending, {
+          client,
+          log,
+          signal: request.signal,
+          pollMs: request.pollMs,
+          sleep: request.sleep,
+        }),
+      (f) =>
+        f.targets
+          .map((t) => `${pending.find((p) => p.id === t.app?.id)?.name ?? t.app?.id ?? '?'}: ${t.status ?? 'unknown'}`)
+          .join(', '),
       { group: false },
     );
     result.promotionId = String(followed.promotion.id);
     for (const target of pending) {
       const entry = followed.targets.find((t) => t.app?.id === target.id) ?? null;
-      results.set(target, await forTarget(target, null, () => verifyTarget(target, entry, followed.releases.get(target.id) ?? null, commit, log)));
+      results.set(
+        target,
+        await forTarget(target, null, () => verifyTarget(target, entry, followed.releases.get(target.id) ?? null, commit, log)),
+      );
     }
     if (request.healthCheck) {
-      const check = { options: request.healthCheck, rollbackOnFailure: request.rollbackOnFailure, network: request.network, log, steps, signal: request.signal };
+      const check = {
+        options: request.healthCheck,
+        rollbackOnFailure: request.rollbackOnFailure,
+        network: request.network,
+        log,
+        steps,
+        signal: request.signal,
+      };
       for (const target of pending) {
         const promoted = results.get(target);
-        if (promoted?.outcome === 'promoted') results.set(target, await forTarget(target, promoted, () => checkTarget(target, promoted, check)));
+        if (promoted?.outcome === 'promoted')
+          results.set(target, await forTarget(target, promoted, () => checkTarget(target, promoted, check)));
         else steps.skip(`Health check of ${target.name}`, 'the promotion failed there');
       }
     }
@@ -110,7 +165,11 @@ async function run(request: PromoteRequest, log: TaskLog, steps: Steps, progress
 }
 
 /** The source's live release and its commit, refused unless it has code (and runs expectedCommit, when given). */
-async function sourceCode(source: AppClient, expected: string | null, log: TaskLog): Promise<{ release: Release; commit: string | null }> {
+async function sourceCode(
+  source: AppClient,
+  expected: string | null,
+  log: TaskLog,
+): Promise<{ release: Release; commit: string | null }> {
   const release = (await releaseSnapshot(source)).current;
   if (!release || !artifactOf(release)) {
     throw new TaskError(
@@ -119,23 +178,32 @@ async function sourceCode(source: AppClient, expected: string | null, log: TaskL
     );
   }
   const commit = await releaseCommit(source, release);
-  if (expected && commit?.toLowerCase().startsWith(expected)) log.info(`${source.name} v${release.version} runs the expected commit ${short(expected)}.`);
+  if (expected && commit?.toLowerCase().startsWith(expected))
+    log.info(`${source.name} v${release.version} runs the expected commit ${short(expected)}.`);
   else if (expected) {
     throw new TaskError(
       'verification',
       `Refusing to promote: ${source.name} runs v${release.version} with commit ${commit ? short(commit) : '(none recorded)'}, not the expected ${short(expected)} (expectedCommit). Something else was deployed to ${source.name} after the build this pipeline tested, or its deploy did not go live. Nothing was promoted. Re-run the pipeline to deploy and test ${short(expected)} again, or set expectedCommit to what ${source.name} runs if that is what you mean to promote.`,
     );
   }
-  log.info(`${source.name} runs v${release.version}${commit ? `, commit ${short(commit)}` : ' (Heroku records no commit for its slug)'}.`);
+  log.info(
+    `${source.name} runs v${release.version}${commit ? `, commit ${short(commit)}` : ' (Heroku records no commit for its slug)'}.`,
+  );
   return { release, commit };
 }
 
 /** The task's failure, naming each failed target and what became of the others. */
 function promotionFailure(result: PromoteResult): TaskError {
   const failed = result.targets.filter((t) => t.failure);
-  const kind = failed.some((t) => t.outcome === 'rollback-failed') ? 'rollback' : failed.some((t) => t.outcome === 'failed') ? 'promotion' : 'health-check';
+  const kind = failed.some((t) => t.outcome === 'rollback-failed')
+    ? 'rollback'
+    : failed.some((t) => t.outcome === 'failed')
+      ? 'promotion'
+      : 'health-check';
   const fine = result.targets.filter((t) => !t.failure);
-  const others = fine.length ? ` ${fine.map((t) => (t.outcome === 'same-commit' ? `${t.app} already ran this commit` : `${t.app} was promoted (v${t.live?.version ?? '?'})`)).join('; ')}.` : '';
+  const others = fine.length
+    ? ` ${fine.map((t) => (t.outcome === 'same-commit' ? `${t.app} already ran this commit` : `${t.app} was promoted (v${t.live?.version ?? '?'})`)).join('; ')}.`
+    : '';
   const head = failed.length > 1 ? `${failed.length} of ${result.targets.length} targets failed. ` : '';
   return new TaskError(kind, `${head}${failed.map((t) => t.failure?.message ?? '').join(' ')}${others}`);
 }

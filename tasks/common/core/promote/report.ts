@@ -72,7 +72,9 @@ function commitsCell(target: TargetResult): string {
 }
 
 function outcomeCell(target: TargetResult): string {
-  const details = [target.healthCheckStatus ? `health check ${target.healthCheckStatus}` : '', target.failure?.message ?? ''].filter(Boolean).join(': ');
+  const details = [target.healthCheckStatus ? `health check ${target.healthCheckStatus}` : '', target.failure?.message ?? '']
+    .filter(Boolean)
+    .join(': ');
   return `${OUTCOME[target.outcome]}${details ? ` — ${cell(details)}` : ''}`;
 }
 
@@ -86,12 +88,18 @@ export function promotionSummaryMarkdown(result: PromoteResult): string {
       : `Promoted to ${promoted.map((t) => t.app).join(', ')}`;
   const rows: Array<[string, string]> = [
     ['Result', verdict],
-    ['Source', `${result.source.appUrl ? `[${result.source.app}](${result.source.appUrl})` : result.source.app} (${result.source.stage}) ${releaseCell(result.source.release)}`],
+    [
+      'Source',
+      `${result.source.appUrl ? `[${result.source.app}](${result.source.appUrl})` : result.source.app} (${result.source.stage}) ${releaseCell(result.source.release)}`,
+    ],
     ['Pipeline', cell(result.pipeline.name)],
   ];
   if (result.promotionId) rows.push(['Promotion', `\`${result.promotionId}\``]);
   rows.push(['Promoted by', cell(result.account)], ['Duration', seconds(result.durationMs)]);
-  const targets = result.targets.map((t) => `| ${t.appUrl ? `[${t.app}](${t.appUrl})` : t.app} | ${t.stage ?? '—'} | ${releaseCell(t.before)} | ${releaseCell(t.live)} | ${commitsCell(t)} | ${outcomeCell(t)} |`);
+  const targets = result.targets.map(
+    (t) =>
+      `| ${t.appUrl ? `[${t.app}](${t.appUrl})` : t.app} | ${t.stage ?? '—'} | ${releaseCell(t.before)} | ${releaseCell(t.live)} | ${commitsCell(t)} | ${outcomeCell(t)} |`,
+  );
   return [
     `### Heroku promote: ${result.source.app}`,
     '',
@@ -106,13 +114,22 @@ export function promotionSummaryMarkdown(result: PromoteResult): string {
 }
 
 function resultReport(result: PromoteResult): TaskReport {
-  return { line: promotionResultLine(result), outputs: promotionOutputs(result), summary: { name: `heroku-promote-${result.source.app}`, markdown: promotionSummaryMarkdown(result) } };
+  return {
+    line: promotionResultLine(result),
+    outputs: promotionOutputs(result),
+    summary: { name: `heroku-promote-${result.source.app}`, markdown: promotionSummaryMarkdown(result) },
+  };
 }
 
 /** The promotion's report. `source` is null when even the sourceApp input was unusable (no summary then). */
 export function promoteReport(source: string | null, outcome: Outcome<PromoteResult, PromoteProgress>): TaskReport {
   if (outcome.ok) return resultReport(outcome.result);
   if (outcome.partial?.result) return resultReport(outcome.partial.result);
-  const summary = source ? { name: `heroku-promote-${source}`, markdown: failureSummaryMarkdown(`Heroku promote: ${source}`, outcome.failure, outcome.partial?.steps) } : null;
+  const summary = source
+    ? {
+        name: `heroku-promote-${source}`,
+        markdown: failureSummaryMarkdown(`Heroku promote: ${source}`, outcome.failure, outcome.partial?.steps),
+      }
+    : null;
   return { line: null, outputs: {}, summary };
 }

@@ -25,7 +25,9 @@ export interface TargetQuery {
 
 /** Reads apps by name or id, all at once; a failure is reported for the first app that failed. */
 async function readApps(client: HerokuClient, keys: string[], doing: (key: string) => string): Promise<App[]> {
-  const reads = await Promise.allSettled(keys.map((key) => client.forApp(key, 'targetApps').get<App>(`/apps/${encodeURIComponent(key)}`, doing(key))));
+  const reads = await Promise.allSettled(
+    keys.map((key) => client.forApp(key, 'targetApps').get<App>(`/apps/${encodeURIComponent(key)}`, doing(key))),
+  );
   const apps: App[] = [];
   for (const read of reads) apps.push(await settled(read));
   return apps;
@@ -37,12 +39,25 @@ export async function resolveTargets(query: TargetQuery): Promise<Target[]> {
   const stageOf = (app: App): Stage | null => couplings.find((c) => c.app?.id === app.id)?.stage ?? null;
   const target = (app: App): Target => {
     const name = app.name ?? '';
-    return { name, id: app.id ?? '', app, client: client.forApp(name, 'targetApps'), stage: stageOf(app), healthUrl: null, current: null, before: null, diff: null };
+    return {
+      name,
+      id: app.id ?? '',
+      app,
+      client: client.forApp(name, 'targetApps'),
+      stage: stageOf(app),
+      healthUrl: null,
+      current: null,
+      before: null,
+      diff: null,
+    };
   };
 
   if (query.targetApps.length) {
     if (query.targetApps.includes(source)) {
-      throw new TaskError('input', `targetApps includes ${source}, the source app: an app cannot be promoted to itself. List only the apps to promote to, or leave targetApps empty for the next stage of ${pipeline}.`);
+      throw new TaskError(
+        'input',
+        `targetApps includes ${source}, the source app: an app cannot be promoted to itself. List only the apps to promote to, or leave targetApps empty for the next stage of ${pipeline}.`,
+      );
     }
     const apps = await readApps(client, query.targetApps, (name) => `reading the app ${name}`);
     const outside = apps.filter((app) => stageOf(app) === null).map((app) => app.name ?? '');
@@ -70,7 +85,9 @@ export async function resolveTargets(query: TargetQuery): Promise<Target[]> {
     );
   }
   const apps = await readApps(client, next.appIds, (id) => `reading the ${next.stage} app ${id}`);
-  query.log.info(`No targetApps given: promoting to the next stage downstream, ${next.stage}: ${apps.map((a) => a.name).join(', ')}.`);
+  query.log.info(
+    `No targetApps given: promoting to the next stage downstream, ${next.stage}: ${apps.map((a) => a.name).join(', ')}.`,
+  );
   return apps.map(target);
 }
 

@@ -107,5 +107,17 @@ export interface Target {
 }
 
 export function targetResult(target: Target, outcome: TargetOutcome, more: Partial<TargetResult> = {}): TargetResult {
-  return { app: target.name, appUrl: target.app.web_url ?? null, stage: target.stage, outcome, before: target.before, release: null, live: null, healthCheckStatus: null, diff: target.diff, failure: null, ...more };
+  return {
+    app: target.name,
+    appUrl: target.app.web_url ?? null,
+    stage: target.stage,
+    outcome,
+    before: target.before,
+    release: null,
+    live: null,
+    healthCheckStatus: null,
+    diff: target.diff,
+    failure: null,
+    ...more,
+  };
 }

@@ -53,29 +53,49 @@ export async function checkHealthOrRollBack(guarded: GuardedRelease): Promise<Gu
   const of = guarded.nameApp ? `${app} ` : '';
   const retry = guarded.retry ?? 'deploy again';
   const check = (title: string): Promise<HealthResult> =>
-    steps.run(title, () => checkHealth({ url, options, network: guarded.network, log, signal: guarded.signal }), (r) => (r.healthy ? `healthy (${r.last?.status ?? ''})` : `unhealthy: ${describeAttempt(r.last)}`));
+    steps.run(
+      title,
+      () => checkHealth({ url, options, network: guarded.network, log, signal: guarded.signal }),
+      (r) => (r.healthy ? `healthy (${r.last?.status ?? ''})` : `unhealthy: ${describeAttempt(r.last)}`),
+    );
 
   const result = await check(`Health check of ${of}v${release.version}`);
   if (result.healthy) return { healthy: true, status: statusOf(result), rolledBack: null, failure: null };
-  const unhealthy = (failure: TaskError, rolledBack: Release | null = null, status = statusOf(result)): GuardResult => ({ healthy: false, status, rolledBack, failure });
+  const unhealthy = (failure: TaskError, rolledBack: Release | null = null, status = statusOf(result)): GuardResult => ({
+    healthy: false,
+    status,
+    rolledBack,
+    failure,
+  });
 
   await showRecentLogs(guarded.app, log);
   const failed = `v${release.version} of ${app} (commit ${short(guarded.commit)}) failed its health check: ${url} last answered ${describeAttempt(result.last)} within ${options.timeoutMs / 1000} s.`;
-  if (!guarded.rollbackOnFailure) return unhealthy(new TaskError('health-check', `${failed} rollbackOnFailure is false, so v${release.version} stays live.`));
+  if (!guarded.rollbackOnFailure)
+    return unhealthy(new TaskError('health-check', `${failed} rollbackOnFailure is false, so v${release.version} stays live.`));
   if (!rollbackTarget || !artifactOf(rollbackTarget) || rollbackTarget.id === release.id) {
     const already = rollbackTarget?.id === release.id ? ` (v${release.version} was already live when the task started)` : '';
-    return unhealthy(new TaskError('health-check', `${failed} There is no earlier release with code to roll back to${already}, so v${release.version} stays live.`));
+    return unhealthy(
+      new TaskError(
+        'health-check',
+        `${failed} There is no earlier release with code to roll back to${already}, so v${release.version} stays live.`,
+      ),
+    );
   }
 
   let rolled: Release;
   try {
     rolled = await steps.run(`Roll back ${of}to v${rollbackTarget.version}`, async () => {
-      log.info(`Rolling back ${of}to v${rollbackTarget.version}, the release live when this task started (with its config vars, as a Heroku rollback does).`);
+      log.info(
+        `Rolling back ${of}to v${rollbackTarget.version}, the release live when this task started (with its config vars, as a Heroku rollback does).`,
+      );
       return rollBack(guarded.app, rollbackTarget, { log, signal: guarded.signal });
     });
   } catch (error) {
     return unhealthy(
-      new TaskError('rollback', `ROLLBACK FAILED — ACT NOW: ${failed} The rollback to v${rollbackTarget.version} failed (${errorMessage(error)}), so the failing v${release.version} is still live. Roll back by hand: \`heroku rollback v${rollbackTarget.version} -a ${app}\`.`),
+      new TaskError(
+        'rollback',
+        `ROLLBACK FAILED — ACT NOW: ${failed} The rollback to v${rollbackTarget.version} failed (${errorMessage(error)}), so the failing v${release.version} is still live. Roll back by hand: \`heroku rollback v${rollbackTarget.version} -a ${app}\`.`,
+      ),
     );
   }
   const after = await check(`Health check of ${of}v${rolled.version} (rollback to v${rollbackTarget.version})`);
@@ -90,7 +110,10 @@ export async function checkHealthOrRollBack(guarded: GuardedRelease): Promise<Gu
     );
   }
   return unhealthy(
-    new TaskError('health-check', `${failed} Rolled back to v${rollbackTarget.version} (now live as v${rolled.version}), which answers healthy. Fix the failure (the app's logs are above) and ${retry}.`),
+    new TaskError(
+      'health-check',
+      `${failed} Rolled back to v${rollbackTarget.version} (now live as v${rolled.version}), which answers healthy. Fix the failure (the app's logs are above) and ${retry}.`,
+    ),
     rolled,
     statusOf(after),
   );

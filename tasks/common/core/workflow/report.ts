@@ -31,7 +31,12 @@ const OUTCOME: Record<StepRecord['outcome'], string> = {
 
 export function stepsTable(steps: StepRecord[]): string[] {
   if (steps.length === 0) return [];
-  return ['', '| Step | Outcome | |', '|---|---|---|', ...steps.map((s) => `| ${cell(s.name)} | ${OUTCOME[s.outcome]} | ${cell(s.detail)} |`)];
+  return [
+    '',
+    '| Step | Outcome | |',
+    '|---|---|---|',
+    ...steps.map((s) => `| ${cell(s.name)} | ${OUTCOME[s.outcome]} | ${cell(s.detail)} |`),
+  ];
 }
 
 /** `| Key | Value |` rows under an empty header, the shape of every summary's first table. */
@@ -41,5 +46,12 @@ export function factsTable(rows: Array<[string, string]>): string[] {
 
 /** The summary of a failed run: the message, the steps it got through, the lines that explain it. */
 export function failureSummaryMarkdown(heading: string, failure: TaskError, steps: StepRecord[] = []): string {
-  return [`### ${heading}`, '', `**Failed:** ${cell(failure.message)}`, ...stepsTable(steps), '', ...(failure.details.length ? ['```', ...failure.details, '```', ''] : [])].join('\n');
+  return [
+    `### ${heading}`,
+    '',
+    `**Failed:** ${cell(failure.message)}`,
+    ...stepsTable(steps),
+    '',
+    ...(failure.details.length ? ['```', ...failure.details, '```', ''] : []),
+  ].join('\n');
 }

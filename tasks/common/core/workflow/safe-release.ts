@@ -7,7 +7,15 @@ import { TaskError, errorMessage } from '../base/errors';
 import type { TaskLog } from '../base/log';
 import type { NetworkSettings } from '../base/network';
 import type { App, Release } from '../heroku/api';
-import { applyConfigVars, processQuantities, restoreScale, scaleDown, setBuildpacks, setMaintenance, type ConfigChange } from '../heroku/app-changes';
+import {
+  applyConfigVars,
+  processQuantities,
+  restoreScale,
+  scaleDown,
+  setBuildpacks,
+  setMaintenance,
+  type ConfigChange,
+} from '../heroku/app-changes';
 import { showRecentLogs } from '../heroku/app-logs';
 import { UNDO_DEADLINES, type AppClient } from '../heroku/client';
 import { releaseSnapshot, settleRelease } from '../heroku/releases';
@@ -66,13 +74,19 @@ export class SafeRelease {
     // Last reads before changing anything: where to check, what to restore, what to roll back to
     // (the release live when the task started, before any config change).
     const healthUrl = safeguards.healthCheck ? healthCheckUrl(safeguards.healthCheck, appInfo.web_url ?? null, app.name) : null;
-    if (created && safeguards.stopProcessTypes.length) steps.skip(`Stop ${safeguards.stopProcessTypes.join(', ')}`, 'a new app runs nothing yet');
-    const quantities = safeguards.stopProcessTypes.length && !created ? await processQuantities(app, safeguards.stopProcessTypes) : {};
+    if (created && safeguards.stopProcessTypes.length)
+      steps.skip(`Stop ${safeguards.stopProcessTypes.join(', ')}`, 'a new app runs nothing yet');
+    const quantities =
+      safeguards.stopProcessTypes.length && !created ? await processQuantities(app, safeguards.stopProcessTypes) : {};
     const rollbackTarget = healthUrl && safeguards.rollbackOnFailure ? (await releaseSnapshot(app)).current : null;
 
     if (safeguards.buildpacks.length) {
       const set = safeguards.buildpacks.join(', ');
-      await steps.run('Buildpacks', () => setBuildpacks(app, safeguards.buildpacks), (changed) => (changed ? `set to ${set}` : 'already set'));
+      await steps.run(
+        'Buildpacks',
+        () => setBuildpacks(app, safeguards.buildpacks),
+        (changed) => (changed ? `set to ${set}` : 'already set'),
+      );
     }
     const maintenanceOff = await this.maintenanceOn(appInfo.maintenance === true);
     const restore = await this.stopProcessTypes(quantities);
@@ -89,11 +103,18 @@ export class SafeRelease {
 
   private async release<R extends Released>(strategy: ReleaseStrategy<R>): Promise<R> {
     try {
-      return await this.target.steps.run(strategy.title, () => strategy.release(), (r) => strategy.describe(r), { group: false });
+      return await this.target.steps.run(
+        strategy.title,
+        () => strategy.release(),
+        (r) => strategy.describe(r),
+        { group: false },
+      );
     } catch (error) {
       if (error instanceof TaskError && error.kind === 'release-phase') {
         await showRecentLogs(this.target.app, this.target.log);
-        error.details.push('No rollback was made: Heroku never put the failed release live, so the previous release still serves traffic.');
+        error.details.push(
+          'No rollback was made: Heroku never put the failed release live, so the previous release still serves traffic.',
+        );
       }
       throw error;
     }
@@ -113,7 +134,10 @@ export class SafeRelease {
     });
     return steps.undoLater('Maintenance mode off', async () => {
       await setMaintenance(this.undoApp, false).catch((error: unknown) => {
-        throw new TaskError('undo', `${errorMessage(error)} ${app.name} is STILL IN MAINTENANCE MODE: run \`heroku maintenance:off -a ${app.name}\`.`);
+        throw new TaskError(
+          'undo',
+          `${errorMessage(error)} ${app.name} is STILL IN MAINTENANCE MODE: run \`heroku maintenance:off -a ${app.name}\`.`,
+        );
       });
       return 'off';
     });
@@ -125,11 +149,20 @@ export class SafeRelease {
     const types = Object.keys(previous);
     if (types.length === 0) return null;
     const stopped = Object.entries(previous).map(([type, quantity]) => `${type}: ${quantity} -> 0`);
-    await steps.run(`Stop ${types.join(', ')}`, () => scaleDown(app, previous), () => stopped.join(', '));
-    const restored = Object.entries(previous).map(([type, quantity]) => `${type}=${quantity}`).join(' ');
+    await steps.run(
+      `Stop ${types.join(', ')}`,
+      () => scaleDown(app, previous),
+      () => stopped.join(', '),
+    );
+    const restored = Object.entries(previous)
+      .map(([type, quantity]) => `${type}=${quantity}`)
+      .join(' ');
     return steps.undoLater(`Restore ${types.join(', ')}`, async () => {
       await restoreScale(this.undoApp, previous).catch((error: unknown) => {
-        throw new TaskError('undo', `${errorMessage(error)} ${app.name}'s ${types.join(', ')} dynos are STILL STOPPED: run \`heroku ps:scale ${restored} -a ${app.name}\`.`);
+        throw new TaskError(
+          'undo',
+          `${errorMessage(error)} ${app.name}'s ${types.join(', ')} dynos are STILL STOPPED: run \`heroku ps:scale ${restored} -a ${app.name}\`.`,
+        );
       });
       return `back to ${restored}`;
     });
@@ -139,7 +172,10 @@ export class SafeRelease {
     const { app, safeguards, steps, log, signal } = this.target;
     const wanted = safeguards.configVars;
     if (Object.keys(wanted).length === 0) return;
-    const describe = (change: ConfigChange): string => (change.set.length + change.removed.length ? `set ${change.set.join(', ') || '-'}; removed ${change.removed.join(', ') || '-'}` : 'unchanged');
+    const describe = (change: ConfigChange): string =>
+      change.set.length + change.removed.length
+        ? `set ${change.set.join(', ') || '-'}; removed ${change.removed.join(', ') || '-'}`
+        : 'unchanged';
     await steps.run(
       'Config vars',
       async () => {

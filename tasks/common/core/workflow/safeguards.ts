@@ -28,7 +28,15 @@ export interface Safeguards {
   buildpacks: string[];
 }
 
-export const NO_SAFEGUARDS: Safeguards = { healthCheck: null, rollbackOnFailure: false, maintenanceMode: false, stopProcessTypes: [], configVars: {}, createApp: null, buildpacks: [] };
+export const NO_SAFEGUARDS: Safeguards = {
+  healthCheck: null,
+  rollbackOnFailure: false,
+  maintenanceMode: false,
+  stopProcessTypes: [],
+  configVars: {},
+  createApp: null,
+  buildpacks: [],
+};
 
 /** The health check and rollback inputs, as typed (empty string when not set); every task that releases has them. */
 export interface HealthCheckInputs {
@@ -59,7 +67,8 @@ function bad(input: string, message: string): TaskError {
 function seconds(input: string, value: string, fallback: number, max: number): number {
   if (value.trim() === '') return fallback * 1000;
   const parsed = Number(value.trim());
-  if (!Number.isFinite(parsed) || parsed <= 0 || parsed > max) throw bad(input, `is "${value}": give a number of seconds between 1 and ${max}.`);
+  if (!Number.isFinite(parsed) || parsed <= 0 || parsed > max)
+    throw bad(input, `is "${value}": give a number of seconds between 1 and ${max}.`);
   return parsed * 1000;
 }
 
@@ -72,13 +81,18 @@ function parseHealthCheck(inputs: HealthCheckInputs): HealthCheckOptions | null 
     try {
       parsed = new URL(url);
     } catch {
-      throw bad('healthCheckUrl', `("${url}") is neither a path like /health nor a full URL like https://my-app.herokuapp.com/health.`);
+      throw bad(
+        'healthCheckUrl',
+        `("${url}") is neither a path like /health nor a full URL like https://my-app.herokuapp.com/health.`,
+      );
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw bad('healthCheckUrl', `must be an http(s) URL or a path, not ${parsed.protocol}`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw bad('healthCheckUrl', `must be an http(s) URL or a path, not ${parsed.protocol}`);
   }
   const statusText = inputs.healthCheckExpectedStatus.trim() || '200';
   const expectedStatus = Number(statusText);
-  if (!Number.isInteger(expectedStatus) || expectedStatus < 100 || expectedStatus > 599) throw bad('healthCheckExpectedStatus', `is "${statusText}": give an HTTP status code such as 200.`);
+  if (!Number.isInteger(expectedStatus) || expectedStatus < 100 || expectedStatus > 599)
+    throw bad('healthCheckExpectedStatus', `is "${statusText}": give an HTTP status code such as 200.`);
   let expectedText: HealthCheckOptions['expectedText'] = null;
   const text = inputs.healthCheckExpectedText;
   if (text.trim()) {
@@ -88,13 +102,20 @@ function parseHealthCheck(inputs: HealthCheckInputs): HealthCheckOptions | null 
       try {
         expectedText = { pattern: new RegExp(regex[1], regex[2]) };
       } catch (error) {
-        throw bad('healthCheckExpectedText', `is not a valid regular expression (${errorMessage(error)}): write /pattern/flags, or plain text to look for.`);
+        throw bad(
+          'healthCheckExpectedText',
+          `is not a valid regular expression (${errorMessage(error)}): write /pattern/flags, or plain text to look for.`,
+        );
       }
     } else expectedText = { text };
   }
   const timeoutMs = seconds('healthCheckTimeout', inputs.healthCheckTimeout, 120, 3600);
   const intervalMs = seconds('healthCheckInterval', inputs.healthCheckInterval, 5, 600);
-  if (intervalMs > timeoutMs) throw bad('healthCheckInterval', `(${intervalMs / 1000} s) is longer than healthCheckTimeout (${timeoutMs / 1000} s): nothing would be checked twice.`);
+  if (intervalMs > timeoutMs)
+    throw bad(
+      'healthCheckInterval',
+      `(${intervalMs / 1000} s) is longer than healthCheckTimeout (${timeoutMs / 1000} s): nothing would be checked twice.`,
+    );
   return { url, expectedStatus, expectedText, timeoutMs, intervalMs };
 }
 
@@ -108,8 +129,14 @@ const PROCESS_TYPE = /^[a-z0-9][a-z0-9_-]{0,127}$/i;
 function parseProcessTypes(value: string): string[] {
   requireDefined('stopProcessTypes', value);
   const types = value.split(/[\s,]+/).filter(Boolean);
-  for (const type of types) if (!PROCESS_TYPE.test(type)) throw bad('stopProcessTypes', `names "${type}", which is not a process type (a Procfile name like worker).`);
-  if (types.includes('web')) throw bad('stopProcessTypes', 'includes web: stopping web dynos takes the app offline. Use maintenanceMode: true to keep users out during the deploy instead.');
+  for (const type of types)
+    if (!PROCESS_TYPE.test(type))
+      throw bad('stopProcessTypes', `names "${type}", which is not a process type (a Procfile name like worker).`);
+  if (types.includes('web'))
+    throw bad(
+      'stopProcessTypes',
+      'includes web: stopping web dynos takes the app offline. Use maintenanceMode: true to keep users out during the deploy instead.',
+    );
   return [...new Set(types)];
 }
 
@@ -124,11 +151,18 @@ export function parseConfigVars(value: string): Record<string, string | null> {
     const eq = line.indexOf('=');
     const key = (eq < 0 ? line : line.slice(0, eq)).trim();
     if (eq < 0 || !CONFIG_KEY.test(key)) {
-      throw bad('configVars', `line ${index + 1} is not KEY=VALUE (keys are letters, digits and underscores; KEY= removes a var). The line is not shown here: its value may be secret.`);
+      throw bad(
+        'configVars',
+        `line ${index + 1} is not KEY=VALUE (keys are letters, digits and underscores; KEY= removes a var). The line is not shown here: its value may be secret.`,
+      );
     }
     if (key in vars) throw bad('configVars', `sets ${key} twice (line ${index + 1}).`);
     const undefinedVariable = /\$\(([^)\s]+)\)/.exec(line.slice(eq + 1))?.[1];
-    if (undefinedVariable) throw bad('configVars', `sets ${key} from $(${undefinedVariable}), but the pipeline variable ${undefinedVariable} is not defined.`);
+    if (undefinedVariable)
+      throw bad(
+        'configVars',
+        `sets ${key} from $(${undefinedVariable}), but the pipeline variable ${undefinedVariable} is not defined.`,
+      );
     const setting = line.slice(eq + 1).replace(/\r$/, '');
     vars[key] = setting === '' ? null : setting;
   });
@@ -145,11 +179,15 @@ function name(input: string, value: string, pattern: RegExp, example: string): s
 
 function parseBuildpacks(value: string): string[] {
   requireDefined('buildpacks', value);
-  const buildpacks = value.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const buildpacks = value
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   for (const buildpack of buildpacks) {
     const isName = /^[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9._-]*$/i.test(buildpack);
     const isUrl = /^https?:\/\/\S+$/.test(buildpack);
-    if (!isName && !isUrl) throw bad('buildpacks', `lists "${buildpack}": give one buildpack per line, a registry name like heroku/nodejs or a URL.`);
+    if (!isName && !isUrl)
+      throw bad('buildpacks', `lists "${buildpack}": give one buildpack per line, a registry name like heroku/nodejs or a URL.`);
   }
   return buildpacks;
 }
@@ -162,7 +200,10 @@ export function parseSafeguards(inputs: SafeguardInputs): Safeguards {
     stack: name('stack', inputs.stack, /^[a-z][a-z0-9-]{1,29}$/, 'heroku-24'),
   };
   if (!inputs.createApp && (creation.region || creation.team || creation.stack)) {
-    throw new TaskError('input', 'region, team and stack apply only when creating the app: set createApp: true, or remove them (an existing app keeps its region, team and stack).');
+    throw new TaskError(
+      'input',
+      'region, team and stack apply only when creating the app: set createApp: true, or remove them (an existing app keeps its region, team and stack).',
+    );
   }
   return {
     healthCheck,

@@ -27,7 +27,12 @@ export class Steps {
    * Runs a step in a log group (unless it makes its own groups: `group: false`); `describe` says
    * what it did, for the summary.
    */
-  async run<T>(name: string, body: () => Promise<T>, describe: (value: T) => string = () => '', options: { group?: boolean } = {}): Promise<T> {
+  async run<T>(
+    name: string,
+    body: () => Promise<T>,
+    describe: (value: T) => string = () => '',
+    options: { group?: boolean } = {},
+  ): Promise<T> {
     try {
       const value = options.group === false ? await body() : await this.log.group(name, body);
       this.records.push({ name, outcome: 'done', detail: describe(value) });
@@ -69,7 +74,10 @@ export class Steps {
       const failure = toTaskError(error);
       const undoFailure = await this.unwind();
       if (!undoFailure) throw failure;
-      throw new TaskError('undo', `${undoFailure.message} (The ${noun} had failed: ${failure.message})`, [...failure.details, ...undoFailure.details]);
+      throw new TaskError('undo', `${undoFailure.message} (The ${noun} had failed: ${failure.message})`, [
+        ...failure.details,
+        ...undoFailure.details,
+      ]);
     }
     const undoFailure = await this.unwind();
     if (undoFailure) throw undoFailure;
@@ -89,7 +97,11 @@ export class Steps {
       if (failure) failures.push(failure);
     }
     if (failures.length === 0) return null;
-    return new TaskError('undo', failures.map((f) => f.message).join(' '), failures.flatMap((f) => f.details));
+    return new TaskError(
+      'undo',
+      failures.map((f) => f.message).join(' '),
+      failures.flatMap((f) => f.details),
+    );
   }
 
   private async runUndo(undo: Undo): Promise<TaskError | null> {

@@ -7,7 +7,8 @@ export function accountRoutes(api: ApiRouter): void {
   api.on('account', 'Info', (req) => ({ body: presentAccount(req.account) }));
   api.on('account', 'Info By User', (req) => {
     const who = req.params.account;
-    if (who !== '~' && who !== req.account.id && who !== req.account.email) throw forbidden('You do not have access to this account.');
+    if (who !== '~' && who !== req.account.id && who !== req.account.email)
+      throw forbidden('You do not have access to this account.');
     return { body: presentAccount(req.account) };
   });
 }

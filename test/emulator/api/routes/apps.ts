@@ -39,17 +39,27 @@ export function appRoutes(api: ApiRouter): void {
     return { status: 201, body: presentTeamApp(ctx.present, ctx.state.apps.get(id)!) };
   });
   api.on('app', 'Info', (req, ctx) => ({ body: presentApp(ctx.present, req.app()) }));
-  api.on('team-app', 'Info', (req, ctx) => ({ body: presentTeamApp(ctx.present, ctx.state.appFor(req.account, req.params.team_app ?? '')) }));
-  api.on('app', 'List', (req, ctx) => ({ body: ctx.state.appsFor(req.account).map((a) => presentApp(ctx.present, a)) }), { range: ['id', 'name', 'updated_at'] });
+  api.on('team-app', 'Info', (req, ctx) => ({
+    body: presentTeamApp(ctx.present, ctx.state.appFor(req.account, req.params.team_app ?? '')),
+  }));
+  api.on('app', 'List', (req, ctx) => ({ body: ctx.state.appsFor(req.account).map((a) => presentApp(ctx.present, a)) }), {
+    range: ['id', 'name', 'updated_at'],
+  });
   api.on(
     'app',
     'List Owned and Collaborated',
     (req, ctx) => {
       const who = req.params.account;
-      if (who !== '~' && who !== req.account.id && who !== req.account.email) throw forbidden('You do not have access to this account.');
+      if (who !== '~' && who !== req.account.id && who !== req.account.email)
+        throw forbidden('You do not have access to this account.');
       // "List owned and collaborated apps (excludes team apps)", as the schema describes it:
       // `heroku apps` lists these, and `heroku apps --team <team>` the team's.
-      return { body: ctx.state.appsFor(req.account).filter((a) => a.teamId === null).map((a) => presentApp(ctx.present, a)) };
+      return {
+        body: ctx.state
+          .appsFor(req.account)
+          .filter((a) => a.teamId === null)
+          .map((a) => presentApp(ctx.present, a)),
+      };
     },
     { range: ['id', 'name', 'updated_at'] },
   );
@@ -60,19 +70,27 @@ export function appRoutes(api: ApiRouter): void {
       const team = ctx.state.findTeam(req.params.team ?? '');
       if (!team) throw notFound('team', "Couldn't find that team.");
       if (!team.members.has(req.account.id)) throw forbidden(`You do not have access to the team ${team.name}.`);
-      return { body: [...ctx.state.apps.values()].filter((a) => a.teamId === team.id).map((a) => presentTeamApp(ctx.present, a)) };
+      return {
+        body: [...ctx.state.apps.values()].filter((a) => a.teamId === team.id).map((a) => presentTeamApp(ctx.present, a)),
+      };
     },
     { range: ['id', 'name', 'updated_at'] },
   );
   api.on('filter-apps', 'Apps', (req, ctx) => {
     const filter = (req.body.in ?? {}) as { id?: string[] };
     const ids = new Set(filter.id ?? []);
-    return { body: ctx.state.appsFor(req.account).filter((a) => ids.has(a.id) || ids.has(a.name)).map((a) => presentTeamApp(ctx.present, a)) };
+    return {
+      body: ctx.state
+        .appsFor(req.account)
+        .filter((a) => ids.has(a.id) || ids.has(a.name))
+        .map((a) => presentTeamApp(ctx.present, a)),
+    };
   });
   api.on('app', 'Update', async (req, ctx) => {
     const app = req.app();
     const body = req.body;
-    if (typeof body.maintenance === 'boolean' && body.maintenance !== app.maintenance) await ctx.platform.setMaintenance(app, body.maintenance);
+    if (typeof body.maintenance === 'boolean' && body.maintenance !== app.maintenance)
+      await ctx.platform.setMaintenance(app, body.maintenance);
     if (typeof body.build_stack === 'string') {
       checkStack(body.build_stack);
       app.buildStack = body.build_stack;

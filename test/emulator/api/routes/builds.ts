@@ -7,7 +7,8 @@ import { type ApiContext, type ApiRouter } from '../router';
 
 async function fetchSource(url: string): Promise<Buffer> {
   const parsed = new URL(url);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) throw new Error(`the emulator only fetches sources from loopback, not ${parsed.hostname}`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname))
+    throw new Error(`the emulator only fetches sources from loopback, not ${parsed.hostname}`);
   const response = await fetch(url);
   if (!response.ok) throw new Error(`fetching ${url} answered ${response.status}`);
   return Buffer.from(await response.arrayBuffer());
@@ -33,12 +34,30 @@ async function runBuild(ctx: ApiContext, app: App, build: Build, user: Account):
 export function buildRoutes(api: ApiRouter): void {
   api.on('build', 'Create', (req, ctx) => {
     const app = req.app();
-    if (ctx.platform.buildLocks.has(app.id)) throw new HerokuError(409, 'conflict', 'A build is already in progress for this app. Wait for it to finish, then try again.');
-    const blob = req.body.source_blob as { url: string; version?: string | null; checksum?: string | null; version_description?: string | null };
+    if (ctx.platform.buildLocks.has(app.id))
+      throw new HerokuError(
+        409,
+        'conflict',
+        'A build is already in progress for this app. Wait for it to finish, then try again.',
+      );
+    const blob = req.body.source_blob as {
+      url: string;
+      version?: string | null;
+      checksum?: string | null;
+      version_description?: string | null;
+    };
     if (Array.isArray(req.body.buildpacks)) {
-      app.buildpacks = (req.body.buildpacks as Array<{ url?: string; name?: string }>).map((b) => ({ url: b.url ?? b.name ?? '', name: b.name ?? b.url ?? '' }));
+      app.buildpacks = (req.body.buildpacks as Array<{ url?: string; name?: string }>).map((b) => ({
+        url: b.url ?? b.name ?? '',
+        name: b.name ?? b.url ?? '',
+      }));
     }
-    const build = ctx.platform.beginBuild(app, req.account, { checksum: blob.checksum ?? null, url: blob.url, version: blob.version ?? null, version_description: blob.version_description ?? null });
+    const build = ctx.platform.beginBuild(app, req.account, {
+      checksum: blob.checksum ?? null,
+      url: blob.url,
+      version: blob.version ?? null,
+      version_description: blob.version_description ?? null,
+    });
     ctx.platform.buildLocks.set(app.id, build.id);
     void runBuild(ctx, app, build, req.account);
     return { status: 201, body: presentBuild(ctx.present, build) };
@@ -49,7 +68,9 @@ export function buildRoutes(api: ApiRouter): void {
     if (!build) throw notFound('build', "Couldn't find that build.");
     return { body: presentBuild(ctx.present, build) };
   });
-  api.on('build', 'List', (req, ctx) => ({ body: req.app().builds.map((b) => presentBuild(ctx.present, b)) }), { range: ['id', 'created_at'] });
+  api.on('build', 'List', (req, ctx) => ({ body: req.app().builds.map((b) => presentBuild(ctx.present, b)) }), {
+    range: ['id', 'created_at'],
+  });
 
   const createSource = (_req: unknown, ctx: ApiContext) => {
     const id = newId();

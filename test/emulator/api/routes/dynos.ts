@@ -6,7 +6,12 @@ import { type ApiRouter } from '../router';
 export function dynoRoutes(api: ApiRouter): void {
   api.on('dyno', 'List', (req, ctx) => {
     const app = req.app();
-    return { body: ctx.platform.runtime(app).dynos.list().map((d) => presentDyno(app, d)) };
+    return {
+      body: ctx.platform
+        .runtime(app)
+        .dynos.list()
+        .map((d) => presentDyno(app, d)),
+    };
   });
   api.on('dyno', 'Info', (req, ctx) => {
     const app = req.app();

@@ -18,7 +18,12 @@ function update(app: App, entry: FormationEntry, change: { quantity?: unknown; d
     if (!Number.isInteger(quantity) || quantity < 0) throw invalidParams('Quantity must be a non-negative integer.');
     entry.quantity = quantity;
   }
-  const size = typeof change.dyno_size === 'object' && change.dyno_size !== null ? (change.dyno_size as { name?: string }).name : typeof change.size === 'string' ? change.size : undefined;
+  const size =
+    typeof change.dyno_size === 'object' && change.dyno_size !== null
+      ? (change.dyno_size as { name?: string }).name
+      : typeof change.size === 'string'
+        ? change.size
+        : undefined;
   if (size) entry.size = size;
   entry.updatedAt = timestamp();
 }
@@ -28,10 +33,15 @@ async function scaled(platform: Platform, app: App): Promise<void> {
 }
 
 export function formationRoutes(api: ApiRouter): void {
-  api.on('formation', 'List', (req) => {
-    const app = req.app();
-    return { body: [...app.formation.values()].map((f) => presentFormation(app, f)) };
-  }, { range: ['id', 'type'] });
+  api.on(
+    'formation',
+    'List',
+    (req) => {
+      const app = req.app();
+      return { body: [...app.formation.values()].map((f) => presentFormation(app, f)) };
+    },
+    { range: ['id', 'type'] },
+  );
   api.on('formation', 'Info', (req) => {
     const app = req.app();
     return { body: presentFormation(app, entryOf(app, req.params.formation ?? '')) };

@@ -16,6 +16,20 @@ import { slugRoutes } from './slugs';
 
 export function buildRouter(schema: HerokuSchema): ApiRouter {
   const api = new ApiRouter(schema);
-  for (const register of [accountRoutes, appRoutes, releaseRoutes, slugRoutes, buildRoutes, formationRoutes, configVarRoutes, dynoRoutes, pipelineRoutes, miscRoutes, addonRoutes, collaboratorRoutes]) register(api);
+  for (const register of [
+    accountRoutes,
+    appRoutes,
+    releaseRoutes,
+    slugRoutes,
+    buildRoutes,
+    formationRoutes,
+    configVarRoutes,
+    dynoRoutes,
+    pipelineRoutes,
+    miscRoutes,
+    addonRoutes,
+    collaboratorRoutes,
+  ])
+    register(api);
   return api;
 }

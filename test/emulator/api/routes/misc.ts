@@ -24,18 +24,25 @@ export function miscRoutes(api: ApiRouter): void {
     return { status: 201, body: presentLogSession(ctx.present, session) };
   });
 
-  api.on('team', 'List', (req, ctx) => ({ body: [...ctx.state.teams.values()].filter((t) => t.members.has(req.account.id)).map((t) => presentTeam(t, req.account.id)) }));
+  api.on('team', 'List', (req, ctx) => ({
+    body: [...ctx.state.teams.values()].filter((t) => t.members.has(req.account.id)).map((t) => presentTeam(t, req.account.id)),
+  }));
   api.on('team', 'Info', (req, ctx) => {
     const team = ctx.state.findTeam(req.params.team ?? '');
     if (!team || !team.members.has(req.account.id)) throw notFound('team', "Couldn't find that team.");
     return { body: presentTeam(team, req.account.id) };
   });
 
-  api.on('buildpack-installation', 'List', (req) => ({ body: req.app().buildpacks.map((b, i) => ({ ordinal: i, buildpack: { url: b.url, name: b.name } })) }));
+  api.on('buildpack-installation', 'List', (req) => ({
+    body: req.app().buildpacks.map((b, i) => ({ ordinal: i, buildpack: { url: b.url, name: b.name } })),
+  }));
   api.on('buildpack-installation', 'Update', (req) => {
     const app = req.app();
     const updates = req.body.updates as Array<{ buildpack: string }>;
-    app.buildpacks = updates.map((u) => ({ url: u.buildpack, name: u.buildpack.replace(/^https:\/\/buildpack-registry\.s3\.amazonaws\.com\/buildpacks\/(.+)\.tgz$/, '$1') }));
+    app.buildpacks = updates.map((u) => ({
+      url: u.buildpack,
+      name: u.buildpack.replace(/^https:\/\/buildpack-registry\.s3\.amazonaws\.com\/buildpacks\/(.+)\.tgz$/, '$1'),
+    }));
     return { body: app.buildpacks.map((b, i) => ({ ordinal: i, buildpack: { url: b.url, name: b.name } })) };
   });
 

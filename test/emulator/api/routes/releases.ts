@@ -4,10 +4,15 @@ import { presentRelease } from '../present';
 import { type ApiRouter } from '../router';
 
 export function releaseRoutes(api: ApiRouter): void {
-  api.on('release', 'List', (req, ctx) => {
-    const app = req.app();
-    return { body: app.releases.map((r) => presentRelease(ctx.present, app, r)) };
-  }, { range: ['id', 'version'] });
+  api.on(
+    'release',
+    'List',
+    (req, ctx) => {
+      const app = req.app();
+      return { body: app.releases.map((r) => presentRelease(ctx.present, app, r)) };
+    },
+    { range: ['id', 'version'] },
+  );
 
   api.on('release', 'Info', (req, ctx) => {
     const app = req.app();
@@ -24,9 +29,14 @@ export function releaseRoutes(api: ApiRouter): void {
     }
     const slugId = String(body.slug);
     const slug = ctx.state.slugs.get(slugId);
-    const usable = slug && [...ctx.state.apps.values()].some((a) => ctx.state.canAccess(req.account, a) && a.releases.some((r) => r.slugId === slugId));
+    const usable =
+      slug &&
+      [...ctx.state.apps.values()].some(
+        (a) => ctx.state.canAccess(req.account, a) && a.releases.some((r) => r.slugId === slugId),
+      );
     if (!usable) throw notFound('slug', "Couldn't find that slug.");
-    const description = typeof body.description === 'string' ? body.description : `Deploy ${slug.commit?.slice(0, 8) ?? slugId.slice(0, 8)}`;
+    const description =
+      typeof body.description === 'string' ? body.description : `Deploy ${slug.commit?.slice(0, 8) ?? slugId.slice(0, 8)}`;
     const started = ctx.platform.startRelease(app, { user: req.account, description, slugId });
     return { status: 201, body: presentRelease(ctx.present, app, started.release) };
   });

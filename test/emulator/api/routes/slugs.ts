@@ -8,7 +8,8 @@ export function slugRoutes(api: ApiRouter): void {
     const app = req.app();
     const id = req.params.slug ?? '';
     const slug = ctx.state.slugs.get(id);
-    if (!slug || !app.releases.some((r) => r.slugId === id) && !app.builds.some((b) => b.slugId === id)) throw notFound('slug', "Couldn't find that slug.");
+    if (!slug || (!app.releases.some((r) => r.slugId === id) && !app.builds.some((b) => b.slugId === id)))
+      throw notFound('slug', "Couldn't find that slug.");
     return { body: presentSlug(ctx.present, slug) };
   });
 
@@ -16,7 +17,8 @@ export function slugRoutes(api: ApiRouter): void {
     const app = req.app();
     const id = req.params.oci_image ?? '';
     const image = ctx.state.ociImages.get(id) ?? [...ctx.state.ociImages.values()].find((i) => i.digest === id);
-    if (!image || !app.releases.some((r) => r.ociImageId === image.id)) throw notFound('oci-image', "Couldn't find that OCI image.");
+    if (!image || !app.releases.some((r) => r.ociImageId === image.id))
+      throw notFound('oci-image', "Couldn't find that OCI image.");
     return { body: [presentOciImage(image)] };
   });
 }
