@@ -10,6 +10,17 @@ import { ReceiveHooks, type HookInput, type Push } from './receive';
 
 const REPO_PATH = /^\/([a-z][a-z0-9-]{1,28}[a-z0-9])\.git(\/.*)$/;
 
+/** One authenticated request for an app's repository. */
+interface GitCall {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  app: App;
+  account: Account;
+  /** The path after `/<app>.git`, e.g. `/info/refs`. */
+  pathInfo: string;
+  query: string;
+}
+
 export class GitServer {
   private readonly loopback = new LoopbackServer((req, res) => void this.handle(req, res));
   private readonly pushes = new Map<string, Push>();
@@ -65,18 +76,13 @@ export class GitServer {
     if (!this.platform.state.canAccess(account, app))
       return this.deny(res, 403, `You do not have access to the app ${app.name}.`);
     const isPush = req.method === 'POST' && match[2] === '/git-receive-pack';
-    if (isPush) return this.receivePack(req, res, app, account, match[2], url.search.slice(1));
-    return this.backend(req, res, app, account, match[2], url.search.slice(1), {});
+    const call: GitCall = { req, res, app, account, pathInfo: match[2], query: url.search.slice(1) };
+    if (isPush) return this.receivePack(call);
+    return this.backend(call, {});
   }
 
-  private async receivePack(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    app: App,
-    account: Account,
-    pathInfo: string,
-    query: string,
-  ): Promise<void> {
+  private async receivePack(call: GitCall): Promise<void> {
+    const { app, account } = call;
     let resolveAborted!: () => void;
     const aborted = new Promise<void>((resolve) => (resolveAborted = resolve));
     const push: Push = { id: randomUUID(), app, account, aborted, cancelled: false, build: null, holdsLock: false };
@@ -88,12 +94,7 @@ export class GitServer {
     const drop = this.platform.faults.takeGitDrop();
     try {
       await this.backend(
-        req,
-        res,
-        app,
-        account,
-        pathInfo,
-        query,
+        call,
         { EMULATOR_HOOK_URL: `${this.url}/__hooks`, EMULATOR_PUSH_ID: push.id, EMULATOR_HOOK_TOKEN: this.hookToken },
         abort,
         drop,
@@ -106,17 +107,8 @@ export class GitServer {
   }
 
   /** Runs `git http-backend` as a CGI program for one request. */
-  private backend(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    app: App,
-    account: Account,
-    pathInfo: string,
-    query: string,
-    extraEnv: Record<string, string>,
-    abort?: () => void,
-    drop = false,
-  ): Promise<void> {
+  private backend(call: GitCall, extraEnv: Record<string, string>, abort?: () => void, drop = false): Promise<void> {
+    const { req, res, app, account, pathInfo, query } = call;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/tmp',

@@ -29,6 +29,8 @@ export interface Follow {
   /** How long the promotion may run. */
   timeoutMs?: number;
   sleep?: Sleep;
+  /** The clock the timeout is measured on. */
+  now?: () => number;
 }
 
 const PROMOTION_TIMEOUT_MS = 30 * 60_000;
@@ -64,7 +66,8 @@ async function followPromotion(id: string, targets: Target[], follow: Follow): P
   const { client, log, signal } = follow;
   const sleep = follow.sleep ?? realSleep;
   const timeoutMs = follow.timeoutMs ?? PROMOTION_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
+  const now = follow.now ?? Date.now;
+  const deadline = now() + timeoutMs;
   const releases = new Map<string, Release>();
   let waiting = false;
   for (;;) {
@@ -87,7 +90,7 @@ async function followPromotion(id: string, targets: Target[], follow: Follow): P
         `The task was cancelled while the promotion ${id} was running: Heroku carries it on. Check each target with \`heroku releases -a <app>\`.`,
       );
     }
-    if (Date.now() > deadline) {
+    if (now() > deadline) {
       throw new TaskError(
         'promotion',
         `The promotion ${id} was still running after ${timeoutMs / 60_000} minutes. Check each target with \`heroku releases -a <app>\`; re-run the task once it is done (targets already at the commit are left alone).`,

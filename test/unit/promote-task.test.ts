@@ -1,0 +1,131 @@
+// HerokuPromote@1's entry in-process, on an in-memory agent: inputs -> request, and every target's
+// result -> outputs, line and summary, for success and failure alike.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import os from 'node:os';
+import { TaskError } from '../../tasks/common/core/base/errors';
+import type { PromoteProgress, PromoteRequest, PromoteResult, TargetResult } from '../../tasks/common/core/promote/types';
+import type { Outcome } from '../../tasks/common/core/workflow/report';
+import { runTask } from '../../tasks/common/pipeline/run-task';
+import { promoteTask } from '../../tasks/HerokuPromoteV1/promote-task';
+import { FakeHost, type FakeAgent } from '../support/fake-host';
+
+const sha = 'abcdef12'.padEnd(40, '3');
+const release = (version: number, commit: string | null = sha) => ({
+  id: `rel-${version}`,
+  version,
+  status: 'succeeded',
+  commit,
+});
+
+function target(app: string, more: Partial<TargetResult> = {}): TargetResult {
+  const made = release(17);
+  return {
+    app,
+    appUrl: `https://${app}.herokuapp.com/`,
+    stage: 'production',
+    outcome: 'promoted',
+    before: release(16, 'c'.repeat(40)),
+    release: made,
+    live: made,
+    healthCheckStatus: null,
+    diff: null,
+    failure: null,
+    ...more,
+  };
+}
+
+function result(targets: TargetResult[]): PromoteResult {
+  return {
+    source: { app: 'my-app-staging', appUrl: 'https://my-app-staging.herokuapp.com/', stage: 'staging', release: release(12) },
+    pipeline: { id: 'pipe-1', name: 'my-pipeline' },
+    promotionId: 'promo-1',
+    commit: sha,
+    targets,
+    account: 'dev@example.com',
+    durationMs: 9000,
+    steps: [],
+  };
+}
+
+async function runWith(agent: FakeAgent, outcome: Outcome<PromoteResult, PromoteProgress>): Promise<FakeHost> {
+  const host = new FakeHost(agent);
+  await runTask(host, { ...promoteTask, run: (_request: PromoteRequest) => Promise.resolve(outcome) });
+  return host;
+}
+
+const agent: FakeAgent = { inputs: { sourceApp: 'my-app-staging', apiKey: 'KEY' } };
+
+describe('HerokuPromote@1 entry (in-process)', () => {
+  it('turns the inputs into the promotion request', () => {
+    const missing = path.join(os.tmpdir(), 'no-checkout-here');
+    const host = new FakeHost({
+      inputs: {
+        sourceApp: 'my-app-staging',
+        targetApps: 'my-app, my-app-eu\nmy-app',
+        expectedCommit: 'ABCDEF1',
+        healthCheckUrl: '/health',
+        workingDirectory: missing,
+        apiKey: 'KEY',
+      },
+    });
+    const request = promoteTask.read(host, promoteTask.subject(host));
+    assert.equal(request.sourceApp, 'my-app-staging');
+    assert.deepEqual(request.targetApps, ['my-app', 'my-app-eu'], 'without repeats');
+    assert.equal(request.expectedCommit, 'abcdef1', 'lowercased');
+    assert.equal(request.healthCheck?.url, '/health');
+    assert.equal(request.rollbackOnFailure, true, 'rollback is on by default');
+    assert.equal(request.workingDirectory, missing, 'a deployment job may have no checkout');
+    assert.equal(request.apiKey, 'KEY');
+    assert.equal(request.userAgent, 'heroku-azure-pipelines HerokuPromote/1');
+  });
+
+  it('reports every target of a promotion: line, outputs and a row each', async () => {
+    const host = await runWith(agent, {
+      ok: true,
+      result: result([target('my-app'), target('my-app-eu', { outcome: 'same-commit', release: null, live: release(16) })]),
+    });
+    assert.equal(host.failure, null);
+    assert.deepEqual(host.lines, [
+      'Promoted my-app-staging v12 (commit abcdef12) · my-app v17 · my-app-eu already at this commit (v16) · 9s',
+    ]);
+    assert.deepEqual(host.outputs, { promotionId: 'promo-1', releaseVersions: 'my-app:17,my-app-eu:16', commit: sha });
+    assert.equal(host.summaries[0]?.name, 'heroku-promote-my-app-staging');
+    assert.match(
+      host.summaries[0]?.markdown ?? '',
+      /\| \[my-app-eu\]\(https:\/\/my-app-eu\.herokuapp\.com\/\) \| production \| v16 `cccccccc` \| v16 `abcdef12` \| — \| ➖ already at this commit \|/,
+    );
+  });
+
+  it('reports a failed target with the others: the promotion id, what is live on each, the message', async () => {
+    const failure = new TaskError('promotion', 'The promotion to my-app-eu failed: boom.');
+    const failed = target('my-app-eu', { outcome: 'failed', release: null, live: release(16, null), failure });
+    const partial = { steps: [], result: result([target('my-app'), failed]) };
+    const host = await runWith(agent, {
+      ok: false,
+      failure: new TaskError('promotion', 'The promotion to my-app-eu failed: boom. my-app was promoted (v17).'),
+      partial,
+    });
+    assert.equal(host.failure, 'The promotion to my-app-eu failed: boom. my-app was promoted (v17).');
+    assert.deepEqual(host.lines, [
+      'Promotion of my-app-staging v12 (commit abcdef12) failed on my-app-eu · my-app v17 · my-app-eu FAILED, v16 kept · 9s',
+    ]);
+    assert.deepEqual(host.outputs, { promotionId: 'promo-1', releaseVersions: 'my-app:17,my-app-eu:16', commit: sha });
+    assert.match(host.summaries[0]?.markdown ?? '', /\| Result \| \*\*Failed\*\* on my-app-eu \|/);
+  });
+
+  it('reports a failure before any promotion with the steps it got through, and no outputs', async () => {
+    const failure = new TaskError(
+      'verification',
+      'Refusing to promote: my-app-staging runs v12 with commit 99999999, not the expected abcdef12.',
+    );
+    const partial = { steps: [{ name: 'Diff my-app-staging -> my-app', outcome: 'done' as const, detail: '' }], result: null };
+    const host = await runWith(agent, { ok: false, failure, partial });
+    assert.equal(host.failure, failure.message);
+    assert.deepEqual(host.outputs, {});
+    assert.deepEqual(host.lines, []);
+    const markdown = host.summaries[0]?.markdown ?? '';
+    assert.match(markdown, /^### Heroku promote: my-app-staging\n\n\*\*Failed:\*\* Refusing to promote/);
+    assert.match(markdown, /\| Diff my-app-staging -> my-app \| ✅ done \|/);
+  });
+});
