@@ -99,10 +99,6 @@ export class HerokuApi {
   private readonly network: NetworkSettings;
   private readonly options: Required<Omit<HerokuApiOptions, 'network' | 'userAgent' | 'debug' | 'warn'>> &
     Pick<HerokuApiOptions, 'debug' | 'warn'>;
-  /** Requests sent, retries included. */
-  requestCount = 0;
-  /** The last RateLimit-Remaining Heroku reported. */
-  rateLimitRemaining: number | null = null;
   private warnedRateLimit = false;
 
   constructor(options: HerokuApiOptions) {
@@ -156,7 +152,6 @@ export class HerokuApi {
       let failure: HerokuApiError;
       const sentAt = Date.now();
       try {
-        this.requestCount++;
         response = await this.http.request({
           method,
           url: path,
@@ -220,7 +215,6 @@ export class HerokuApi {
   private noteRateLimit(header: unknown): void {
     const remaining = Number(header);
     if (header === undefined || !Number.isFinite(remaining)) return;
-    this.rateLimitRemaining = remaining;
     if (remaining < 100 && !this.warnedRateLimit) {
       this.warnedRateLimit = true;
       this.options.warn?.(
