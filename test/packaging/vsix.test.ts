@@ -167,7 +167,7 @@ describe('the .vsix (npm run package)', () => {
     assert.equal(run.outputs.commit, sha);
     assert.ok(run.secrets.includes(context.heroku.apiKey), 'the API key was not registered as a secret');
     // What a person reads (task-lib's own debug lines echo inputs; the agent masks a secret variable's value there).
-    assert.ok(!`${run.log}\n${run.stderr}`.includes(context.heroku.apiKey), 'the API key appears in the log');
+    assert.ok(!`${run.printed}\n${run.stderr}`.includes(context.heroku.apiKey), 'the API key appears in the log');
   });
 
   describe('the manifest check of npm run package', () => {

@@ -58,6 +58,8 @@ export interface AgentResult {
   summaries: string[];
   /** stdout without `##vso` and `##[` lines: what a person reads. */
   log: string;
+  /** stdout without the `##vso[task.setsecret]` lines (where a secret is rightly sent, to be masked): where no secret may appear. */
+  printed: string;
   /** Every git command line the task ran. */
   gitCommands: string[];
   /** The agent's temp directory of this run (summaries are written there). */
@@ -205,6 +207,10 @@ export async function runAgentTask(run: AgentRun): Promise<AgentResult> {
     ),
     secrets: commands.filter((c) => c.name === 'task.setsecret').map((c) => c.message),
     summaries: commands.filter((c) => c.name === 'task.uploadsummary').map((c) => c.message),
+    printed: stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('##vso[task.setsecret]'))
+      .join('\n'),
     log: stdout
       .split('\n')
       .filter((l) => !l.startsWith('##vso[') && !l.startsWith('##['))

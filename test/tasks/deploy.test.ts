@@ -36,6 +36,9 @@ describe('HerokuDeploy@1 outcomes', function () {
     );
     assert.match(result.log, /\(feature\/login\)/, 'logs the full branch name, not its last segment');
     assert.match(result.log, /Deploying as developer@example\.com\./);
+    // Exactly the commit, to main (Heroku builds master too: only the refspec tells them apart).
+    const pushes = result.gitCommands.filter((c) => c.startsWith('git push '));
+    assert.deepEqual(pushes, [`git push --porcelain --no-verify ${fx.heroku.gitUrl}/${app}.git ${sha}:refs/heads/main`]);
     assert.deepEqual(result.outputs, {
       releaseVersion: '3',
       releaseId: latest.id,
@@ -135,6 +138,13 @@ describe('HerokuDeploy@1 outcomes', function () {
     assert.equal(releases.find((r) => r.version === 4)?.status, 'failed');
     assert.equal(releases.find((r) => r.current)?.version, 3);
     assert.equal(result.outputs.releaseVersion, undefined, 'no output claims a release');
+
+    // Fixed: the next release's previous release is the one that was live (v3), not the failed v4.
+    await repo.commit('Fix the migration', { Procfile: 'web: node server.js\nrelease: node -e "console.log(\'migrated\')"\n' });
+    const fixed = await fx.deploy(app, repo);
+    assert.equal(fixed.result, 'Succeeded', describeRun(fixed));
+    assert.equal(fixed.outputs.releaseVersion, '5');
+    assert.equal(fixed.outputs.previousReleaseVersion, '3');
   });
 
   it('releases the commit again when Heroku has it but the live release runs another (failed release phase)', async () => {

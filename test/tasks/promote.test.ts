@@ -134,7 +134,7 @@ describe('HerokuPromote@1', function () {
       ),
     );
     assert.ok(result.secrets.includes(fx.heroku.apiKey), 'the key is registered as a secret');
-    assert.ok(!`${result.log}\n${result.stderr}`.includes(fx.heroku.apiKey), 'the key is not in the log');
+    assert.ok(!`${result.printed}\n${result.stderr}`.includes(fx.heroku.apiKey), 'the key is not in the log');
   });
 
   it('promotes to several targets, health checks each through the proxy, and shows the two commits alone without a checkout', async () => {
@@ -230,6 +230,20 @@ describe('HerokuPromote@1', function () {
     assert.equal(promotionsCreated(), promotions, 'no promotion was created');
     assert.deepEqual(await fx.releases(production), before, 'production is untouched');
     assert.match(await fs.readFile(result.summaries[0]!, 'utf8'), /\*\*Failed:\*\* Refusing to promote/);
+
+    // An abbreviated SHA (7 digits, any case: the README accepts it) is checked just the same.
+    const abbreviated = await promote(
+      { sourceApp: staging, targetApps: production, expectedCommit: tested.slice(0, 7).toUpperCase() },
+      repo.dir,
+    );
+    assert.equal(abbreviated.result, 'Failed', describeRun(abbreviated));
+    assert.match(
+      abbreviated.message,
+      new RegExp(
+        `^Refusing to promote: ${staging} runs v3 with commit ${short(pushedMeanwhile)}, not the expected ${tested.slice(0, 7)} `,
+      ),
+    );
+    assert.equal(promotionsCreated(), promotions, 'no promotion was created');
   });
 
   it('names the targets already at the commit, promotes only the others, and creates nothing when all are', async () => {
@@ -307,11 +321,13 @@ describe('HerokuPromote@1', function () {
         'm',
       ),
     );
-    assert.deepEqual(result.outputs, {
-      promotionId: result.outputs.promotionId,
-      releaseVersions: `${good}:3,${bad}:${kept}`,
-      commit: sha,
-    });
+    assert.deepEqual(Object.keys(result.outputs).sort(), ['commit', 'promotionId', 'releaseVersions']);
+    assert.equal(result.outputs.releaseVersions, `${good}:3,${bad}:${kept}`);
+    assert.equal(result.outputs.commit, sha);
+    // The promotion that ran, though a target failed: Heroku knows it by that id, with both targets.
+    const targets = await fx.api.get<PromotionTarget[]>(`/pipeline-promotions/${result.outputs.promotionId}/promotion-targets`);
+    assert.equal(targets.status, 200, `promotionId "${result.outputs.promotionId}" names the promotion`);
+    assert.deepEqual(targets.body.map((t) => t.status).sort(), ['failed', 'succeeded']);
     assert.equal((await current(good)).description, `Promote ${staging} v3 ${short(sha)}`);
     assert.equal((await current(bad)).version, kept, 'Heroku kept the previous release live');
     const summary = await fs.readFile(result.summaries[0]!, 'utf8');

@@ -90,7 +90,9 @@ describe('HerokuDeploy@1 safe deploys', function () {
         stopProcessTypes: 'worker',
         configVars: 'FEATURE_FLAG=on\nDB_PASSWORD=s3cr3t-db-password\n',
       },
-      { secretVariables: { DB_PASSWORD: 's3cr3t-db-password' } },
+      // The health check keeps its defaults (120 s) here; a run that is not done in 30 s is stopped,
+      // so that a health check that never passes fails this test with the task's log, not a mocha timeout.
+      { secretVariables: { DB_PASSWORD: 's3cr3t-db-password' }, timeoutMs: 30_000 },
     );
     assert.equal(result.result, 'Succeeded', describeRun(result));
     assert.deepEqual(seen, { maintenance: true, worker: 0 }, 'during the push: maintenance on, workers stopped');

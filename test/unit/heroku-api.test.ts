@@ -1,36 +1,7 @@
 // The Platform API client's retry policy, against a scripted local server and a fake clock.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { HerokuApi, HerokuApiError } from '../../tasks/common/core/heroku/api';
-
-type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'reset';
-
-async function scriptedServer(
-  answers: Answer[],
-): Promise<{ url: string; requests: http.IncomingHttpHeaders[]; close(): Promise<void> }> {
-  const requests: http.IncomingHttpHeaders[] = [];
-  const server = http.createServer((req, res) => {
-    requests.push(req.headers);
-    const answer = answers.shift() ?? { status: 200, body: {} };
-    if (answer === 'reset') {
-      req.socket.destroy();
-      return;
-    }
-    res.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
-    res.end(JSON.stringify(answer.body ?? {}));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+import { refusingUrl, scriptedServer } from '../support/scripted-server';
 
 function client(url: string, waits: number[]): HerokuApi {
   return new HerokuApi({
@@ -108,13 +79,18 @@ describe('Platform API client', () => {
     const fakeNow = () => started + waits.reduce((a, b) => a + b, 0);
     const realNow = Date.now;
     Date.now = fakeNow;
+    let error: unknown;
     try {
-      await api.get('/account').catch(() => undefined);
+      error = await api.get('/account').catch((e: unknown) => e);
     } finally {
       Date.now = realNow;
       await server.close();
     }
     assert.deepEqual(waits, [20_000], 'a second 20 s wait would pass 30 s');
+    assert.ok(error instanceof HerokuApiError, `gave up with the API's error, not ${String(error)}`);
+    assert.equal(error.status, 429);
+    assert.equal(error.attempts, 2);
+    assert.equal(server.requests.length, 2);
   });
 
   it('never repeats a POST that may have taken effect, but repeats one refused with 429', async () => {
@@ -129,5 +105,31 @@ describe('Platform API client', () => {
     const limited = await scriptedServer([{ status: 429 }, { status: 201, body: { id: 'r' } }]);
     assert.deepEqual(await client(limited.url, []).post('/apps/a/releases', { slug: 's' }), { id: 'r' });
     await limited.close();
+  });
+
+  it('retries a refused connection four times with backoff, then gives up naming the code and the attempts', async () => {
+    const waits: number[] = [];
+    const error = await client(await refusingUrl(), waits)
+      .get('/account')
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof HerokuApiError, String(error));
+    assert.equal(error.code, 'ECONNREFUSED');
+    assert.equal(error.attempts, 5);
+    assert.deepEqual(waits, [500, 1000, 2000, 4000]);
+  });
+
+  it('never lets connection retries run past the budget', async () => {
+    const waits: number[] = [];
+    const api = new HerokuApi({
+      baseUrl: await refusingUrl(),
+      apiKey: 'K',
+      budgetMs: 1000,
+      random: () => 1,
+      sleep: (ms) => (waits.push(ms), Promise.resolve()),
+    });
+    const error = await api.get('/account').catch((e: unknown) => e);
+    assert.ok(error instanceof HerokuApiError && error.code === 'ECONNREFUSED', String(error));
+    assert.deepEqual(waits, [500], 'a second wait of 1000 ms would reach the 1 s budget');
+    assert.equal(error.attempts, 2);
   });
 });

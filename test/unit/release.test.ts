@@ -5,7 +5,8 @@ import sinon from 'sinon';
 import type { TaskLog } from '../../tasks/common/core/base/log';
 import type { HerokuApi, Release } from '../../tasks/common/core/heroku/api';
 import { HerokuClient } from '../../tasks/common/core/heroku/client';
-import { releaseAgain, releaseCommit, settleRelease } from '../../tasks/common/core/heroku/releases';
+import { releaseAgain, releaseCommit, rollBack, settleRelease } from '../../tasks/common/core/heroku/releases';
+import { scriptedServer } from '../support/scripted-server';
 
 function fakeLog(): TaskLog & { lines: string[] } {
   const lines: string[] = [];
@@ -115,5 +116,19 @@ describe('releases', () => {
       /none of the last 1 releases ran aaaaaaaa/,
     );
     sinon.assert.notCalled(api.post);
+  });
+
+  it('never repeats a rollback POST that may have taken effect (503), and explains the failure', async () => {
+    const heroku = await scriptedServer([{ status: 503, body: { id: 'service_unavailable', message: 'Try again' } }]);
+    const app = HerokuClient.connect({ baseUrl: heroku.url, apiKey: 'KEY', sleep: () => Promise.resolve() }).forApp('app');
+    try {
+      await assert.rejects(
+        rollBack(app, { id: 'rel-3', version: 3 }, { log: fakeLog() }),
+        /^TaskError: Heroku's API failed while rolling back to v3 \(503 service_unavailable: Try again\)/,
+      );
+    } finally {
+      await heroku.close();
+    }
+    assert.deepEqual(heroku.calls, ['POST /apps/app/releases'], 'sent once');
   });
 });

@@ -101,7 +101,8 @@ export class HerokuApi {
     Pick<HerokuApiOptions, 'debug' | 'warn'>;
   private warnedRateLimit = false;
 
-  constructor(options: HerokuApiOptions) {
+  constructor(private readonly given: HerokuApiOptions) {
+    const options = given;
     this.options = {
       baseUrl: options.baseUrl,
       apiKey: options.apiKey,
@@ -128,6 +129,11 @@ export class HerokuApi {
       responseType: 'json',
       transitional: { clarifyTimeoutError: true },
     });
+  }
+
+  /** The same API with other limits (e.g. tighter ones for undoing on the way out). */
+  withLimits(limits: Pick<HerokuApiOptions, 'timeoutMs' | 'budgetMs' | 'maxRetries'>): HerokuApi {
+    return new HerokuApi({ ...this.given, ...limits });
   }
 
   get<T>(path: string, range?: string): Promise<T> {

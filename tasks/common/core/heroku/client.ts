@@ -11,13 +11,14 @@ import { explainApiError } from './api-errors';
 /** What every client of one task run shares: where the API is and whose key it uses. */
 interface Session {
   apiUrl: string;
-  options: HerokuApiOptions;
   /** The key's account email, once read (undefined when the read failed): permission messages name it. */
   email?: Promise<string | undefined>;
 }
 
+type Deadlines = Pick<HerokuApiOptions, 'timeoutMs' | 'budgetMs' | 'maxRetries'>;
+
 /** Tighter limits for undoing on the way out, so that a cancelled task finishes within seconds. */
-export const UNDO_DEADLINES: Pick<HerokuApiOptions, 'timeoutMs' | 'budgetMs' | 'maxRetries'> = {
+export const UNDO_DEADLINES: Deadlines = {
   timeoutMs: 3000,
   budgetMs: 4500,
   maxRetries: 2,
@@ -34,7 +35,7 @@ export class HerokuClient {
 
   /** A client of the API at `options.baseUrl`; `api` replaces the transport (tests stub it). */
   static connect(options: HerokuApiOptions, api = new HerokuApi(options)): HerokuClient {
-    return new HerokuClient(api, { apiUrl: options.baseUrl, options });
+    return new HerokuClient(api, { apiUrl: options.baseUrl });
   }
 
   /** A client for calls about `app`, which the input `input` named (for the message when it does not exist). */
@@ -43,8 +44,8 @@ export class HerokuClient {
   }
 
   /** The same session with other limits (e.g. UNDO_DEADLINES). */
-  withDeadlines(limits: Partial<HerokuApiOptions>): HerokuClient {
-    return new HerokuClient(new HerokuApi({ ...this.session.options, ...limits }), this.session, this.scope);
+  withDeadlines(limits: Deadlines): HerokuClient {
+    return new HerokuClient(this.api.withLimits(limits), this.session, this.scope);
   }
 
   /**
@@ -152,7 +153,7 @@ export class AppClient extends HerokuClient {
     return ['/apps', ...[this.name, ...segments].map(enc)].join('/');
   }
 
-  override withDeadlines(limits: Partial<HerokuApiOptions>): AppClient {
+  override withDeadlines(limits: Deadlines): AppClient {
     return super.withDeadlines(limits).forApp(this.name, this.input);
   }
 }

@@ -1,0 +1,197 @@
+// The safe-release sequence in-process, with the Platform API recorded and a stand-in release
+// strategy: the order of every change, what is undone on each exit path, what is left as it was, and
+// which release a rollback goes back to.
+import assert from 'node:assert/strict';
+import type { App, HerokuApi, Release } from '../../tasks/common/core/heroku/api';
+import { applyConfigVars } from '../../tasks/common/core/heroku/app-changes';
+import { HerokuClient } from '../../tasks/common/core/heroku/client';
+import { NO_SAFEGUARDS, type Safeguards } from '../../tasks/common/core/workflow/safeguards';
+import { SafeRelease, type Released, type ReleaseStrategy } from '../../tasks/common/core/workflow/safe-release';
+import { Steps } from '../../tasks/common/core/workflow/steps';
+import { TaskError } from '../../tasks/common/core/base/errors';
+import { FakeHost } from '../support/fake-host';
+import { scriptedServer } from '../support/scripted-server';
+
+type Route = (method: string, path: string, body: unknown) => unknown;
+
+/** A transport that records each call as `METHOD path body` and answers from `route`. */
+class RecordingApi {
+  readonly calls: string[] = [];
+  constructor(private readonly route: Route) {}
+  private answer<T>(method: string, path: string, body?: unknown): Promise<T> {
+    this.calls.push(`${method} ${path}${body === undefined ? '' : ` ${JSON.stringify(body)}`}`);
+    return Promise.resolve(this.route(method, path, body) as T);
+  }
+  get<T>(path: string): Promise<T> {
+    return this.answer('GET', path);
+  }
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.answer('POST', path, body);
+  }
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.answer('PATCH', path, body);
+  }
+  request<T>(method: string, path: string, options: { body?: unknown }): Promise<T> {
+    return this.answer(method, path, options.body);
+  }
+  followOutput(): Promise<void> {
+    return Promise.resolve();
+  }
+  withLimits(): this {
+    return this;
+  }
+}
+
+const live: Release = { id: 'rel-10', version: 10, status: 'succeeded', current: true, slug: { id: 'slug-10' } };
+
+/** A Heroku app with a worker formation, config vars and a release history, as the sequence reads it. */
+function heroku(more: Route = () => undefined): RecordingApi {
+  return new RecordingApi((method, path, body) => {
+    const answer = more(method, path, body);
+    if (answer !== undefined) return answer;
+    if (method === 'GET' && path === '/apps/my-app/formation')
+      return [
+        { type: 'web', quantity: 1 },
+        { type: 'worker', quantity: 2 },
+      ];
+    if (method === 'GET' && path === '/apps/my-app/config-vars') return { OLD: 'x' };
+    if (method === 'GET' && path === '/apps/my-app/releases') return [live];
+    if (method === 'POST' && path === '/apps/my-app/log-sessions') return {};
+    return {};
+  });
+}
+
+function sequence(api: RecordingApi, safeguards: Partial<Safeguards>) {
+  const host = new FakeHost();
+  const steps = new Steps(host.log);
+  const app = HerokuClient.connect({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' }, api as unknown as HerokuApi).forApp(
+    'my-app',
+  );
+  const safeRelease = new SafeRelease({
+    app,
+    safeguards: { ...NO_SAFEGUARDS, ...safeguards },
+    network: host.network(),
+    log: host.log,
+    steps,
+  });
+  return { host, steps, safeRelease };
+}
+
+/** A release strategy that records when it runs and makes `release` (or fails with `failure`). */
+function strategy(api: RecordingApi, release: Release, failure?: TaskError): ReleaseStrategy<Released> {
+  return {
+    title: 'Deploy 3cced9be',
+    release: () => {
+      api.calls.push('RELEASE');
+      return failure ? Promise.reject(failure) : Promise.resolve({ release, commit: '3cced9be' });
+    },
+    describe: (r) => `released v${r.release.version}`,
+  };
+}
+
+const appInfo: App = { name: 'my-app', maintenance: false, web_url: 'https://my-app.herokuapp.com/' };
+const newRelease: Release = { id: 'rel-12', version: 12, status: 'succeeded', slug: { id: 'slug-12' } };
+
+describe('the safe-release sequence', () => {
+  it('changes the app in order around the release and undoes the temporary changes right after it', async () => {
+    const api = heroku();
+    const { safeRelease, steps } = sequence(api, {
+      maintenanceMode: true,
+      stopProcessTypes: ['worker'],
+      configVars: { OLD: null, NEW: 'y' },
+    });
+    await safeRelease.run(strategy(api, newRelease), appInfo, false);
+    assert.deepEqual(api.calls, [
+      'GET /apps/my-app/formation',
+      'PATCH /apps/my-app {"maintenance":true}',
+      'PATCH /apps/my-app/formation {"updates":[{"type":"worker","quantity":0}]}',
+      'GET /apps/my-app/config-vars',
+      'PATCH /apps/my-app/config-vars {"OLD":null,"NEW":"y"}',
+      'GET /apps/my-app/releases',
+      'RELEASE',
+      'PATCH /apps/my-app/formation {"updates":[{"type":"worker","quantity":2}]}',
+      'PATCH /apps/my-app {"maintenance":false}',
+    ]);
+    assert.deepEqual(
+      steps.records.map((r) => `${r.name}: ${r.outcome}`),
+      [
+        'Maintenance mode on: done',
+        'Stop worker: done',
+        'Config vars: done',
+        'Deploy 3cced9be: done',
+        'Restore worker: restored',
+        'Maintenance mode off: restored',
+        'Health check: skipped',
+      ],
+    );
+  });
+
+  it('leaves maintenance mode on when it was on before the task', async () => {
+    const api = heroku();
+    const { safeRelease, steps } = sequence(api, { maintenanceMode: true });
+    await safeRelease.run(strategy(api, newRelease), { ...appInfo, maintenance: true }, false);
+    assert.deepEqual(api.calls, ['RELEASE'], 'maintenance mode is neither switched on nor off');
+    assert.deepEqual(steps.records[0], {
+      name: 'Maintenance mode on',
+      outcome: 'skipped',
+      detail: 'it was already on: left on at the end, as it was',
+    });
+  });
+
+  it('undoes maintenance mode and stopped workers when the release fails, and reports the release failure', async () => {
+    const api = heroku();
+    const { safeRelease } = sequence(api, { maintenanceMode: true, stopProcessTypes: ['worker'] });
+    await assert.rejects(
+      safeRelease.run(strategy(api, newRelease, new TaskError('build', 'The build failed.')), appInfo, false),
+      /^TaskError: The build failed\.$/,
+    );
+    assert.deepEqual(api.calls.slice(api.calls.indexOf('RELEASE')), [
+      'RELEASE',
+      'PATCH /apps/my-app/formation {"updates":[{"type":"worker","quantity":2}]}',
+      'PATCH /apps/my-app {"maintenance":false}',
+    ]);
+  });
+
+  it('rolls back to the release live when the task started, not to the release its config vars made', async () => {
+    const web = await scriptedServer(Array.from({ length: 20 }, () => ({ status: 500, body: 'down' })));
+    let configChanged = false;
+    const api = heroku((method, path) => {
+      if (method === 'PATCH' && path === '/apps/my-app/config-vars') configChanged = true;
+      // After the config change, its release (v11) is the newest and live.
+      if (method === 'GET' && path === '/apps/my-app/releases' && configChanged)
+        return [{ id: 'rel-11', version: 11, status: 'succeeded', current: true, slug: { id: 'slug-10' } }];
+      if (method === 'POST' && path === '/apps/my-app/releases') return { id: 'rel-13', version: 13, status: 'succeeded' };
+      return undefined;
+    });
+    const healthCheck = { url: `${web.url}/health`, expectedStatus: 200, expectedText: null, timeoutMs: 150, intervalMs: 50 };
+    const { safeRelease } = sequence(api, { configVars: { NEW: 'y' }, healthCheck, rollbackOnFailure: true });
+    try {
+      await assert.rejects(
+        safeRelease.run(strategy(api, newRelease), appInfo, false),
+        (error: TaskError) => error.kind === 'rollback',
+      );
+    } finally {
+      await web.close();
+    }
+    assert.deepEqual(
+      api.calls.filter((c) => c.startsWith('POST /apps/my-app/releases')),
+      ['POST /apps/my-app/releases {"release":"rel-10"}'],
+    );
+    assert.equal(safeRelease.rolledBack, true);
+    assert.equal(safeRelease.healthCheckStatus, '500');
+  });
+});
+
+describe('config vars', () => {
+  it('sets what differs and removes a var given as KEY=, in one PATCH, and sends nothing when all is as asked', async () => {
+    const api = heroku();
+    const app = HerokuClient.connect({ baseUrl: 'https://api.heroku.example', apiKey: 'K' }, api as unknown as HerokuApi).forApp(
+      'my-app',
+    );
+    assert.deepEqual(await applyConfigVars(app, { OLD: null, NEW: 'y', GONE: null }), { set: ['NEW'], removed: ['OLD'] });
+    assert.deepEqual(api.calls, ['GET /apps/my-app/config-vars', 'PATCH /apps/my-app/config-vars {"OLD":null,"NEW":"y"}']);
+    api.calls.length = 0;
+    assert.deepEqual(await applyConfigVars(app, { OLD: 'x', GONE: null }), { set: [], removed: [] });
+    assert.deepEqual(api.calls, ['GET /apps/my-app/config-vars']);
+  });
+});
