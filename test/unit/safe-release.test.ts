@@ -2,45 +2,15 @@
 // strategy: the order of every change, what is undone on each exit path, what is left as it was, and
 // which release a rollback goes back to.
 import assert from 'node:assert/strict';
-import type { App, HerokuApi, Release } from '../../tasks/common/core/heroku/api';
+import type { App, Release } from '../../tasks/common/core/heroku/api';
 import { applyConfigVars } from '../../tasks/common/core/heroku/app-changes';
-import { HerokuClient } from '../../tasks/common/core/heroku/client';
 import { NO_SAFEGUARDS, type Safeguards } from '../../tasks/common/core/workflow/safeguards';
 import { SafeRelease, type Released, type ReleaseStrategy } from '../../tasks/common/core/workflow/safe-release';
 import { Steps } from '../../tasks/common/core/workflow/steps';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import { FakeHost } from '../support/fake-host';
+import { RecordingApi, type Route } from '../support/recording-api';
 import { scriptedServer } from '../support/scripted-server';
-
-type Route = (method: string, path: string, body: unknown) => unknown;
-
-/** A transport that records each call as `METHOD path body` and answers from `route`. */
-class RecordingApi {
-  readonly calls: string[] = [];
-  constructor(private readonly route: Route) {}
-  private answer<T>(method: string, path: string, body?: unknown): Promise<T> {
-    this.calls.push(`${method} ${path}${body === undefined ? '' : ` ${JSON.stringify(body)}`}`);
-    return Promise.resolve(this.route(method, path, body) as T);
-  }
-  get<T>(path: string): Promise<T> {
-    return this.answer('GET', path);
-  }
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.answer('POST', path, body);
-  }
-  patch<T>(path: string, body: unknown): Promise<T> {
-    return this.answer('PATCH', path, body);
-  }
-  request<T>(method: string, path: string, options: { body?: unknown }): Promise<T> {
-    return this.answer(method, path, options.body);
-  }
-  followOutput(): Promise<void> {
-    return Promise.resolve();
-  }
-  withLimits(): this {
-    return this;
-  }
-}
 
 const live: Release = { id: 'rel-10', version: 10, status: 'succeeded', current: true, slug: { id: 'slug-10' } };
 
@@ -64,9 +34,7 @@ function heroku(more: Route = () => undefined): RecordingApi {
 function sequence(api: RecordingApi, safeguards: Partial<Safeguards>) {
   const host = new FakeHost();
   const steps = new Steps(host.log);
-  const app = HerokuClient.connect({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' }, api as unknown as HerokuApi).forApp(
-    'my-app',
-  );
+  const app = api.client().forApp('my-app');
   const safeRelease = new SafeRelease({
     app,
     safeguards: { ...NO_SAFEGUARDS, ...safeguards },
@@ -185,9 +153,7 @@ describe('the safe-release sequence', () => {
 describe('config vars', () => {
   it('sets what differs and removes a var given as KEY=, in one PATCH, and sends nothing when all is as asked', async () => {
     const api = heroku();
-    const app = HerokuClient.connect({ baseUrl: 'https://api.heroku.example', apiKey: 'K' }, api as unknown as HerokuApi).forApp(
-      'my-app',
-    );
+    const app = api.client().forApp('my-app');
     assert.deepEqual(await applyConfigVars(app, { OLD: null, NEW: 'y', GONE: null }), { set: ['NEW'], removed: ['OLD'] });
     assert.deepEqual(api.calls, ['GET /apps/my-app/config-vars', 'PATCH /apps/my-app/config-vars {"OLD":null,"NEW":"y"}']);
     api.calls.length = 0;
