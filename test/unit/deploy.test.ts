@@ -1,0 +1,208 @@
+// A deploy in-process: real git pushing to a bare repository standing in for Heroku's, and the
+// product's client over a recorded Platform API. Which release went live, and each way it can end.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import sinon from 'sinon';
+import { DIRECT } from '../../tasks/common/core/base/network';
+import { deploy } from '../../tasks/common/core/deploy/deploy';
+import type { DeployRequest } from '../../tasks/common/core/deploy/types';
+import { HerokuApiError, type HerokuApi, type Release } from '../../tasks/common/core/heroku/api';
+import { HerokuClient } from '../../tasks/common/core/heroku/client';
+import { NO_SAFEGUARDS } from '../../tasks/common/core/workflow/safeguards';
+import { FakeHost } from '../support/fake-host';
+import { gitEnv, makeRepo, runCommand, tempDir, type Repo } from '../support/git';
+import { RecordingApi, type Route } from '../support/recording-api';
+
+/** A folder of bare repositories, `<app>.git`, as Heroku's git host; its file:// URL. */
+async function gitHost(app: string): Promise<string> {
+  const dir = await tempDir('git-host-');
+  const made = await runCommand('git', ['init', '--quiet', '--bare', path.join(dir, `${app}.git`)], { cwd: dir, env: gitEnv() });
+  assert.equal(made.code, 0, made.stderr);
+  return `file://${dir}`;
+}
+
+const release = (version: number, more: Partial<Release> = {}): Release => ({
+  id: `rel-${version}`,
+  version,
+  status: 'succeeded',
+  slug: { id: `slug-${version}` },
+  description: '',
+  ...more,
+});
+
+/** my-app, whose releases are `releases()` (newest first) and whose slugs run `commits`. */
+function heroku(releases: () => Release[], commits: Record<string, string>, more: Route = () => undefined): RecordingApi {
+  return new RecordingApi((method, p, body) => {
+    const answer = more(method, p, body);
+    if (answer !== undefined) return answer;
+    if (method === 'GET' && p === '/account') return { email: 'dev@example.com' };
+    if (method === 'GET' && p === '/apps/my-app')
+      return { id: 'app-1', name: 'my-app', web_url: 'https://my-app.herokuapp.com/', maintenance: false };
+    if (method === 'GET' && p === '/apps/my-app/releases') return releases();
+    const slug = /^\/apps\/my-app\/slugs\/(.+)$/.exec(p)?.[1];
+    if (method === 'GET' && slug) return { id: slug, commit: commits[slug] ?? null };
+    return new Error(`no route for ${method} ${p}`);
+  });
+}
+
+describe('deploy in-process', () => {
+  let current: RecordingApi;
+  let repo: Repo;
+  let gitUrl: string;
+  beforeEach(async () => {
+    const connect = HerokuClient.connect.bind(HerokuClient);
+    sinon.stub(HerokuClient, 'connect').callsFake((options) => connect(options, current as unknown as HerokuApi));
+    repo = await makeRepo({ files: { 'a.txt': '1' } });
+    gitUrl = await gitHost('my-app');
+  });
+  afterEach(() => sinon.restore());
+
+  const request = (more: Partial<DeployRequest> = {}): DeployRequest => ({
+    apiKey: 'KEY',
+    api: { url: 'https://api.heroku.example', isDefault: false, source: 'test' },
+    git: { url: gitUrl, isDefault: false, source: 'test' },
+    appName: 'my-app',
+    ref: 'HEAD',
+    force: false,
+    workingDirectory: repo.dir,
+    sourceBranch: 'refs/heads/feature/x',
+    originAccess: null,
+    network: DIRECT,
+    safeguards: NO_SAFEGUARDS,
+    ...more,
+  });
+
+  it('pushes the commit, finds its release, checks it runs the commit, and reports the release live before', async () => {
+    const sha = await repo.head();
+    let pushed = false;
+    current = heroku(
+      () => (pushed ? [release(6), release(5, { status: 'failed' }), release(4)] : [release(4, { current: true })]),
+      { 'slug-6': sha },
+    );
+    const host = new FakeHost();
+    const run = deploy(request(), host.log);
+    pushed = true;
+    const outcome = await run;
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
+    const { result } = outcome;
+    assert.equal(result.outcome, 'released');
+    assert.deepEqual(result.release, { id: 'rel-6', version: 6, status: 'succeeded', description: '' });
+    assert.deepEqual(result.previous, { id: 'rel-4', version: 4, commit: null }, 'the failed v5 never went live');
+    assert.equal(result.commit, sha);
+    assert.equal(result.branch, 'feature/x');
+    assert.equal(result.subject, 'Initial commit');
+    assert.equal(result.appUrl, 'https://my-app.herokuapp.com/');
+    assert.equal(result.account, 'dev@example.com');
+    assert.equal(
+      (
+        await runCommand('git', ['--git-dir', path.join(gitUrl.slice('file://'.length), 'my-app.git'), 'rev-parse', 'main'], {
+          cwd: repo.dir,
+        })
+      ).stdout.trim(),
+      sha,
+    );
+    assert.ok(
+      host.lines.includes(
+        `Deploying commit ${sha.slice(0, 8)} "Initial commit" (feature/x) to my-app (https://my-app.herokuapp.com/).`,
+      ),
+    );
+  });
+
+  it('succeeds without a release when the live release already runs the commit, and releases it again when it does not', async () => {
+    const sha = await repo.head();
+    current = heroku(() => [release(6, { current: true })], { 'slug-6': sha });
+    assert.ok((await deploy(request(), new FakeHost().log)).ok);
+    const again = await deploy(request(), new FakeHost().log);
+    assert.ok(again.ok);
+    assert.equal(again.result.outcome, 'already-deployed');
+    assert.equal(again.result.release.version, 6);
+
+    let reReleased = false;
+    current = heroku(
+      () =>
+        reReleased
+          ? [release(8, { current: true }), release(7), release(6)]
+          : [release(7, { current: true }), release(6, { description: `Deploy ${sha.slice(0, 8)}` })],
+      { 'slug-6': sha, 'slug-7': 'c'.repeat(40), 'slug-8': sha },
+      (method, p) => {
+        if (method !== 'POST' || p !== '/apps/my-app/releases') return undefined;
+        reReleased = true;
+        return release(8, { slug: { id: 'slug-6' } });
+      },
+    );
+    const rereleased = await deploy(request(), new FakeHost().log);
+    assert.ok(rereleased.ok, rereleased.ok ? '' : rereleased.failure.message);
+    assert.equal(rereleased.result.outcome, 're-released');
+    assert.ok(
+      current.calls.includes(
+        `POST /apps/my-app/releases {"slug":"slug-6","description":"Deploy ${sha.slice(0, 8)} (released again from v6)"}`,
+      ),
+    );
+    assert.equal(rereleased.result.previous?.version, 7);
+  });
+
+  it('fails a failed release phase naming what stays live, and a release that runs another commit', async () => {
+    const sha = await repo.head();
+    let pushed = false;
+    current = heroku(
+      () => (pushed ? [release(5, { status: 'failed' }), release(4, { current: true })] : [release(4, { current: true })]),
+      {},
+    );
+    const run = deploy(request(), new FakeHost().log);
+    pushed = true;
+    const failed = await run;
+    assert.ok(!failed.ok);
+    assert.equal(failed.failure.kind, 'release-phase');
+    assert.match(
+      failed.failure.message,
+      new RegExp(
+        `^The release phase of v5 failed: its release command exited non-zero, so Heroku kept v4 live and ${sha.slice(0, 8)} is not serving traffic\\.`,
+      ),
+    );
+
+    await repo.commit('Next', { 'a.txt': '2' });
+    current = heroku(() => [release(6, { current: true })], { 'slug-6': 'd'.repeat(40) });
+    const raced = await deploy(request(), new FakeHost().log);
+    assert.ok(!raced.ok);
+    assert.equal(raced.failure.kind, 'verification');
+    assert.match(
+      raced.failure.message,
+      /^Heroku's release v6 runs commit dddddddd, not the pushed [0-9a-f]{8}: another deploy may have raced this one\./,
+    );
+  });
+
+  it('creates the app when asked and it does not exist, and names a missing app otherwise', async () => {
+    const sha = await repo.head();
+    const missing: Route = (method, p) =>
+      method === 'GET' && p === '/apps/my-app' ? new HerokuApiError(404, 'not_found', 'Not found', 'GET', p) : undefined;
+    current = heroku(() => [], {}, missing);
+    const absent = await deploy(request(), new FakeHost().log);
+    assert.ok(!absent.ok);
+    assert.equal(absent.failure.kind, 'not-found');
+    assert.match(
+      absent.failure.message,
+      /^There is no Heroku app named my-app \(404 not_found\) visible to dev@example\.com\. Check the appName input/,
+    );
+
+    let pushed = false;
+    current = heroku(
+      () => (pushed ? [release(2, { current: true })] : []),
+      { 'slug-2': sha },
+      (method, p, body) => {
+        if (method === 'POST' && p === '/apps')
+          return { id: 'app-1', name: 'my-app', web_url: 'https://my-app.herokuapp.com/', region: { name: 'eu' } };
+        return missing(method, p, body);
+      },
+    );
+    const run = deploy(
+      request({ safeguards: { ...NO_SAFEGUARDS, createApp: { region: 'eu', team: null, stack: null } } }),
+      new FakeHost().log,
+    );
+    pushed = true;
+    const created = await run;
+    assert.ok(created.ok, created.ok ? '' : created.failure.message);
+    assert.ok(current.calls.includes('POST /apps {"name":"my-app","region":"eu"}'));
+    assert.deepEqual(created.result.steps[0], { name: 'Create the app my-app', outcome: 'done', detail: 'region eu' });
+    assert.equal(created.result.previous, null);
+  });
+});
