@@ -150,6 +150,72 @@ describe('the safe-release sequence', () => {
   });
 });
 
+describe('the health check after a release', () => {
+  /** Runs a release with a health check against a local app answering `answers` (one attempt per check). */
+  async function checked(
+    answers: Array<{ status: number; body?: unknown }>,
+    rollbackOnFailure: boolean,
+    releases: Release[] = [live],
+  ) {
+    const web = await scriptedServer(answers);
+    const api = heroku((method, path) => {
+      if (method === 'GET' && path === '/apps/my-app/releases') return releases;
+      if (method === 'POST' && path === '/apps/my-app/releases') return { id: 'rel-13', version: 13, status: 'succeeded' };
+      return undefined;
+    });
+    const healthCheck = { url: `${web.url}/health`, expectedStatus: 200, expectedText: null, timeoutMs: 1, intervalMs: 1 };
+    const { safeRelease, steps, host } = sequence(api, { healthCheck, rollbackOnFailure });
+    const error = await safeRelease.run(strategy(api, newRelease), appInfo, false).then(
+      () => null,
+      (e: TaskError) => e,
+    );
+    await web.close();
+    return { error, api, steps, host, safeRelease };
+  }
+  const posts = (api: RecordingApi): string[] => api.calls.filter((c) => c.startsWith('POST /apps/my-app/releases'));
+
+  it('passes a healthy release, with no rollback', async () => {
+    const { error, api, safeRelease } = await checked([{ status: 200 }], true);
+    assert.equal(error, null);
+    assert.equal(safeRelease.healthCheckStatus, '200');
+    assert.equal(safeRelease.rolledBack, false);
+    assert.deepEqual(posts(api), []);
+  });
+
+  it('rolls back an unhealthy release and says so when the rollback answers healthy', async () => {
+    const { error, api, safeRelease, steps } = await checked([{ status: 500 }, { status: 200 }], true);
+    assert.equal(error?.kind, 'health-check');
+    assert.match(
+      error?.message ?? '',
+      /^v12 of my-app \(commit 3cced9be\) failed its health check: .* Rolled back to v10 \(now live as v13\), which answers healthy\. Fix the failure/,
+    );
+    assert.deepEqual(posts(api), ['POST /apps/my-app/releases {"release":"rel-10"}']);
+    assert.equal(safeRelease.rolledBack, true);
+    assert.equal(safeRelease.healthCheckStatus, '200');
+    assert.deepEqual(
+      steps.records.map((r) => `${r.name}: ${r.outcome}`),
+      [
+        'Deploy 3cced9be: done',
+        'Health check of v12: done',
+        'Roll back to v10: done',
+        'Health check of v13 (rollback to v10): done',
+      ],
+    );
+  });
+
+  it('leaves an unhealthy release live when rollbackOnFailure is false, or when nothing earlier had code', async () => {
+    const kept = await checked([{ status: 503 }], false);
+    assert.equal(kept.error?.kind, 'health-check');
+    assert.match(kept.error?.message ?? '', /rollbackOnFailure is false, so v12 stays live\.$/);
+    assert.deepEqual(posts(kept.api), []);
+
+    const first = await checked([{ status: 503 }], true, [{ id: 'rel-1', version: 1, current: true, slug: null }]);
+    assert.match(first.error?.message ?? '', /There is no earlier release with code to roll back to, so v12 stays live\.$/);
+    assert.deepEqual(posts(first.api), []);
+    assert.equal(first.safeRelease.rolledBack, false);
+  });
+});
+
 describe('config vars', () => {
   it('sets what differs and removes a var given as KEY=, in one PATCH, and sends nothing when all is as asked', async () => {
     const api = heroku();
