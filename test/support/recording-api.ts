@@ -9,6 +9,8 @@ export type Route = (method: string, path: string, body: unknown) => unknown;
 /** A stand-in for HerokuApi that records each call as `METHOD path body` and answers from `route`. */
 export class RecordingApi {
   readonly calls: string[] = [];
+  /** The lines of each text stream (release output, logs) by URL; a URL not listed fails to open. */
+  readonly streams: Record<string, string[]> = {};
   constructor(private readonly route: Route) {}
 
   /** The product's client over this transport. */
@@ -33,7 +35,11 @@ export class RecordingApi {
   request<T>(method: string, path: string, options: { body?: unknown }): Promise<T> {
     return this.answer(method, path, options.body);
   }
-  followOutput(): Promise<void> {
+  followOutput(url: string, onLine: (line: string) => void): Promise<void> {
+    this.calls.push(`STREAM ${url}`);
+    const lines = this.streams[url];
+    if (!lines) return Promise.reject(new Error(`connect ECONNREFUSED ${url}`));
+    lines.forEach(onLine);
     return Promise.resolve();
   }
   withLimits(): this {
