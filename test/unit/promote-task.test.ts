@@ -8,6 +8,7 @@ import type { PromoteProgress, PromoteRequest, PromoteResult, TargetResult } fro
 import type { Outcome } from '../../tasks/common/core/workflow/report';
 import { runTask } from '../../tasks/common/pipeline/run-task';
 import { promoteTask } from '../../tasks/HerokuPromoteV1/promote-task';
+import { promoteReport } from '../../tasks/common/core/promote/report';
 import { FakeHost, type FakeAgent } from '../support/fake-host';
 
 const sha = 'abcdef12'.padEnd(40, '3');
@@ -127,5 +128,80 @@ describe('HerokuPromote@1 entry (in-process)', () => {
     const markdown = host.summaries[0]?.markdown ?? '';
     assert.match(markdown, /^### Heroku promote: my-app-staging\n\n\*\*Failed:\*\* Refusing to promote/);
     assert.match(markdown, /\| Diff my-app-staging -> my-app \| ✅ done \|/);
+  });
+
+  it('names every outcome a target can have, in the result line and in its summary row', () => {
+    const old = release(16, 'c'.repeat(40));
+    const targets: TargetResult[] = [
+      target('a', {
+        healthCheckStatus: '200',
+        before: old,
+        diff: { kind: 'listed', added: { commits: [], total: 3 }, removed: { commits: [], total: 1 } },
+      }),
+      target('b', { outcome: 'same-commit', release: null, live: release(16), before: release(16) }),
+      target('c', {
+        outcome: 'failed',
+        release: release(17, null),
+        live: old,
+        failure: new TaskError('promotion', 'The promotion to c failed: x.'),
+      }),
+      target('d', {
+        outcome: 'unhealthy',
+        healthCheckStatus: '',
+        failure: new TaskError('health-check', 'd | unhealthy'),
+        diff: { kind: 'unavailable', reason: 'no checkout' },
+      }),
+      target('e', {
+        outcome: 'rolled-back',
+        healthCheckStatus: '200',
+        live: release(18, old.commit),
+        failure: new TaskError('health-check', 'e rolled back'),
+      }),
+      target('f', { outcome: 'rollback-failed', healthCheckStatus: '503', failure: new TaskError('rollback', 'f ACT NOW') }),
+    ];
+    targets[2]!.release!.status = 'failed';
+    const promoted = { ...result(targets), pipeline: { id: 'p', name: 'shop|x' }, durationMs: 65_000 };
+    const report = promoteReport('my-app-staging', {
+      ok: false,
+      failure: new TaskError('promotion', 'x'),
+      partial: { steps: [], result: promoted },
+    });
+    assert.equal(
+      report.line,
+      'Promotion of my-app-staging v12 (commit abcdef12) failed on c, d, e, f · a v17 healthy (200) · b already at this commit (v16) · c FAILED (v17 failed), v16 kept · d v17 UNHEALTHY (no answer), still live · e v17 unhealthy, rolled back to v16 (now v18) · f v17 unhealthy, ROLLBACK FAILED · 1m05s',
+    );
+    assert.equal(report.outputs.releaseVersions, 'a:17,b:16,c:16,d:17,e:18,f:17');
+    const rows = (report.summary?.markdown ?? '').split('\n');
+    for (const row of [
+      '| Result | **Failed** on c, d, e, f |',
+      '| Source | [my-app-staging](https://my-app-staging.herokuapp.com/) (staging) v12 `abcdef12` |',
+      '| Pipeline | shop\\|x |',
+      '| Promotion | `promo-1` |',
+      '| Promoted by | dev@example.com |',
+      '| Duration | 1m05s |',
+      '| Target | Stage | Before | Now live | Commits | Outcome |',
+      '| [a](https://a.herokuapp.com/) | production | v16 `cccccccc` | v17 `abcdef12` | 3 new, 1 taken out | ✅ promoted — health check 200 |',
+      '| [b](https://b.herokuapp.com/) | production | v16 `abcdef12` | v16 `abcdef12` | — | ➖ already at this commit |',
+      '| [c](https://c.herokuapp.com/) | production | v16 `cccccccc` | v16 `cccccccc` | — | ❌ failed — The promotion to c failed: x. |',
+      '| [d](https://d.herokuapp.com/) | production | v16 `cccccccc` | v17 `abcdef12` | not listed (no history) | ❌ unhealthy, still live — d \\| unhealthy |',
+      '| [e](https://e.herokuapp.com/) | production | v16 `cccccccc` | v18 `cccccccc` | — | ↩️ unhealthy, rolled back — health check 200: e rolled back |',
+      '| [f](https://f.herokuapp.com/) | production | v16 `cccccccc` | v17 `abcdef12` | — | 🛑 unhealthy, ROLLBACK FAILED — health check 503: f ACT NOW |',
+    ])
+      assert.ok(rows.includes(row), `the summary has the row ${row}\n${rows.join('\n')}`);
+  });
+
+  it('says when nothing was promoted, in the line and the summary', () => {
+    const same = target('my-app', { outcome: 'same-commit', release: null, live: release(16), before: release(16) });
+    const report = promoteReport('my-app-staging', { ok: true, result: { ...result([same]), promotionId: null } });
+    assert.equal(
+      report.line,
+      'Nothing to promote: every target already runs my-app-staging v12 (commit abcdef12) · my-app already at this commit (v16) · 9s',
+    );
+    assert.deepEqual(report.outputs, { promotionId: '', releaseVersions: 'my-app:16', commit: sha });
+    assert.match(
+      report.summary?.markdown ?? '',
+      /\| Result \| Nothing to promote: every target already runs this commit \(no promotion, no new release\) \|/,
+    );
+    assert.doesNotMatch(report.summary?.markdown ?? '', /\| Promotion \|/);
   });
 });
