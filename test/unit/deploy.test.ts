@@ -74,15 +74,13 @@ describe('deploy in-process', () => {
 
   it('pushes the commit, finds its release, checks it runs the commit, and reports the release live before', async () => {
     const sha = await repo.head();
-    let pushed = false;
     current = heroku(
-      () => (pushed ? [release(6), release(5, { status: 'failed' }), release(4)] : [release(4, { current: true })]),
+      // After the push: v6 (ours), v5 whose release phase failed, v4 live before.
+      () => [release(6), release(5, { status: 'failed' }), release(4)],
       { 'slug-6': sha },
     );
     const host = new FakeHost();
-    const run = deploy(request(), host.log);
-    pushed = true;
-    const outcome = await run;
+    const outcome = await deploy(request(), host.log);
     assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
     const { result } = outcome;
     assert.equal(result.outcome, 'released');
@@ -143,14 +141,8 @@ describe('deploy in-process', () => {
 
   it('fails a failed release phase naming what stays live, and a release that runs another commit', async () => {
     const sha = await repo.head();
-    let pushed = false;
-    current = heroku(
-      () => (pushed ? [release(5, { status: 'failed' }), release(4, { current: true })] : [release(4, { current: true })]),
-      {},
-    );
-    const run = deploy(request(), new FakeHost().log);
-    pushed = true;
-    const failed = await run;
+    current = heroku(() => [release(5, { status: 'failed' }), release(4, { current: true })], {});
+    const failed = await deploy(request(), new FakeHost().log);
     assert.ok(!failed.ok);
     assert.equal(failed.failure.kind, 'release-phase');
     assert.match(
@@ -184,9 +176,8 @@ describe('deploy in-process', () => {
       /^There is no Heroku app named my-app \(404 not_found\) visible to dev@example\.com\. Check the appName input/,
     );
 
-    let pushed = false;
     current = heroku(
-      () => (pushed ? [release(2, { current: true })] : []),
+      () => [release(2, { current: true })],
       { 'slug-2': sha },
       (method, p, body) => {
         if (method === 'POST' && p === '/apps')
@@ -194,12 +185,10 @@ describe('deploy in-process', () => {
         return missing(method, p, body);
       },
     );
-    const run = deploy(
+    const created = await deploy(
       request({ safeguards: { ...NO_SAFEGUARDS, createApp: { region: 'eu', team: null, stack: null } } }),
       new FakeHost().log,
     );
-    pushed = true;
-    const created = await run;
     assert.ok(created.ok, created.ok ? '' : created.failure.message);
     assert.ok(current.calls.includes('POST /apps {"name":"my-app","region":"eu"}'));
     assert.deepEqual(created.result.steps[0], { name: 'Create the app my-app', outcome: 'done', detail: 'region eu' });
