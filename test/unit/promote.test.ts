@@ -76,7 +76,7 @@ function heroku(world: World = {}, more: Route = () => undefined): RecordingApi 
   });
 }
 
-function request(api: RecordingApi, more: Partial<PromoteRequest> = {}): PromoteRequest {
+function request(more: Partial<PromoteRequest> = {}): PromoteRequest {
   return {
     apiKey: 'KEY',
     api: { url: 'https://api.heroku.example', isDefault: false, source: 'test' },
@@ -104,7 +104,7 @@ describe('promote in-process', () => {
   it('promotes the source release to the next stage and verifies what the target runs', async () => {
     current = heroku();
     const host = new FakeHost();
-    const outcome = await promote(request(current), host.log);
+    const outcome = await promote(request(), host.log);
     assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
     const { result } = outcome;
     assert.equal(result.promotionId, 'promo-1');
@@ -144,7 +144,7 @@ describe('promote in-process', () => {
 
   it('reports a target whose release failed, with the promotion and what stays live', async () => {
     current = heroku({ targetStatus: 'failed' });
-    const outcome = await promote(request(current), new FakeHost().log);
+    const outcome = await promote(request(), new FakeHost().log);
     assert.equal(outcome.ok, false);
     if (outcome.ok) return;
     assert.equal(outcome.failure.kind, 'promotion');
@@ -160,7 +160,7 @@ describe('promote in-process', () => {
 
   it('creates nothing when the target already runs the commit', async () => {
     current = heroku({ prodCommit: NEW });
-    const outcome = await promote(request(current), new FakeHost().log);
+    const outcome = await promote(request(), new FakeHost().log);
     assert.ok(outcome.ok);
     assert.equal(outcome.result.promotionId, null);
     assert.equal(outcome.result.targets[0]?.outcome, 'same-commit');
@@ -170,7 +170,7 @@ describe('promote in-process', () => {
   it('refuses, before anything changes, a source that does not run expectedCommit (full or abbreviated)', async () => {
     for (const expected of [OLD, OLD.slice(0, 7)]) {
       current = heroku();
-      const outcome = await promote(request(current, { expectedCommit: expected }), new FakeHost().log);
+      const outcome = await promote(request({ expectedCommit: expected }), new FakeHost().log);
       assert.equal(outcome.ok, false);
       if (outcome.ok) return;
       assert.equal(outcome.failure.kind, 'verification');
@@ -183,14 +183,14 @@ describe('promote in-process', () => {
       assert.ok(!current.calls.some((c) => c.startsWith('POST')), 'nothing was promoted');
     }
     current = heroku();
-    const accepted = await promote(request(current, { expectedCommit: NEW.slice(0, 7) }), new FakeHost().log);
+    const accepted = await promote(request({ expectedCommit: NEW.slice(0, 7) }), new FakeHost().log);
     assert.ok(accepted.ok, 'an abbreviation of what the source runs is accepted');
   });
 
   it('refuses a source outside any pipeline, a target that is the source, and a target outside the pipeline', async () => {
     const failure = async (world: World, more: Partial<PromoteRequest>, route?: Route): Promise<TaskError> => {
       current = heroku(world, route);
-      const outcome = await promote(request(current, more), new FakeHost().log);
+      const outcome = await promote(request(more), new FakeHost().log);
       assert.ok(!outcome.ok);
       return outcome.failure;
     };
@@ -200,7 +200,7 @@ describe('promote in-process', () => {
     const self = await failure({}, { targetApps: ['stg'] });
     assert.equal(self.kind, 'input');
     assert.match(self.message, /^targetApps includes stg, the source app: an app cannot be promoted to itself\./);
-    const outside = await failure({}, { targetApps: ['other'] }, (method, p) =>
+    const outside = await failure({}, { targetApps: ['other'] }, (_method, p) =>
       p === '/apps/other' ? { id: 'app-other', name: 'other' } : undefined,
     );
     assert.match(

@@ -5,7 +5,7 @@ import { cell, factsTable, failureSummaryMarkdown, stepsTable, type Outcome, typ
 import type { DeployProgress, DeployResult } from './types';
 
 /** `Released v61 of my-app · commit 3cced9be · https://my-app-1a2b3c4d5e6f.herokuapp.com/ · 48s` */
-export function resultLine(result: DeployResult): string {
+function resultLine(result: DeployResult): string {
   const head =
     result.outcome === 'released'
       ? `Released v${result.release.version} of ${result.app}`
@@ -16,7 +16,7 @@ export function resultLine(result: DeployResult): string {
   return [head, `commit ${short(result.commit)}`, result.appUrl, health, seconds(result.durationMs)].filter(Boolean).join(' · ');
 }
 
-export function summaryMarkdown(result: DeployResult): string {
+function summaryMarkdown(result: DeployResult): string {
   const rows: Array<[string, string]> = [
     [
       'Result',

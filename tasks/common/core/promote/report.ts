@@ -31,7 +31,7 @@ function sourcePhrase(result: PromoteResult): string {
 }
 
 /** `Promoted my-app-staging v12 (commit 3cced9be) · my-app v62 · my-app-eu v17 · 9s` */
-export function promotionResultLine(result: PromoteResult): string {
+function promotionResultLine(result: PromoteResult): string {
   const failed = result.targets.filter((t) => t.failure).map((t) => t.app);
   const head = failed.length
     ? `Promotion of ${sourcePhrase(result)} failed on ${failed.join(', ')}`
@@ -78,7 +78,7 @@ function outcomeCell(target: TargetResult): string {
   return `${OUTCOME[target.outcome]}${details ? ` — ${cell(details)}` : ''}`;
 }
 
-export function promotionSummaryMarkdown(result: PromoteResult): string {
+function promotionSummaryMarkdown(result: PromoteResult): string {
   const failed = result.targets.filter((t) => t.failure);
   const promoted = result.targets.filter((t) => t.release);
   const verdict = failed.length
