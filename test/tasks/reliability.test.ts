@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DeployFixture, describeRun } from '../support/deploy-fixture';
 import { basicCredentials } from '../../tasks/common/core/git/push';
-import { startTlsFront, TEST_CA } from '../support/tls-front';
+import { HEROKU_TEST_CERT, startTlsFront, TEST_CA } from '../support/tls-front';
 
 const exec = promisify(execFile);
 
@@ -130,31 +130,54 @@ describe('HerokuDeploy@1 reliability and secrecy', function () {
   it('goes through the agent proxy for the API and git, and not for bypassed hosts', async () => {
     const app = await fx.newApp('proxied');
     const repo = await fx.newRepo();
-    fx.heroku.proxy.requests.length = 0;
-    fx.heroku.proxy.requireCredentials('proxyuser', 'proxy-secret-pw');
-    const result = await fx.deploy(app, repo, {
-      variables: { 'Agent.ProxyUrl': fx.heroku.proxyUrl, 'Agent.ProxyUsername': 'proxyuser' },
-      secretVariables: { 'Agent.ProxyPassword': 'proxy-secret-pw' },
-    });
-    assert.equal(result.result, 'Succeeded', describeRun(result));
-    const passed = fx.heroku.proxy.requests.filter((r) => r.status !== 407);
-    assert.ok(
-      passed.some((r) => r.url === `${fx.heroku.apiUrl}/account`),
-      'API calls go through the proxy',
-    );
-    assert.ok(
-      passed.some((r) => r.url.startsWith(`${fx.heroku.gitUrl}/${app}.git`)),
-      'git goes through the proxy, with its credentials',
-    );
-    assert.ok(result.secrets.includes('proxy-secret-pw'));
-    assert.ok(!result.gitCommands.some((c) => c.includes('proxy-secret-pw')), 'the proxy password is not in argv');
+    // Loopback never goes through a proxy: reach the emulator as https://heroku.test:<port>, a name
+    // only the emulator's proxy knows (it tunnels it to 127.0.0.1).
+    const api = await startTlsFront(fx.heroku.apiUrl, 'heroku.test');
+    const git = await startTlsFront(fx.heroku.gitUrl, 'heroku.test');
+    try {
+      fx.heroku.proxy.requests.length = 0;
+      fx.heroku.proxy.requireCredentials('proxyuser', 'proxy-secret-pw');
+      const result = await fx.deploy(app, repo, {
+        variables: {
+          HEROKU_API_URL: `https://heroku.test:${api.port}`,
+          HEROKU_GIT_URL: `https://heroku.test:${git.port}`,
+          'Agent.CAInfo': HEROKU_TEST_CERT,
+          'Agent.ProxyUrl': fx.heroku.proxyUrl,
+          'Agent.ProxyUsername': 'proxyuser',
+        },
+        secretVariables: { 'Agent.ProxyPassword': 'proxy-secret-pw' },
+      });
+      assert.equal(result.result, 'Succeeded', describeRun(result));
+      const passed = fx.heroku.proxy.requests.filter((r) => r.status !== 407);
+      assert.ok(
+        passed.some((r) => r.method === 'CONNECT' && r.url === `heroku.test:${api.port}`),
+        'API calls go through the proxy',
+      );
+      assert.ok(
+        passed.some((r) => r.method === 'CONNECT' && r.url === `heroku.test:${git.port}`),
+        'git goes through the proxy, with its credentials',
+      );
+      assert.ok(result.secrets.includes('proxy-secret-pw'));
+      assert.ok(!result.gitCommands.some((c) => c.includes('proxy-secret-pw')), 'the proxy password is not in argv');
 
-    fx.heroku.proxy.requests.length = 0;
-    const bypassed = await fx.deploy(app, repo, {
-      variables: { 'Agent.ProxyUrl': fx.heroku.proxyUrl, 'Agent.ProxyBypassList': '["127\\\\.0\\\\.0\\\\.1"]' },
-    });
-    assert.equal(bypassed.result, 'Succeeded', describeRun(bypassed));
-    assert.equal(fx.heroku.proxy.requests.length, 0, 'bypassed hosts go direct');
+      fx.heroku.proxy.requests.length = 0;
+      const bypassed = await fx.deploy(app, repo, {
+        variables: {
+          HEROKU_API_URL: `https://heroku.test:${api.port}`,
+          HEROKU_GIT_URL: `https://heroku.test:${git.port}`,
+          'Agent.CAInfo': HEROKU_TEST_CERT,
+          'Agent.ProxyUrl': fx.heroku.proxyUrl,
+          'Agent.ProxyBypassList': '["heroku\\\\.test"]',
+        },
+      });
+      // Bypassed, the task goes direct, where nothing resolves heroku.test: it fails to reach it.
+      assert.equal(fx.heroku.proxy.requests.length, 0, 'bypassed hosts go direct');
+      assert.equal(bypassed.result, 'Failed', describeRun(bypassed));
+      assert.match(bypassed.message, /Could not reach Heroku's API at https:\/\/heroku\.test/);
+    } finally {
+      await api.close();
+      await git.close();
+    }
   });
 
   it("trusts the agent's CA (Agent.CAInfo) for the API and for git, and says what to do without it", async () => {

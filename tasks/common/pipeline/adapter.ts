@@ -11,12 +11,22 @@ import type { NetworkSettings } from '../core/base/network';
 import type { TaskHost } from './host';
 import { runTask, type TaskDefinition } from './run-task';
 
+/**
+ * Text the task prints (much of it from outside: build output, app logs, commit subjects, HTTP
+ * bodies, Heroku's messages) with every `##vso[` and `##[` defused, anywhere in it, any case, so
+ * that none of it can become a logging command the agent obeys. The task's own commands are
+ * written by task-lib, never through this.
+ */
+export function neutralise(text: string): string {
+  return text.replace(/##(vso)?\[/gi, (match) => `**${match.slice(2)}`);
+}
+
 const log: TaskLog = {
-  info: (line) => console.log(line),
-  warn: (line) => tl.warning(line),
-  debug: (line) => tl.debug(line),
+  info: (line) => console.log(neutralise(line)),
+  warn: (line) => tl.warning(neutralise(line)),
+  debug: (line) => tl.debug(neutralise(line)),
   async group(title, body) {
-    console.log(`##[group]${title}`);
+    console.log(`##[group]${neutralise(title)}`);
     try {
       return await body();
     } finally {
@@ -97,7 +107,7 @@ class AgentHost implements TaskHost {
   }
 
   fail(message: string): void {
-    tl.setResult(tl.TaskResult.Failed, message);
+    tl.setResult(tl.TaskResult.Failed, neutralise(message));
   }
 }
 

@@ -7,8 +7,10 @@ export const DEFAULT_GIT_URL = 'https://git.heroku.com';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
+/** This machine: localhost, ::1 or any 127.x.y.z address. */
 export function isLoopback(hostname: string): boolean {
-  return LOOPBACK.has(hostname.toLowerCase());
+  const name = hostname.toLowerCase();
+  return LOOPBACK.has(name) || /^127(\.\d{1,3}){3}$/.test(name);
 }
 
 export interface Endpoint {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import type { AxiosProxyConfig } from 'axios';
 import { HttpsProxyAgent } from 'https-proxy-agent';
+import { isLoopback } from './endpoints';
 import { TaskError, errorMessage } from './errors';
 
 export interface ProxySettings {
@@ -23,6 +24,14 @@ export interface NetworkSettings {
 }
 
 export const DIRECT: NetworkSettings = { proxyFor: () => null, proxyConfigured: false };
+
+/**
+ * The proxy for `url`: none for this machine itself (loopback), whatever the agent's bypass list
+ * says, so that a key sent to a local stand-in over plain http never passes a proxy in clear.
+ */
+function proxyFor(url: string, network: NetworkSettings): ProxySettings | null {
+  return isLoopback(new URL(url).hostname) ? null : network.proxyFor(url);
+}
 
 /** `http://user:pass@proxy:8080` — the form git's http.proxy takes. */
 export function proxyUrlWithCredentials(proxy: ProxySettings): string {
@@ -52,7 +61,7 @@ export function httpTransport(
   url: string,
   network: NetworkSettings,
 ): { proxy: AxiosProxyConfig | false; httpAgent: http.Agent; httpsAgent: https.Agent } {
-  const proxy = network.proxyFor(url);
+  const proxy = proxyFor(url, network);
   const ca = readCa(network.caFile);
   const trust = ca ? { ca: [...tls.rootCertificates, ca.toString('utf8')] } : {};
   const httpAgent = new http.Agent({ keepAlive: true });
@@ -75,7 +84,7 @@ export function httpTransport(
 /** git configuration (for GIT_CONFIG_* entries) applying the proxy and CA to one URL. */
 export function gitNetworkConfig(url: string, network: NetworkSettings): Array<[string, string]> {
   const entries: Array<[string, string]> = [];
-  const proxy = network.proxyFor(url);
+  const proxy = proxyFor(url, network);
   // An empty http.proxy makes git go direct (ignoring http_proxy): right for a bypassed URL.
   if (proxy) entries.push([`http.${url}.proxy`, proxyUrlWithCredentials(proxy)]);
   else if (network.proxyConfigured) entries.push([`http.${url}.proxy`, '']);

@@ -1,0 +1,103 @@
+// HerokuDeploy@1 under attack and faults: cancellation at every wait, hostile output and peers,
+// slow and broken servers, two deploys racing, odd inputs. Each test runs the built task as the
+// agent does, against the emulator or a small hostile server made here.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DeployFixture, describeRun } from '../support/deploy-fixture';
+import type { AgentResult } from '../support/agent';
+
+/** Starts a plain HTTP server on 127.0.0.1 with `handler`; closed by the returned function. */
+async function hostileServer(handler: http.RequestListener): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The `task.setvariable` commands the agent would obey, by variable name. */
+function variablesSet(result: AgentResult): string[] {
+  return result.commands.filter((c) => c.name === 'task.setvariable').map((c) => c.properties.variable ?? '');
+}
+
+describe('HerokuDeploy@1 under attack and faults', function () {
+  this.timeout(120_000);
+  const fx = DeployFixture.forSuite();
+
+  describe('5. text from outside never becomes a logging command', () => {
+    it('defuses ##vso[ and ##[ in commit subjects, build output, app logs and the health-check body', async () => {
+      const app = await fx.newApp('inject');
+      const repo = await fx.newRepo();
+      await repo.commit('##vso[task.setvariable variable=FROM_SUBJECT]pwned', {
+        'package.json': JSON.stringify({
+          name: 'inject',
+          scripts: { build: "echo '##vso[task.setvariable variable=FROM_BUILD]pwned' && echo '##[error]from the build'" },
+        }),
+        'server.js': [
+          "const http = require('node:http');",
+          "console.log('##vso[task.setvariable variable=FROM_APP_LOG]pwned');",
+          'http.createServer((req, res) => {',
+          "  res.writeHead(500, { 'Content-Type': 'text/plain' });",
+          "  res.end('##vso[task.setvariable variable=FROM_BODY]pwned');",
+          '}).listen(Number(process.env.PORT));',
+        ].join('\n'),
+      });
+      const result = await fx.deploy(app, repo, {
+        inputs: { healthCheckUrl: '/', healthCheckTimeout: '3', healthCheckInterval: '1', rollbackOnFailure: 'false' },
+        variables: { 'Agent.ProxyUrl': fx.heroku.proxyUrl },
+      });
+      assert.equal(result.result, 'Failed', describeRun(result));
+      assert.deepEqual(
+        variablesSet(result).filter((name) => name.startsWith('FROM_')),
+        [],
+        'no outside text set a variable',
+      );
+      assert.ok(!result.stdout.split('\n').some((l) => l.startsWith('##[error]from')), 'no ##[error] line from the build');
+      // Each source was printed, defused: the test would prove nothing if they were not shown at all.
+      for (const source of ['FROM_SUBJECT', 'FROM_BUILD', 'FROM_APP_LOG', 'FROM_BODY'])
+        assert.ok(result.stdout.includes(`**vso[task.setvariable variable=${source}]pwned`), `${source} is shown, defused`);
+      assert.ok(result.stdout.includes('**[error]from the build'));
+      assert.ok(!result.message.includes('##vso['), 'the failure message (with the body excerpt) is defused too');
+    });
+
+    it("defuses Heroku's own error messages", async () => {
+      const app = await fx.newApp('inject-api');
+      const repo = await fx.newRepo();
+      fx.heroku.faults.apiError(422, {
+        path: `/apps/${app}`,
+        id: 'invalid_params',
+        message: '##vso[task.setvariable variable=FROM_API]pwned',
+      });
+      const result = await fx.deploy(app, repo);
+      assert.equal(result.result, 'Failed', describeRun(result));
+      assert.deepEqual(
+        variablesSet(result).filter((name) => name.startsWith('FROM_')),
+        [],
+      );
+      assert.match(result.message, /\*\*vso\[task\.setvariable variable=FROM_API\]pwned/);
+    });
+  });
+
+  describe('8. loopback never goes through a proxy', () => {
+    it('sends a plain-http loopback API and git URL direct, even with Agent.ProxyUrl set', async () => {
+      const app = await fx.newApp('loopback');
+      const repo = await fx.newRepo();
+      fx.heroku.proxy.requests.length = 0;
+      const result = await fx.deploy(app, repo, { variables: { 'Agent.ProxyUrl': fx.heroku.proxyUrl } });
+      assert.equal(result.result, 'Succeeded', describeRun(result));
+      assert.deepEqual(
+        fx.heroku.proxy.requests.map((r) => r.url),
+        [],
+        'the proxy saw nothing (so never the key in clear)',
+      );
+    });
+  });
+});
