@@ -32,6 +32,71 @@ describe('HerokuDeploy@1 under attack and faults', function () {
   this.timeout(120_000);
   const fx = DeployFixture.forSuite();
 
+  describe('4. the key goes to the configured git host only', () => {
+    /** A git host that redirects every request to `to` (another port or host), which forwards to the emulator. */
+    async function redirectingGit(toHost: string): Promise<{
+      gitUrl: string;
+      seen: Array<{ path: string; authorization: string | undefined }>;
+      close(): Promise<void>;
+    }> {
+      const seen: Array<{ path: string; authorization: string | undefined }> = [];
+      const emulatorGit = new URL(fx.heroku.gitUrl);
+      // The other host serves the repository without asking for credentials (it has its own), so
+      // git goes on to POST the pack there: what a client sends it is what leaks.
+      const own = `Basic ${Buffer.from(`heroku:${fx.heroku.apiKey}`).toString('base64')}`;
+      const target = await hostileServer((req, res) => {
+        seen.push({ path: req.url ?? '', authorization: req.headers.authorization });
+        const headers = { ...req.headers, authorization: own };
+        const upstream = http.request(
+          { host: emulatorGit.hostname, port: emulatorGit.port, method: req.method, path: req.url, headers },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        req.pipe(upstream);
+      });
+      const redirector = await hostileServer((req, res) => {
+        res.writeHead(302, { Location: `http://${toHost}:${target.port}${req.url ?? '/'}` });
+        res.end();
+      });
+      return {
+        gitUrl: redirector.url,
+        seen,
+        close: async () => {
+          await redirector.close();
+          await target.close();
+        },
+      };
+    }
+
+    for (const toHost of ['127.0.0.1', 'localhost']) {
+      it(`does not follow a git redirect to ${toHost === '127.0.0.1' ? 'another port' : 'another host'}, and says so`, async () => {
+        const app = await fx.newApp('redirect');
+        const repo = await fx.newRepo();
+        const git = await redirectingGit(toHost);
+        try {
+          const result = await fx.deploy(app, repo, { variables: { HEROKU_GIT_URL: git.gitUrl } });
+          assert.equal(result.result, 'Failed', describeRun(result));
+          assert.deepEqual(
+            git.seen.filter((r) => r.authorization !== undefined),
+            [],
+            'the redirect target never got the key',
+          );
+          assert.match(result.message, /redirect/i);
+          assert.match(result.message, /HEROKU_GIT_URL/);
+          assert.deepEqual(
+            (await fx.releases(app)).map((r) => r.version),
+            [1, 2],
+            'nothing was released',
+          );
+        } finally {
+          await git.close();
+        }
+      });
+    }
+  });
+
   describe('5. text from outside never becomes a logging command', () => {
     it('defuses ##vso[ and ##[ in commit subjects, build output, app logs and the health-check body', async () => {
       const app = await fx.newApp('inject');

@@ -33,9 +33,16 @@ export function basicCredentials(apiKey: string): string {
   return Buffer.from(`heroku:${apiKey}`).toString('base64');
 }
 
-/** Credentials for one repository URL, as git configuration (to pass through the environment). */
+/**
+ * Credentials for one repository URL, as git configuration (to pass through the environment), with
+ * redirects refused: git applies the header to every request of the run, so following a redirect
+ * to another host would hand that host the key.
+ */
 export function credentialConfig(repoUrl: string, apiKey: string): Array<[string, string]> {
-  return [[`http.${repoUrl}.extraHeader`, `Authorization: Basic ${basicCredentials(apiKey)}`]];
+  return [
+    [`http.${repoUrl}.extraHeader`, `Authorization: Basic ${basicCredentials(apiKey)}`],
+    ['http.followRedirects', 'false'],
+  ];
 }
 
 const STATUS_LINE = /^([ +\-*=!])\t([^\t]*)\t(.*)$/;
@@ -195,6 +202,12 @@ export function explainPushFailure(outcome: PushOutcome, context: PushContext): 
     return new TaskError(
       'auth',
       `Heroku's git server (${context.gitUrl}) rejected the API key. The key is wrong, expired or revoked, or belongs to another account: create a long-lived key with \`heroku authorizations:create\` and update the service connection or secret variable.`,
+    );
+  }
+  if (/returned error: 30[12378]\b/.test(local)) {
+    return new TaskError(
+      'network',
+      `${context.gitUrl} answered the push with a redirect (HTTP ${/returned error: (30\d)/.exec(local)?.[1] ?? '30x'}). The task never follows git redirects, so the key only ever goes to the configured git host: set HEROKU_GIT_URL to the URL git should use (Heroku's is https://git.heroku.com), and check the agent's network for something rewriting its traffic.`,
     );
   }
   if (/returned error: 403|access denied|do not have access/i.test(local + reasons.join('\n'))) {
