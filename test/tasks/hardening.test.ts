@@ -165,4 +165,36 @@ describe('HerokuDeploy@1 under attack and faults', function () {
       );
     });
   });
+
+  describe('12. inputs read the way they are typed', () => {
+    it('reads CR, LF and CRLF config var lines alike and ignores spaces around =', async () => {
+      const app = await fx.newApp('crlf');
+      const repo = await fx.newRepo();
+      const result = await fx.deploy(app, repo, { inputs: { configVars: 'FIRST=1\rSECOND = two words \r\nTHIRD=3' } });
+      assert.equal(result.result, 'Succeeded', describeRun(result));
+      const vars = (await fx.api.get<Record<string, string>>(`/apps/${app}/config-vars`)).body;
+      assert.deepEqual([vars.FIRST, vars.SECOND, vars.THIRD], ['1', 'two words', '3']);
+    });
+
+    it('names an undefined $(VARIABLE) in configVars, never the text around it, before any change', async () => {
+      const app = await fx.newApp('macro');
+      const repo = await fx.newRepo();
+      const result = await fx.deploy(app, repo, { inputs: { configVars: 'TOKEN=hunter2$(Token.Part)suffix' } });
+      assert.equal(result.result, 'Failed', describeRun(result));
+      assert.match(result.message, /The input configVars line 1 uses \$\(Token\.Part\), but the pipeline variable Token\.Part is not defined/);
+      assert.ok(!/hunter2|suffix/.test(result.stdout), 'the value around the macro is not printed');
+      assert.deepEqual(
+        (await fx.releases(app)).map((r) => r.version),
+        [1, 2],
+      );
+    });
+
+    it('says so when workingDirectory is a file', async () => {
+      const app = await fx.newApp('wdfile');
+      const repo = await fx.newRepo();
+      const result = await fx.deploy(app, repo, { inputs: { workingDirectory: `${repo.dir}/server.js` } });
+      assert.equal(result.result, 'Failed', describeRun(result));
+      assert.match(result.message, /The workingDirectory .*server\.js is a file, not a folder/);
+    });
+  });
 });

@@ -24,12 +24,13 @@ describe('git environment', () => {
     assert.equal(env.LC_ALL, 'C');
   });
 
-  it("scopes Heroku's credentials to the app's repository URL", () => {
+  it("scopes Heroku's credentials to the app's repository URL, and refuses redirects (git would send them on)", () => {
     assert.deepEqual(credentialConfig('https://git.heroku.com/my-app.git', 'KEY'), [
       [
         'http.https://git.heroku.com/my-app.git.extraHeader',
         `Authorization: Basic ${Buffer.from('heroku:KEY').toString('base64')}`,
       ],
+      ['http.followRedirects', 'false'],
     ]);
   });
 

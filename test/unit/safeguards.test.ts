@@ -20,13 +20,23 @@ const blank: SafeguardInputs = {
 };
 
 describe('safe-deploy inputs', () => {
-  it('reads config vars: values kept as typed (= included), KEY= removes, comments and blank lines skipped', () => {
-    assert.deepEqual(parseConfigVars('# flags\nFEATURE=on\n\nDATABASE_URL=postgres://u:p@h/db?x=1\r\nOLD=\n  INDENTED=yes  '), {
-      FEATURE: 'on',
-      DATABASE_URL: 'postgres://u:p@h/db?x=1',
-      OLD: null,
-      INDENTED: 'yes  ',
-    });
+  it('reads config vars: = kept inside values, KEY= removes, comments and blank lines skipped, spaces around trimmed', () => {
+    assert.deepEqual(
+      parseConfigVars('# flags\nFEATURE=on\n\nDATABASE_URL=postgres://u:p@h/db?x=1\r\nOLD=\n  INDENTED=yes  \nSPACED = a b \t'),
+      { FEATURE: 'on', DATABASE_URL: 'postgres://u:p@h/db?x=1', OLD: null, INDENTED: 'yes', SPACED: 'a b' },
+    );
+    assert.deepEqual(parseConfigVars('A=1\rB=2\r\nC=3\nD= \r'), { A: '1', B: '2', C: '3', D: null }, 'CR, CRLF and LF alike');
+  });
+
+  it('names an undefined $(VARIABLE) in a config var, never the text around it; other $(...) text is a value', () => {
+    assert.throws(
+      () => parseConfigVars('OK=1\nTOKEN=s3cr3t$(Api.Token)tail'),
+      (e: Error) =>
+        e.message.includes('line 2 uses $(Api.Token), but the pipeline variable Api.Token is not defined') &&
+        !/s3cr3t|tail/.test(e.message),
+    );
+    assert.throws(() => parseConfigVars('$(KEY_NAME)=1'), /uses \$\(KEY_NAME\)/);
+    assert.deepEqual(parseConfigVars('PASS=a$(b c)d'), { PASS: 'a$(b c)d' });
   });
 
   it('never echoes a config value in its refusal', () => {

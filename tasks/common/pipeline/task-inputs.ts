@@ -1,7 +1,7 @@
 // The inputs every task shares, read through a TaskHost and checked before anything is asked of
 // Heroku: typed inputs, the API key and endpoints, the checkout folder, the health check inputs, and
 // the pipeline's own access to its repository.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_API_URL, DEFAULT_GIT_URL, resolveEndpoint, type Endpoint } from '../core/base/endpoints';
 import { TaskError } from '../core/base/errors';
@@ -99,6 +99,12 @@ export function workingDirectory(host: TaskHost, options: { mustExist?: boolean 
     throw new TaskError(
       'input',
       `The workingDirectory ${resolved} does not exist: point it at the folder of the git checkout (the default, $(System.DefaultWorkingDirectory), is where \`checkout: self\` puts it).`,
+    );
+  }
+  if (existsSync(resolved) && !statSync(resolved).isDirectory()) {
+    throw new TaskError(
+      'input',
+      `The workingDirectory ${resolved} is a file, not a folder: point it at the folder of the git checkout (the default, $(System.DefaultWorkingDirectory), is where \`checkout: self\` puts it).`,
     );
   }
   return resolved;

@@ -9,7 +9,8 @@ export const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
  * means the pipeline variable NAME does not exist. Returns NAME, or undefined.
  */
 export function undefinedVariable(value: string | undefined): string | undefined {
-  return value ? /\$\(([^)\s]+)\)/.exec(value)?.[1] : undefined;
+  // Only a variable name is a macro (letters, digits, `_`, `.`, `-`): other `$(...)` text is literal.
+  return value ? /\$\(([A-Za-z_][\w.-]*)\)/.exec(value)?.[1] : undefined;
 }
 
 export function undefinedVariableError(input: string, variable: string): TaskError {

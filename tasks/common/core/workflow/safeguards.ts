@@ -1,7 +1,7 @@
 // The safe-deploy options (health check, rollback, maintenance, workers, config vars, app
 // creation), parsed and checked before anything is changed.
 import { TaskError, errorMessage } from '../base/errors';
-import { requireDefined } from '../base/inputs';
+import { requireDefined, undefinedVariable } from '../base/inputs';
 import type { AppCreation } from '../heroku/app-changes';
 
 export interface HealthCheckOptions {
@@ -142,12 +142,19 @@ function parseProcessTypes(value: string): string[] {
 
 const CONFIG_KEY = /^\w+$/;
 
-/** `KEY=VALUE` per line sets, `KEY=` removes; blank lines and `# comments` are skipped. */
+/**
+ * `KEY=VALUE` per line sets, `KEY=` removes; blank lines and `# comments` are skipped. Lines end at
+ * LF, CRLF or a lone CR alike; spaces and tabs around the key and the value are ignored.
+ */
 export function parseConfigVars(value: string): Record<string, string | null> {
   const vars: Record<string, string | null> = {};
-  value.split(/\r?\n/).forEach((raw, index) => {
-    const line = raw.replace(/^\s+/, '');
+  value.split(/\r\n|\r|\n/).forEach((raw, index) => {
+    const line = raw.trim();
     if (!line || line.startsWith('#')) return;
+    // Only the variable's name is printed, never the text around it (it may be part of a secret).
+    const missing = undefinedVariable(line);
+    if (missing)
+      throw bad('configVars', `line ${index + 1} uses $(${missing}), but the pipeline variable ${missing} is not defined.`);
     const eq = line.indexOf('=');
     const key = (eq < 0 ? line : line.slice(0, eq)).trim();
     if (eq < 0 || !CONFIG_KEY.test(key)) {
@@ -157,13 +164,7 @@ export function parseConfigVars(value: string): Record<string, string | null> {
       );
     }
     if (key in vars) throw bad('configVars', `sets ${key} twice (line ${index + 1}).`);
-    const undefinedVariable = /\$\(([^)\s]+)\)/.exec(line.slice(eq + 1))?.[1];
-    if (undefinedVariable)
-      throw bad(
-        'configVars',
-        `sets ${key} from $(${undefinedVariable}), but the pipeline variable ${undefinedVariable} is not defined.`,
-      );
-    const setting = line.slice(eq + 1).replace(/\r$/, '');
+    const setting = line.slice(eq + 1).trim();
     vars[key] = setting === '' ? null : setting;
   });
   return vars;
