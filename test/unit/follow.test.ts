@@ -42,7 +42,7 @@ describe('following a promotion', () => {
     const sleep = sinon.stub().resolves();
 
     const followed = await promoteAndFollow('pipe-1', source, [target], { client, log: host.log, pollMs: 250, sleep });
-    sinon.assert.calledOnceWithExactly(sleep, 250);
+    sinon.assert.calledOnceWithExactly(sleep, 250, undefined);
     assert.equal(followed.promotion.id, 'p1');
     assert.deepEqual(followed.targets, [entry]);
     assert.equal(followed.releases.get('app-1')?.version, 17);

@@ -1,9 +1,19 @@
 // Waiting, injectable so that polling loops are tested without real time passing.
 
-/** Waits `ms` milliseconds. */
-export type Sleep = (ms: number) => Promise<void>;
+/** Waits `ms` milliseconds, or less if `signal` aborts first (the caller then sees it aborted). */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-export const sleep: Sleep = (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /** A settled promise's value, or its error thrown again (for reads started together, reported in order). */
 export function settled<T>(result: PromiseSettledResult<T>): Promise<T> {

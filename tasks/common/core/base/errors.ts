@@ -44,3 +44,8 @@ export function toTaskError(error: unknown): TaskError {
   if (error instanceof Error && error.stack) unexpected.stack = error.stack;
   return unexpected;
 }
+
+/** `The task was cancelled while …`: what a cancelled call or wait throws. */
+export function cancelled(doing: string): TaskError {
+  return new TaskError('cancelled', `The task was cancelled while ${doing}.`);
+}

@@ -30,7 +30,7 @@ export function describeBranch(sourceBranch: string | undefined): string | null 
 export async function deploy(request: DeployRequest, log: TaskLog): Promise<Outcome<DeployResult, DeployProgress>> {
   const { signal, safeguards } = request;
   const app = clientFor(request, log).forApp(request.appName);
-  const steps = new Steps(log);
+  const steps = new Steps(log, signal);
   const safeRelease = new SafeRelease({ app, safeguards, network: request.network, log, steps, signal });
   try {
     return { ok: true, result: await run(request, log, { app, steps, safeRelease }) };

@@ -1,6 +1,6 @@
 // Platform API failures, said in words a person can act on.
 import { TaskError, errorMessage } from '../base/errors';
-import { HerokuApiError } from './api';
+import { HerokuApiError, UNREADABLE } from './api';
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/i;
 
@@ -34,6 +34,11 @@ export function explainApiError(error: unknown, context: ApiErrorContext): TaskE
     );
   }
   switch (error.id ?? '') {
+    case UNREADABLE:
+      return new TaskError(
+        'api',
+        `The Heroku API at ${context.apiUrl} gave an answer the task cannot use while ${context.doing}: ${where} ${error.message}. Check that ${context.apiUrl} is Heroku's Platform API (the service connection's URL, or the HEROKU_API_URL variable) and that no proxy or captive portal answers in its place; then re-run the job.`,
+      );
     case 'unauthorized':
       return new TaskError(
         'auth',

@@ -4,6 +4,7 @@
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import type * as Heroku from '@heroku-cli/schema';
 import { sleep as realSleep, type Sleep } from '../base/async';
+import { cancelled } from '../base/errors';
 import { httpTransport, DIRECT, type NetworkSettings } from '../base/network';
 
 export type App = Heroku.App & { generation?: { id?: string; name?: string } };
@@ -49,8 +50,15 @@ export interface HerokuApiOptions {
   debug?: (line: string) => void;
   /** Receives a warning when the account's rate-limit budget runs low. */
   warn?: (line: string) => void;
-  /** Per-request timeout. */
+  /** Per-request timeout: the whole answer, body included, must have arrived by then. */
   timeoutMs?: number;
+  /** Largest answer read, in bytes; a bigger one fails the call. */
+  maxBodyBytes?: number;
+  /**
+   * Cancels every call and wait (the task's cancel signal); null for calls that must run after a
+   * cancel (undoing temporary changes, with their own short deadlines).
+   */
+  signal?: AbortSignal | null;
   /** Retries after the first attempt. */
   maxRetries?: number;
   /** Time allowed for one call, retries included. */
@@ -85,6 +93,11 @@ const RETRYABLE_NETWORK = new Set([
   'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+/** Heroku's answers are small (a list of releases is tens of KB): anything this big is not one. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** The id of an answer the task cannot use (not JSON, too big, not the shape asked for). */
+export const UNREADABLE = 'unreadable_answer';
+
 
 function retryAfterMs(header: unknown): number | null {
   if (typeof header !== 'string' || header.trim() === '') return null;
@@ -97,8 +110,8 @@ function retryAfterMs(header: unknown): number | null {
 export class HerokuApi {
   private readonly http: AxiosInstance;
   private readonly network: NetworkSettings;
-  private readonly options: Required<Omit<HerokuApiOptions, 'network' | 'userAgent' | 'debug' | 'warn'>> &
-    Pick<HerokuApiOptions, 'debug' | 'warn'>;
+  private readonly options: Required<Omit<HerokuApiOptions, 'network' | 'userAgent' | 'debug' | 'warn' | 'signal'>> &
+    Pick<HerokuApiOptions, 'debug' | 'warn'> & { signal: AbortSignal | null };
   private warnedRateLimit = false;
 
   constructor(private readonly given: HerokuApiOptions) {
@@ -107,6 +120,8 @@ export class HerokuApi {
       baseUrl: options.baseUrl,
       apiKey: options.apiKey,
       timeoutMs: options.timeoutMs ?? 20_000,
+      maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
+      signal: options.signal ?? null,
       maxRetries: options.maxRetries ?? 4,
       budgetMs: options.budgetMs ?? 30_000,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 20_000,
@@ -126,13 +141,14 @@ export class HerokuApi {
       ...httpTransport(options.baseUrl, options.network ?? DIRECT),
       validateStatus: () => true,
       maxRedirects: 0,
+      maxContentLength: this.options.maxBodyBytes,
       responseType: 'json',
       transitional: { clarifyTimeoutError: true },
     });
   }
 
-  /** The same API with other limits (e.g. tighter ones for undoing on the way out). */
-  withLimits(limits: Pick<HerokuApiOptions, 'timeoutMs' | 'budgetMs' | 'maxRetries'>): HerokuApi {
+  /** The same API with other limits (e.g. tighter ones, and no cancel, for undoing on the way out). */
+  withLimits(limits: Pick<HerokuApiOptions, 'timeoutMs' | 'budgetMs' | 'maxRetries' | 'signal'>): HerokuApi {
     return new HerokuApi({ ...this.given, ...limits });
   }
 
@@ -149,29 +165,33 @@ export class HerokuApi {
   }
 
   async request<T>(method: string, path: string, request: RequestOptions = {}): Promise<T> {
-    const { maxRetries, budgetMs, timeoutMs, maxRetryAfterMs, sleep, random } = this.options;
+    const { maxRetries, budgetMs, timeoutMs, maxRetryAfterMs, sleep, random, signal } = this.options;
     const idempotent = request.idempotent ?? method === 'GET';
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw cancelled(`calling ${method} ${path}`);
       const remaining = budgetMs - (Date.now() - started);
       let response: AxiosResponse | undefined;
       let failure: HerokuApiError;
       const sentAt = Date.now();
+      // A deadline for the whole answer (a server trickling bytes keeps a socket timeout at bay).
+      const deadline = AbortSignal.timeout(Math.max(1000, Math.min(timeoutMs, remaining)));
       try {
         response = await this.http.request({
           method,
           url: path,
           data: request.body,
           headers: request.range ? { Range: request.range } : {},
-          timeout: Math.max(1000, Math.min(timeoutMs, remaining)),
+          signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
         });
       } catch (error) {
-        failure = this.networkError(error, method, path);
+        if (signal?.aborted) throw cancelled(`calling ${method} ${path}`);
+        failure = this.networkError(error, method, path, deadline.aborted);
       }
       if (response) {
         this.options.debug?.(`${method} ${path} -> ${response.status} (${Date.now() - sentAt} ms)`);
         this.noteRateLimit(response.headers['ratelimit-remaining']);
-        if (response.status >= 200 && response.status < 300) return response.data as T;
+        if (response.status >= 200 && response.status < 300) return this.json<T>(response, method, path);
         failure = this.httpError(response, method, path);
       } else {
         this.options.debug?.(`${method} ${path} -> ${failure!.code ?? 'no answer'} (${Date.now() - sentAt} ms)`);
@@ -186,8 +206,22 @@ export class HerokuApi {
       this.options.debug?.(
         `retrying ${method} ${path} in ${Math.round(wait)} ms (${error.id ?? error.code ?? error.status ?? 'error'})`,
       );
-      await sleep(wait);
+      await sleep(wait, signal ?? undefined);
     }
+  }
+
+  /** A successful answer's JSON body; anything else (an HTML page, plain text) is an error. */
+  private json<T>(response: AxiosResponse, method: string, path: string): T {
+    const data: unknown = response.data;
+    if (typeof data === 'object' && data !== null) return data as T;
+    const type = String(response.headers['content-type'] ?? 'no content type').split(';')[0];
+    throw new HerokuApiError(
+      response.status,
+      UNREADABLE,
+      `answered ${response.status} with ${type} instead of JSON`,
+      method,
+      path,
+    );
   }
 
   /**
@@ -240,8 +274,19 @@ export class HerokuApi {
     return new HerokuApiError(response.status, id, message, method, path, requestId);
   }
 
-  private networkError(error: unknown, method: string, path: string): HerokuApiError {
+  private networkError(error: unknown, method: string, path: string, timedOut: boolean): HerokuApiError {
+    if (timedOut)
+      return new HerokuApiError(null, null, `no full answer within the deadline`, method, path, null, 'ETIMEDOUT');
     if (error instanceof AxiosError) {
+      if (/maxContentLength/.test(error.message)) {
+        return new HerokuApiError(
+          error.response?.status ?? 200,
+          UNREADABLE,
+          `answered with more than ${Math.round(this.options.maxBodyBytes / 1024 / 1024)} MB`,
+          method,
+          path,
+        );
+      }
       const code = error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED' ? 'ETIMEDOUT' : (error.code ?? null);
       const causeCode: unknown = error.cause && 'code' in error.cause ? error.cause.code : null;
       const cause = typeof causeCode === 'string' ? causeCode : null;

@@ -5,7 +5,7 @@ import type { Endpoint } from '../base/endpoints';
 import { TaskError } from '../base/errors';
 import type { TaskLog } from '../base/log';
 import type { NetworkSettings } from '../base/network';
-import { HerokuApi, HerokuApiError, type Account, type HerokuApiOptions } from './api';
+import { HerokuApi, HerokuApiError, UNREADABLE, type Account, type HerokuApiOptions } from './api';
 import { explainApiError } from './api-errors';
 
 /** What every client of one task run shares: where the API is and whose key it uses. */
@@ -15,13 +15,17 @@ interface Session {
   email?: Promise<string | undefined>;
 }
 
-type Deadlines = Pick<HerokuApiOptions, 'timeoutMs' | 'budgetMs' | 'maxRetries'>;
+type Deadlines = Pick<HerokuApiOptions, 'timeoutMs' | 'budgetMs' | 'maxRetries' | 'signal'>;
 
-/** Tighter limits for undoing on the way out, so that a cancelled task finishes within seconds. */
+/**
+ * Tighter limits for undoing on the way out, and no cancel: an undo runs after a cancel too, and
+ * finishes within seconds, before the agent kills the task.
+ */
 export const UNDO_DEADLINES: Deadlines = {
-  timeoutMs: 3000,
-  budgetMs: 4500,
-  maxRetries: 2,
+  timeoutMs: 2500,
+  budgetMs: 3000,
+  maxRetries: 1,
+  signal: null,
 };
 
 const enc = encodeURIComponent;
@@ -72,6 +76,15 @@ export class HerokuClient {
     return this.explained(doing, () => this.api.get<T>(path, range));
   }
 
+  /** A list (`GET` of a collection): anything but a JSON array is an answer the task cannot use. */
+  list<T>(path: string, doing: string, range?: string): Promise<T[]> {
+    return this.explained(doing, async () => {
+      const answer = await this.api.get<unknown>(path, range);
+      if (Array.isArray(answer)) return answer as T[];
+      throw new HerokuApiError(200, UNREADABLE, 'answered with a JSON object where a list was expected', 'GET', path);
+    });
+  }
+
   /** Like get, but null when Heroku has nothing there (404 not_found). */
   async find<T>(path: string, doing: string): Promise<T | null> {
     try {
@@ -120,18 +133,21 @@ export interface ApiAccess {
   apiKey: string;
   network: NetworkSettings;
   userAgent?: string;
+  /** The task's cancel: every call and wait stops when it aborts (undo calls excepted). */
+  signal?: AbortSignal;
 }
 
 /** The client a task uses: requests in the debug log, a low rate limit as a warning, a non-default API named. */
 export function clientFor(access: ApiAccess, log: TaskLog): HerokuClient {
   if (!access.api.isDefault)
     log.info(`Heroku API: ${access.api.url} (from ${access.api.source}, not the default https://api.heroku.com)`);
-  const { api, apiKey, network, userAgent } = access;
+  const { api, apiKey, network, userAgent, signal } = access;
   return HerokuClient.connect({
     baseUrl: api.url,
     apiKey,
     network,
     userAgent,
+    signal,
     debug: (l) => log.debug(l),
     warn: (l) => log.warn(l),
   });

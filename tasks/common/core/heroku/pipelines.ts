@@ -21,7 +21,7 @@ export function couplingOf(app: AppClient): Promise<Coupling | null> {
 }
 
 export function pipelineCouplings(client: HerokuClient, pipeline: { id: string; name: string }): Promise<Coupling[]> {
-  return client.get<Coupling[]>(
+  return client.list<Coupling>(
     `/pipelines/${enc(pipeline.id)}/pipeline-couplings`,
     `listing the apps of the pipeline ${pipeline.name}`,
   );

@@ -21,7 +21,7 @@ export async function releaseSnapshot(
   options: { count?: number; doing?: string } = {},
 ): Promise<ReleaseSnapshot> {
   const range = `version ..; order=desc, max=${options.count ?? 10}`;
-  const recent = await app.get<Release[]>(app.path('releases'), options.doing ?? `listing the releases of ${app.name}`, range);
+  const recent = await app.list<Release>(app.path('releases'), options.doing ?? `listing the releases of ${app.name}`, range);
   return { recent, latest: recent[0] ?? null, current: recent.find((r) => r.current) ?? null };
 }
 
@@ -42,7 +42,7 @@ export async function releaseCommit(app: AppClient, release: Release): Promise<s
   if (!artifact) return null;
   const doing = `reading the code of v${release.version} of ${app.name}`;
   if (artifact.type === 'slug') return (await app.get<Slug>(app.path('slugs', artifact.id), doing)).commit ?? null;
-  const images = await app.get<OciImage[]>(app.path('oci-images', artifact.id), doing);
+  const images = await app.list<OciImage>(app.path('oci-images', artifact.id), doing);
   return images[0]?.commit ?? null;
 }
 
@@ -90,7 +90,7 @@ export async function settleRelease(app: AppClient, release: Release, options: S
     }
     if (!announced) options.log.info(`Waiting for the release phase of v${current.version}...`);
     announced = true;
-    await sleep(pollMs);
+    await sleep(pollMs, options.signal);
     current = await readRelease(app, String(current.id), `waiting for v${current.version} of ${app.name}`);
   }
   return current;

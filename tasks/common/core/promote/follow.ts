@@ -58,7 +58,20 @@ export async function promoteAndFollow(
   follow.log.info(
     `Promotion ${promotion.id} created: Heroku copies the slug of ${source.app.name} v${source.release.version} to ${names}.`,
   );
-  return { promotion, ...(await followPromotion(String(promotion.id), targets, follow)) };
+  try {
+    return { promotion, ...(await followPromotion(String(promotion.id), targets, follow)) };
+  } catch (error) {
+    // However the cancel reached it (a read, a release phase, the wait), name the promotion.
+    if (error instanceof TaskError && error.kind === 'cancelled') throw cancelledDuring(String(promotion.id));
+    throw error;
+  }
+}
+
+function cancelledDuring(id: string): TaskError {
+  return new TaskError(
+    'cancelled',
+    `The task was cancelled while the promotion ${id} was running: Heroku carries it on. Check each target with \`heroku releases -a <app>\`.`,
+  );
 }
 
 /** Reads the promotion until it is completed, following each target's release phase as it appears. */
@@ -73,7 +86,7 @@ async function followPromotion(id: string, targets: Target[], follow: Follow): P
   for (;;) {
     const promotion = await client.get<PipelinePromotion>(`/pipeline-promotions/${enc(id)}`, `reading the promotion ${id}`);
     // Read after the promotion: once it is completed, these statuses are final.
-    const list = await client.get<PromotionTarget[]>(
+    const list = await client.list<PromotionTarget>(
       `/pipeline-promotions/${enc(id)}/promotion-targets`,
       `reading the targets of the promotion ${id}`,
     );
@@ -84,12 +97,7 @@ async function followPromotion(id: string, targets: Target[], follow: Follow): P
       releases.set(target.id, await settleTarget(target, releaseId, follow));
     }
     if (promotion.status === 'completed') return { targets: list, releases };
-    if (signal?.aborted) {
-      throw new TaskError(
-        'cancelled',
-        `The task was cancelled while the promotion ${id} was running: Heroku carries it on. Check each target with \`heroku releases -a <app>\`.`,
-      );
-    }
+    if (signal?.aborted) throw cancelledDuring(id);
     if (now() > deadline) {
       throw new TaskError(
         'promotion',
@@ -98,7 +106,7 @@ async function followPromotion(id: string, targets: Target[], follow: Follow): P
     }
     if (!waiting) log.info('Waiting for the promotion to complete...');
     waiting = true;
-    await sleep(follow.pollMs ?? 1000);
+    await sleep(follow.pollMs ?? 1000, signal);
   }
 }
 

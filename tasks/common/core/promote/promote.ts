@@ -30,7 +30,7 @@ import {
 
 /** Promotes; a failure comes back with what it had got to, never thrown. */
 export async function promote(request: PromoteRequest, log: TaskLog): Promise<Outcome<PromoteResult, PromoteProgress>> {
-  const steps = new Steps(log);
+  const steps = new Steps(log, request.signal);
   const progress: PromoteProgress = { steps: steps.records, result: null };
   try {
     return { ok: true, result: await run(request, log, steps, progress) };

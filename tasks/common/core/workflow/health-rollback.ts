@@ -52,14 +52,24 @@ export async function checkHealthOrRollBack(guarded: GuardedRelease): Promise<Gu
   const app = guarded.app.name;
   const of = guarded.nameApp ? `${app} ` : '';
   const retry = guarded.retry ?? 'deploy again';
-  const check = (title: string): Promise<HealthResult> =>
-    steps.run(
-      title,
-      () => checkHealth({ url, options, network: guarded.network, log, signal: guarded.signal }),
-      (r) => (r.healthy ? `healthy (${r.last?.status ?? ''})` : `unhealthy: ${describeAttempt(r.last)}`),
-    );
+  // A cancel is never a verdict: it stops the check, rolls nothing back and says what is live.
+  const check = async (title: string, live: Release): Promise<HealthResult> => {
+    try {
+      return await steps.run(
+        title,
+        () => checkHealth({ url, options, network: guarded.network, log, signal: guarded.signal }),
+        (r) => (r.healthy ? `healthy (${r.last?.status ?? ''})` : `unhealthy: ${describeAttempt(r.last)}`),
+      );
+    } catch (error) {
+      if (!(error instanceof TaskError) || error.kind !== 'cancelled') throw error;
+      throw new TaskError(
+        'cancelled',
+        `The task was cancelled during the health check of ${app}: v${live.version} is live and was not checked to the end. Nothing was rolled back (a cancel never rolls back): check the app, and if it is broken roll back by hand (\`heroku rollback -a ${app}\`).`,
+      );
+    }
+  };
 
-  const result = await check(`Health check of ${of}v${release.version}`);
+  const result = await check(`Health check of ${of}v${release.version}`, release);
   if (result.healthy) return { healthy: true, status: statusOf(result), rolledBack: null, failure: null };
   const unhealthy = (failure: TaskError, rolledBack: Release | null = null, status = statusOf(result)): GuardResult => ({
     healthy: false,
@@ -98,7 +108,7 @@ export async function checkHealthOrRollBack(guarded: GuardedRelease): Promise<Gu
       ),
     );
   }
-  const after = await check(`Health check of ${of}v${rolled.version} (rollback to v${rollbackTarget.version})`);
+  const after = await check(`Health check of ${of}v${rolled.version} (rollback to v${rollbackTarget.version})`, rolled);
   if (!after.healthy) {
     return unhealthy(
       new TaskError(

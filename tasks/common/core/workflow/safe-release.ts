@@ -120,7 +120,10 @@ export class SafeRelease {
     }
   }
 
-  /** Maintenance on, unless it is off in the inputs or already on; returns its undo. */
+  /**
+   * Maintenance on, unless it is off in the inputs or already on; returns its undo. The undo is
+   * registered before the call: a call cut short (cancel, timeout) may still have taken effect.
+   */
   private async maintenanceOn(alreadyOn: boolean): Promise<Undo | null> {
     const { app, safeguards, steps, log } = this.target;
     if (!safeguards.maintenanceMode) return null;
@@ -128,11 +131,7 @@ export class SafeRelease {
       steps.skip('Maintenance mode on', 'it was already on: left on at the end, as it was');
       return null;
     }
-    await steps.run('Maintenance mode on', async () => {
-      log.info(`Turning maintenance mode on for ${app.name}: users get Heroku's maintenance page until the deploy is done.`);
-      await setMaintenance(app, true);
-    });
-    return steps.undoLater('Maintenance mode off', async () => {
+    const undo = steps.undoLater('Maintenance mode off', async () => {
       await setMaintenance(this.undoApp, false).catch((error: unknown) => {
         throw new TaskError(
           'undo',
@@ -141,23 +140,23 @@ export class SafeRelease {
       });
       return 'off';
     });
+    await steps.run('Maintenance mode on', async () => {
+      log.info(`Turning maintenance mode on for ${app.name}: users get Heroku's maintenance page until the deploy is done.`);
+      await setMaintenance(app, true);
+    });
+    return undo;
   }
 
-  /** Scales `previous`'s process types to 0; returns the undo that scales them back. */
+  /** Scales `previous`'s process types to 0; returns the undo that scales them back (registered first). */
   private async stopProcessTypes(previous: Record<string, number>): Promise<Undo | null> {
     const { app, steps } = this.target;
     const types = Object.keys(previous);
     if (types.length === 0) return null;
     const stopped = Object.entries(previous).map(([type, quantity]) => `${type}: ${quantity} -> 0`);
-    await steps.run(
-      `Stop ${types.join(', ')}`,
-      () => scaleDown(app, previous),
-      () => stopped.join(', '),
-    );
     const restored = Object.entries(previous)
       .map(([type, quantity]) => `${type}=${quantity}`)
       .join(' ');
-    return steps.undoLater(`Restore ${types.join(', ')}`, async () => {
+    const undo = steps.undoLater(`Restore ${types.join(', ')}`, async () => {
       await restoreScale(this.undoApp, previous).catch((error: unknown) => {
         throw new TaskError(
           'undo',
@@ -166,6 +165,12 @@ export class SafeRelease {
       });
       return `back to ${restored}`;
     });
+    await steps.run(
+      `Stop ${types.join(', ')}`,
+      () => scaleDown(app, previous),
+      () => stopped.join(', '),
+    );
+    return undo;
   }
 
   private async changeConfigVars(): Promise<void> {

@@ -1,6 +1,6 @@
 // A task as named steps, each in its own log group, each with its outcome for the summary; and
 // the undo of every temporary change, run on every exit path, whose failure is reported.
-import { TaskError, errorMessage, toTaskError } from '../base/errors';
+import { TaskError, cancelled, errorMessage, toTaskError } from '../base/errors';
 import type { TaskLog } from '../base/log';
 
 export type StepOutcome = 'done' | 'skipped' | 'failed' | 'restored' | 'not restored';
@@ -21,7 +21,11 @@ export class Steps {
   readonly records: StepRecord[] = [];
   private undos: Undo[] = [];
 
-  constructor(private readonly log: TaskLog) {}
+  /** `signal`: the task's cancel; once it aborts no step starts (undos still run, at once). */
+  constructor(
+    private readonly log: TaskLog,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   /**
    * Runs a step in a log group (unless it makes its own groups: `group: false`); `describe` says
@@ -33,6 +37,7 @@ export class Steps {
     describe: (value: T) => string = () => '',
     options: { group?: boolean } = {},
   ): Promise<T> {
+    if (this.signal?.aborted) throw cancelled(`starting the step "${name}": it was not started`);
     try {
       const value = options.group === false ? await body() : await this.log.group(name, body);
       this.records.push({ name, outcome: 'done', detail: describe(value) });
@@ -91,22 +96,27 @@ export class Steps {
   private async unwind(): Promise<TaskError | null> {
     const pending = this.undos.reverse();
     this.undos = [];
-    const failures: TaskError[] = [];
-    for (const undo of pending) {
-      const failure = await this.runUndo(undo);
-      if (failure) failures.push(failure);
+    let failures: Array<TaskError | null>;
+    if (this.signal?.aborted) {
+      // Cancelled: the agent kills the task seconds later, so every undo starts now, side by side.
+      failures = await Promise.all(pending.map((undo) => this.runUndo(undo, false)));
+    } else {
+      failures = [];
+      for (const undo of pending) failures.push(await this.runUndo(undo));
     }
-    if (failures.length === 0) return null;
+    const failed = failures.filter((f): f is TaskError => f !== null);
+    if (failed.length === 0) return null;
     return new TaskError(
       'undo',
-      failures.map((f) => f.message).join(' '),
-      failures.flatMap((f) => f.details),
+      failed.map((f) => f.message).join(' '),
+      failed.flatMap((f) => f.details),
     );
   }
 
-  private async runUndo(undo: Undo): Promise<TaskError | null> {
+  private async runUndo(undo: Undo, grouped = true): Promise<TaskError | null> {
     try {
-      const detail = await this.log.group(undo.name, undo.run);
+      const detail = grouped ? await this.log.group(undo.name, undo.run) : await undo.run();
+      if (!grouped) this.log.info(`${undo.name}: ${detail}`);
       this.records.push({ name: undo.name, outcome: 'restored', detail });
       return null;
     } catch (error) {
