@@ -106,7 +106,8 @@ export class HerokuProxy {
     const [hostname = '', portText = '443'] = (req.url ?? '').replace(/^\[|\](?=:)/g, '').split(/:(?=\d+$)/);
     if (!this.admit('CONNECT', req.url ?? '', req)) {
       socket.end(
-        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="emulator proxy"\r\nContent-Length: 0\r\n\r\n',
+        // Connection: close, as proxies say when they end the connection: the client connects again with credentials.
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="emulator proxy"\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
       );
       return;
     }

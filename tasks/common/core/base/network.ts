@@ -54,6 +54,26 @@ function readCa(caFile: string | undefined): Buffer | undefined {
 }
 
 /**
+ * A CONNECT-tunnelling agent whose TLS to the target trusts `trust.ca` too. https-proxy-agent applies
+ * its constructor's TLS options to the proxy connection only, not to the server behind it.
+ */
+class TrustingProxyAgent extends HttpsProxyAgent<string> {
+  constructor(
+    proxy: string,
+    private readonly trust: { ca?: string[] },
+  ) {
+    super(proxy, { keepAlive: true, ...trust });
+  }
+
+  override connect(
+    req: http.ClientRequest,
+    opts: Parameters<HttpsProxyAgent<string>['connect']>[1],
+  ): ReturnType<HttpsProxyAgent<string>['connect']> {
+    return super.connect(req, { ...opts, ...this.trust });
+  }
+}
+
+/**
  * How axios reaches `url`: through the agent's proxy if it has one (https by a CONNECT tunnel,
  * plain http as an ordinary proxied request), trusting the agent's CA besides the usual roots.
  */
@@ -66,7 +86,7 @@ export function httpTransport(
   const trust = ca ? { ca: [...tls.rootCertificates, ca.toString('utf8')] } : {};
   const httpAgent = new http.Agent({ keepAlive: true });
   if (!proxy) return { proxy: false, httpAgent, httpsAgent: new https.Agent({ keepAlive: true, ...trust }) };
-  const httpsAgent = new HttpsProxyAgent(proxyUrlWithCredentials(proxy), { keepAlive: true, ...trust });
+  const httpsAgent = new TrustingProxyAgent(proxyUrlWithCredentials(proxy), trust);
   if (new URL(url).protocol === 'https:') return { proxy: false, httpAgent, httpsAgent };
   const through = new URL(proxy.url);
   return {

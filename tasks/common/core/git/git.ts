@@ -16,7 +16,19 @@ export interface GitRunOptions {
   signal?: AbortSignal;
   /** Each stderr line as it arrives (git's progress and `remote:` lines). */
   onStderrLine?: (line: string) => void;
+  /** How long git may run before it is stopped (default 5 minutes: local commands are quick). */
+  timeoutMs?: number;
+  /**
+   * A command that talks to a server (push, fetch, ls-remote): its own process group, so that a
+   * cancel stops the helpers holding the connection, and a watchdog that stops the group if this
+   * process dies without stopping it (killed by the agent) — so no push lands after the task.
+   */
+  network?: boolean;
 }
+
+const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+/** What is kept of git's output: all of stdout up to this, the end of stderr (where the outcome is). */
+const MAX_OUTPUT_CHARS = 4 * 1024 * 1024;
 
 /**
  * The environment of a git child: the parent's, with prompts off, C locale, no credential helper
@@ -36,7 +48,7 @@ export function gitEnvironment(config: Array<[string, string]> = [], base: NodeJ
   return env;
 }
 
-/** Stops a git child and the helpers it started (a process group on POSIX, taskkill /T on Windows). */
+/** Stops a network git child and the helpers it started (its process group on POSIX, taskkill /T on Windows). */
 function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   if (process.platform === 'win32') {
@@ -67,38 +79,66 @@ function splitLines(onLine: (line: string) => void): { push(chunk: string): void
   };
 }
 
+/**
+ * On POSIX, a `sh` that waits on a pipe from this process: EOF without "done" means this process
+ * died, and it stops git's process group. (Windows has no process groups: see the README's limits.)
+ */
+function watchdog(group: number): ChildProcess | null {
+  if (process.platform === 'win32') return null;
+  const script = 'read line; [ "$line" = done ] || { kill -TERM -"$1"; sleep 2; kill -KILL -"$1"; } 2>/dev/null';
+  const dog = spawn('sh', ['-c', script, 'watchdog', String(group)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  dog.on('error', () => undefined);
+  dog.stdin?.on('error', () => undefined);
+  dog.unref();
+  return dog;
+}
+
 export function runGit(args: string[], options: GitRunOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
       reject(new TaskError('cancelled', 'The task was cancelled before git could run.'));
       return;
     }
-    // Its own process group, so that cancelling stops git's helpers too (git-remote-https holds the
-    // connection to Heroku; if it outlived git, the push could still complete).
     const child = spawn('git', args, {
       cwd: options.cwd,
       env: gitEnvironment(options.config),
       stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,
-      detached: process.platform !== 'win32',
+      detached: options.network === true && process.platform !== 'win32',
     });
+    const dog = options.network && child.pid !== undefined ? watchdog(child.pid) : null;
     let stdout = '';
     let stderr = '';
     const lines = options.onStderrLine ? splitLines(options.onStderrLine) : undefined;
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => (stdout += chunk));
+    child.stdout.on('data', (chunk: string) => {
+      if (stdout.length < MAX_OUTPUT_CHARS) stdout += chunk;
+    });
     child.stderr.on('data', (chunk: string) => {
       stderr += chunk;
+      if (stderr.length > MAX_OUTPUT_CHARS) stderr = stderr.slice(-MAX_OUTPUT_CHARS);
       lines?.push(chunk);
     });
-    const onAbort = (): void => {
-      killTree(child, 'SIGTERM');
-      setTimeout(() => killTree(child, 'SIGKILL'), 2000).unref();
+    const stop = (): void => {
+      if (options.network) killTree(child, 'SIGTERM');
+      else child.kill('SIGTERM');
+      setTimeout(() => (options.network ? killTree(child, 'SIGKILL') : child.kill('SIGKILL')), 2000).unref();
     };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, timeoutMs);
+    options.signal?.addEventListener('abort', stop, { once: true });
+    const finish = (): void => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', stop);
+      dog?.stdin?.end('done\n');
+    };
     child.on('error', (error: NodeJS.ErrnoException) => {
-      options.signal?.removeEventListener('abort', onAbort);
+      finish();
       reject(
         error.code === 'ENOENT'
           ? new TaskError(
@@ -109,10 +149,17 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
       );
     });
     child.on('close', (code, signal) => {
-      options.signal?.removeEventListener('abort', onAbort);
+      finish();
       lines?.end();
       if (options.signal?.aborted)
         reject(new TaskError('cancelled', `The task was cancelled: git ${args[0] ?? ''} was stopped.`));
+      else if (timedOut)
+        reject(
+          new TaskError(
+            'git',
+            `git ${args[0] ?? ''} did not finish within ${Math.round(timeoutMs / 60_000)} minutes and was stopped. Re-run the job; if it keeps happening, check the agent's network and https://status.heroku.com.`,
+          ),
+        );
       else resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
   });

@@ -58,6 +58,8 @@ async function fetchOrigin(request: HistoryRequest, origin: string, args: string
     cwd: request.cwd,
     config,
     signal: request.signal,
+    network: true,
+    timeoutMs: 30 * 60_000,
   });
   if (result.code !== 0) {
     throw new TaskError(

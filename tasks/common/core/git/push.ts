@@ -114,14 +114,33 @@ export interface PushRequest {
   onLine: (line: string) => void;
 }
 
+/**
+ * Limits for a connection to Heroku's git server: nothing at all received or sent for 5 minutes
+ * (git's low-speed limit: 1 byte/s) ends the push, as does an hour in all (a build may take 15 min).
+ */
+export const PUSH_TIMEOUT_MS = 60 * 60_000;
+export const SILENCE_LIMIT_S = 300;
+function transferLimits(): Array<[string, string]> {
+  return [
+    ['http.lowSpeedLimit', '1'],
+    ['http.lowSpeedTime', String(SILENCE_LIMIT_S)],
+  ];
+}
+
 export async function pushToHeroku(request: PushRequest): Promise<PushOutcome> {
   const args = ['push', '--porcelain', '--no-verify'];
   if (request.force) args.push('--force');
   args.push(request.repoUrl, `${request.sha}:refs/heads/main`);
   const result = await runGit(args, {
     cwd: request.cwd,
-    config: [...credentialConfig(request.repoUrl, request.apiKey), ...gitNetworkConfig(request.repoUrl, request.network)],
+    config: [
+      ...credentialConfig(request.repoUrl, request.apiKey),
+      ...gitNetworkConfig(request.repoUrl, request.network),
+      ...transferLimits(),
+    ],
     signal: request.signal,
+    network: true,
+    timeoutMs: PUSH_TIMEOUT_MS,
     onStderrLine: (line) => {
       const clean = cleanLine(line);
       if (clean) request.onLine(clean);
@@ -136,8 +155,13 @@ export async function herokuHeads(
 ): Promise<{ head: string | null; outcome: PushOutcome | null }> {
   const result = await runGit(['ls-remote', request.repoUrl, 'refs/heads/main', 'refs/heads/master'], {
     cwd: request.cwd,
-    config: [...credentialConfig(request.repoUrl, request.apiKey), ...gitNetworkConfig(request.repoUrl, request.network)],
+    config: [
+      ...credentialConfig(request.repoUrl, request.apiKey),
+      ...gitNetworkConfig(request.repoUrl, request.network),
+      ...transferLimits(),
+    ],
     signal: request.signal,
+    network: true,
   });
   if (result.code !== 0) return { head: null, outcome: parsePushOutput('', result.stderr, result.code) };
   const heads = new Map(
@@ -226,6 +250,13 @@ export function explainPushFailure(outcome: PushOutcome, context: PushContext): 
     return new TaskError(
       'network',
       `The TLS certificate of ${context.gitUrl} is not trusted by git on this agent. If your network inspects TLS, give the agent your CA certificate (Agent.CAInfo, \`config --sslcacert\`). git said: ${outcome.local.at(-1) ?? ''}`,
+    );
+  }
+  const silent = /Operation too slow\. Less than \d+ bytes\/sec transferred the last (\d+) seconds/.exec(local);
+  if (silent) {
+    return new TaskError(
+      'network',
+      `Heroku's git server (${context.gitUrl}) sent nothing for ${silent[1]} seconds, so the push was stopped; Heroku did not confirm it, so nothing new was released (check \`heroku releases -a ${context.app}\`). Re-run the job; if it keeps happening, check the agent's network and proxy and https://status.heroku.com.`,
     );
   }
   if (/remote end hung up|RPC failed|early EOF|Empty reply|unexpected disconnect|Connection reset|Recv failure/i.test(local)) {

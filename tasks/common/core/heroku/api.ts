@@ -98,7 +98,6 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** The id of an answer the task cannot use (not JSON, too big, not the shape asked for). */
 export const UNREADABLE = 'unreadable_answer';
 
-
 function retryAfterMs(header: unknown): number | null {
   if (typeof header !== 'string' || header.trim() === '') return null;
   const seconds = Number(header);
@@ -275,8 +274,7 @@ export class HerokuApi {
   }
 
   private networkError(error: unknown, method: string, path: string, timedOut: boolean): HerokuApiError {
-    if (timedOut)
-      return new HerokuApiError(null, null, `no full answer within the deadline`, method, path, null, 'ETIMEDOUT');
+    if (timedOut) return new HerokuApiError(null, null, `no full answer within the deadline`, method, path, null, 'ETIMEDOUT');
     if (error instanceof AxiosError) {
       if (/maxContentLength/.test(error.message)) {
         return new HerokuApiError(
