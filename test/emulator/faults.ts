@@ -10,7 +10,8 @@ export interface RequestMatch {
 export type ApiFaultEffect =
   | { kind: 'status'; status: number; id: string; message: string; retryAfter?: number }
   | { kind: 'reset' }
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  | { kind: 'barrier'; arrive: () => Promise<void> };
 
 interface ApiFault extends RequestMatch {
   effect: ApiFaultEffect;
@@ -72,6 +73,21 @@ export class Faults {
   /** The next `times` matching API requests wait `ms` before being served (a slow or hung API). */
   apiDelay(ms: number, options: RequestMatch & { times?: number } = {}): void {
     this.api.push({ method: options.method, path: options.path, remaining: options.times ?? 1, effect: { kind: 'delay', ms } });
+  }
+
+  /**
+   * The next `count` matching API requests are each held until all `count` have arrived (or 10 s
+   * passed), then served together: two clients racing to read the same state, deterministically.
+   */
+  apiBarrier(count: number, options: RequestMatch = {}): void {
+    let arrived = 0;
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const arrive = async (): Promise<void> => {
+      if (++arrived >= count) open();
+      await Promise.race([opened, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    };
+    this.api.push({ method: options.method, path: options.path, remaining: count, effect: { kind: 'barrier', arrive } });
   }
 
   /** Consumed by the API server for each request. */

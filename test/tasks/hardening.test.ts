@@ -562,4 +562,60 @@ describe('HerokuDeploy@1 under attack and faults', function () {
       );
     });
   });
+
+  describe('10. two deploys of one app: the loser leaves the winner alone', () => {
+    it("does not undo maintenance or restore workers under the winner's build", async () => {
+      const { app, repo } = await appWithWorker('race');
+      // A second commit on top of what Heroku runs, beside the first: either push is a fast-forward.
+      const next = await repo.head();
+      await repo.git('checkout', '--quiet', '--detach', 'HEAD~1');
+      const alternative = await repo.commit('Alternative', { 'message.txt': 'alternative\n' });
+      await repo.git('checkout', '--quiet', '--detach', next);
+      // Both runs read the app and its formation before either changes them, as two jobs started together do.
+      fx.heroku.faults.apiBarrier(2, { method: 'GET', path: new RegExp(`^/apps/${app}$`) });
+      fx.heroku.faults.apiBarrier(2, { method: 'GET', path: `/apps/${app}/formation` });
+      const hold = fx.heroku.faults.holdBuilds();
+      const inputs = { maintenanceMode: 'true', stopProcessTypes: 'worker' };
+      let winnerDone!: Promise<AgentResult>;
+      let loser: AgentResult;
+      try {
+        const held = new Promise<void>((resolve) => (fx.heroku.faults.onBuildHeld = resolve));
+        const first = fx.deploy(app, repo, { inputs });
+        const second = fx.deploy(app, repo, { inputs: { ...inputs, ref: alternative } });
+        await held;
+        // One build holds the lock; the other run is refused by it and ends while that build runs.
+        const ended = await Promise.race([first.then((r) => ({ r, other: second })), second.then((r) => ({ r, other: first }))]);
+        loser = ended.r;
+        winnerDone = ended.other;
+        assert.equal(loser.result, 'Failed', describeRun(loser));
+        assert.match(loser.message, /another build of .* is in progress/);
+        assert.deepEqual(await appState(app), { maintenance: true, worker: 0 }, "the winner's changes stand during its build");
+        assert.ok(
+          loser.warnings.some((w) => /Maintenance mode off: not done, another deploy .* is running/.test(w)),
+          loser.warnings.join('\n'),
+        );
+      } finally {
+        hold.release();
+      }
+      const winner = await winnerDone;
+      assert.equal(winner.result, 'Succeeded', describeRun(winner));
+      assert.deepEqual(await appState(app), { maintenance: false, worker: 1 }, 'the winner undid them at its end');
+    });
+  });
+
+  describe("11. the release is the build's, from the Platform API", () => {
+    it('is not fooled by a release command that prints "Released v2"', async () => {
+      const app = await fx.newApp('schema');
+      const repo = await fx.newRepo();
+      assert.equal((await fx.deploy(app, repo)).result, 'Succeeded'); // v3
+      await repo.commit('Migrations', {
+        Procfile: 'web: node server.js\nrelease: echo "Released v2 of the schema"\n',
+      });
+      const result = await fx.deploy(app, repo);
+      assert.equal(result.result, 'Succeeded', describeRun(result));
+      assert.match(result.stdout, /Released v2 of the schema/, 'the release command printed it');
+      assert.equal(result.outputs.releaseVersion, '4');
+      assert.equal(result.outputs.previousReleaseVersion, '3');
+    });
+  });
 });

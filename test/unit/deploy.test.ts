@@ -39,6 +39,16 @@ function heroku(releases: () => Release[], commits: Record<string, string>, more
     if (method === 'GET' && p === '/apps/my-app')
       return { id: 'app-1', name: 'my-app', web_url: 'https://my-app.herokuapp.com/', maintenance: false };
     if (method === 'GET' && p === '/apps/my-app/releases') return releases();
+    // A build per release of code, newest first: its commit and the release it made.
+    if (method === 'GET' && p === '/apps/my-app/builds')
+      return releases()
+        .filter((r) => r.slug?.id && commits[r.slug.id])
+        .map((r) => ({
+          id: `build-${r.version}`,
+          status: 'succeeded',
+          source_blob: { version: commits[r.slug!.id!] },
+          release: { id: r.id },
+        }));
     const slug = /^\/apps\/my-app\/slugs\/(.+)$/.exec(p)?.[1];
     if (method === 'GET' && slug) return { id: slug, commit: commits[slug] ?? null };
     return new Error(`no route for ${method} ${p}`);
@@ -141,7 +151,7 @@ describe('deploy in-process', () => {
 
   it('fails a failed release phase naming what stays live, and a release that runs another commit', async () => {
     const sha = await repo.head();
-    current = heroku(() => [release(5, { status: 'failed' }), release(4, { current: true })], {});
+    current = heroku(() => [release(5, { status: 'failed' }), release(4, { current: true })], { 'slug-5': sha });
     const failed = await deploy(request(), new FakeHost().log);
     assert.ok(!failed.ok);
     assert.equal(failed.failure.kind, 'release-phase');
@@ -153,7 +163,16 @@ describe('deploy in-process', () => {
     );
 
     await repo.commit('Next', { 'a.txt': '2' });
-    current = heroku(() => [release(6, { current: true })], { 'slug-6': 'd'.repeat(40) });
+    // The build of the pushed commit says it made v6, but v6 runs another commit.
+    const pushed = await repo.head();
+    current = heroku(
+      () => [release(6, { current: true })],
+      { 'slug-6': 'd'.repeat(40) },
+      (method, p) =>
+        method === 'GET' && p === '/apps/my-app/builds'
+          ? [{ id: 'b', status: 'succeeded', source_blob: { version: pushed }, release: { id: 'rel-6' } }]
+          : undefined,
+    );
     const raced = await deploy(request(), new FakeHost().log);
     assert.ok(!raced.ok);
     assert.equal(raced.failure.kind, 'verification');

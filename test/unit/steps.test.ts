@@ -9,8 +9,8 @@ describe('steps and undo handles', () => {
   it('runs the undo a handle names, once, even when two undos share a title', async () => {
     const steps = new Steps(new FakeHost().log);
     const ran: string[] = [];
-    const first = steps.undoLater('Restore', () => (ran.push('first'), Promise.resolve('a')));
-    steps.undoLater('Restore', () => (ran.push('second'), Promise.resolve('b')));
+    const first = steps.undoLater('Restore', () => (ran.push('first'), Promise.resolve('a')), 'by hand a');
+    steps.undoLater('Restore', () => (ran.push('second'), Promise.resolve('b')), 'by hand b');
     await steps.undoNow(first);
     await steps.undoNow(first);
     assert.deepEqual(ran, ['first']);
@@ -29,8 +29,12 @@ describe('steps and undo handles', () => {
     const host = new FakeHost();
     const steps = new Steps(host.log);
     const ran: string[] = [];
-    steps.undoLater('Maintenance mode off', () => (ran.push('maintenance'), Promise.resolve('off')));
-    steps.undoLater('Restore worker', () => (ran.push('worker'), Promise.reject(new Error('503 from Heroku'))));
+    steps.undoLater('Maintenance mode off', () => (ran.push('maintenance'), Promise.resolve('off')), 'heroku maintenance:off');
+    steps.undoLater(
+      'Restore worker',
+      () => (ran.push('worker'), Promise.reject(new Error('503 from Heroku'))),
+      'heroku ps:scale',
+    );
     const failing = steps.undoingOnExit('deploy', () => Promise.reject(new TaskError('build', 'The build failed.', ['reason'])));
     await assert.rejects(failing, (error: TaskError) => {
       assert.equal(error.kind, 'undo');
@@ -44,10 +48,62 @@ describe('steps and undo handles', () => {
 
   it('fails a task that succeeded when an undo fails at the end', async () => {
     const steps = new Steps(new FakeHost().log);
-    steps.undoLater('Maintenance mode off', () => Promise.reject(new Error('timeout')));
+    steps.undoLater('Maintenance mode off', () => Promise.reject(new Error('timeout')), 'heroku maintenance:off');
     await assert.rejects(
       steps.undoingOnExit('deploy', () => Promise.resolve('released')),
       /Maintenance mode off failed: timeout/,
     );
+  });
+
+  it('starts no step once cancelled, and then runs every pending undo at once, without log groups', async () => {
+    const host = new FakeHost();
+    const steps = new Steps(host.log, host.signal);
+    const started: string[] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    steps.undoLater('Maintenance mode off', () => (started.push('maintenance'), slow.then(() => 'off')), 'm');
+    steps.undoLater('Restore worker', () => (started.push('worker'), Promise.resolve('back to worker=1')), 'w');
+    host.controller.abort();
+    await assert.rejects(
+      steps.run('Config vars', () => Promise.resolve('set')),
+      (e: TaskError) => e.kind === 'cancelled' && /starting the step "Config vars": it was not started/.test(e.message),
+    );
+    const exit = steps.undoingOnExit('deploy', () => Promise.reject(new TaskError('cancelled', 'The task was cancelled.')));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(started.sort(), ['maintenance', 'worker'], 'the second undo did not wait for the first');
+    release();
+    await assert.rejects(exit, /The task was cancelled\./);
+    assert.ok(host.lines.includes('Restore worker: back to worker=1'));
+    assert.ok(!host.lines.some((l) => l.startsWith('[group]')), 'no interleaved groups');
+    assert.deepEqual(
+      steps.records.map((r) => r.outcome),
+      ['restored', 'restored'],
+      'the step never started is not in the summary',
+    );
+  });
+
+  it('leaves pending undos undone with a warning naming the command, when the changes are no longer its own', async () => {
+    const host = new FakeHost();
+    const steps = new Steps(host.log);
+    let ran = false;
+    steps.undoLater('Maintenance mode off', () => ((ran = true), Promise.resolve('off')), 'heroku maintenance:off -a my-app');
+    steps.leaveUndone('another deploy of my-app is running and puts it back when it ends');
+    await assert.rejects(
+      steps.undoingOnExit('deploy', () => Promise.reject(new TaskError('busy', 'locked'))),
+      /locked/,
+    );
+    assert.equal(ran, false);
+    assert.ok(
+      host.lines.includes(
+        'warn: Maintenance mode off: not done, another deploy of my-app is running and puts it back when it ends. If it stays so, run `heroku maintenance:off -a my-app`.',
+      ),
+    );
+    assert.deepEqual(steps.records, [
+      {
+        name: 'Maintenance mode off',
+        outcome: 'not restored',
+        detail: 'left as it is: another deploy of my-app is running and puts it back when it ends',
+      },
+    ]);
   });
 });

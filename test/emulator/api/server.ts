@@ -242,6 +242,10 @@ export class ApiServer {
         req.socket.destroy();
         return;
       }
+      if (fault?.kind === 'barrier') {
+        await fault.arrive();
+        if (res.destroyed) return;
+      }
       if (fault?.kind === 'delay') {
         await new Promise((resolve) => setTimeout(resolve, fault.ms));
         if (res.destroyed) return;

@@ -11,6 +11,7 @@ export type FailureKind =
   | 'shallow' // the checkout lacks history Heroku needs
   | 'non-fast-forward' // Heroku's history diverged: force needed
   | 'build' // Heroku rejected the push: the build failed
+  | 'busy' // another deploy of the app holds Heroku's build lock
   | 'skipped' // the push succeeded but nothing was built
   | 'release-phase' // the release command failed: the previous release is still live
   | 'verification' // what went live is not what was asked

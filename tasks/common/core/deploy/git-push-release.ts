@@ -6,8 +6,8 @@ import { short } from '../base/format';
 import type { TaskLog } from '../base/log';
 import type { NetworkSettings } from '../base/network';
 import { ensureHistory, type OriginAccess } from '../git/history';
-import { explainPushFailure, herokuHeads, pushToHeroku, type PushOutcome } from '../git/push';
-import type { Release } from '../heroku/api';
+import { explainPushFailure, herokuHeads, pushToHeroku } from '../git/push';
+import type { Build, Release } from '../heroku/api';
 import type { AppClient } from '../heroku/client';
 import {
   readRelease,
@@ -97,20 +97,40 @@ async function pushAndRelease(target: PushTarget): Promise<Pushed> {
       `Heroku accepted the push but built nothing ("skipping build"): only pushes to main or master are deployed. Nothing went live on ${app}.`,
     );
   }
-  return released(target, outcome);
+  return released(target);
 }
 
-/** After a push: the release it made (Heroku printed `Released vN`), settled and verified. */
-async function released(target: PushTarget, outcome: PushOutcome): Promise<Pushed> {
+/**
+ * The newest build of `sha` and the release it made, from the Platform API. Text in the push output
+ * (`Released vN`) is never trusted for this: a release command can print anything.
+ */
+async function buildOf(app: AppClient, sha: string): Promise<Build | null> {
+  const builds = await app.list<Build>(
+    app.path('builds'),
+    `listing the builds of ${app.name}`,
+    'created_at ..; order=desc, max=10',
+  );
+  return builds.find((b) => b.source_blob?.version === sha && b.status === 'succeeded') ?? null;
+}
+
+/** After a push: the release its build made, read together with the recent releases, settled and verified. */
+async function released(target: PushTarget): Promise<Pushed> {
   const { app } = target;
-  const snapshot = await releaseSnapshot(app);
-  const printed = outcome.releasedVersion;
-  let release = printed === null ? snapshot.latest : snapshot.recent.find((r) => r.version === printed);
-  if (!release && printed !== null) release = await readRelease(app, printed, `reading v${printed}`);
+  const [snapshot, build] = await Promise.all([releaseSnapshot(app), buildOf(app, target.sha)]);
+  const releaseId = build?.release?.id;
+  // No build listed for the commit (an API without the builds list): the newest release, if it says it deploys the commit.
+  const describesSha = (r: Release | null): boolean => (r?.description ?? '').includes(`Deploy ${target.sha.slice(0, 7)}`);
+  let release = releaseId
+    ? snapshot.recent.find((r) => r.id === releaseId)
+    : build === null && describesSha(snapshot.latest)
+      ? (snapshot.latest ?? undefined)
+      : undefined;
+  if (!release && releaseId)
+    release = await readRelease(app, releaseId, `reading the release of the build of ${short(target.sha)}`);
   if (!release) {
     throw new TaskError(
       'verification',
-      `The push to ${app.name} succeeded but Heroku shows no release of it. Check \`heroku builds -a ${app.name}\` and \`heroku releases -a ${app.name}\`; re-running the job releases the pushed commit if its build succeeded.`,
+      `The push to ${app.name} succeeded but Heroku shows no release of its build. Check \`heroku builds -a ${app.name}\` and \`heroku releases -a ${app.name}\`; re-running the job releases the pushed commit if its build succeeded.`,
     );
   }
   const previous = liveBefore(snapshot, release);

@@ -202,7 +202,7 @@ export function explainPushFailure(outcome: PushOutcome, context: PushContext): 
     }
     if (reasons.some((r) => /build is already in progress|Build in progress|another build/i.test(r))) {
       return new TaskError(
-        'build',
+        'busy',
         `Heroku rejected the push: another build of ${context.app} is in progress. Re-run when it has finished, and keep deploys of one app from overlapping (one deployment job, or an exclusive lock on the environment).`,
         reasons,
       );

@@ -102,6 +102,7 @@ export class SafeRelease {
   }
 
   private async release<R extends Released>(strategy: ReleaseStrategy<R>): Promise<R> {
+    const { app, steps } = this.target;
     try {
       return await this.target.steps.run(
         strategy.title,
@@ -110,6 +111,10 @@ export class SafeRelease {
         { group: false },
       );
     } catch (error) {
+      // Another deploy holds the app: it made the same temporary changes (or saw this run's) and
+      // undoes them when its release is done. Undoing them now would pull them from under its build.
+      if (error instanceof TaskError && error.kind === 'busy')
+        steps.leaveUndone(`another deploy of ${app.name} is running and puts it back when it ends`);
       if (error instanceof TaskError && error.kind === 'release-phase') {
         await showRecentLogs(this.target.app, this.target.log);
         error.details.push(
@@ -131,15 +136,19 @@ export class SafeRelease {
       steps.skip('Maintenance mode on', 'it was already on: left on at the end, as it was');
       return null;
     }
-    const undo = steps.undoLater('Maintenance mode off', async () => {
-      await setMaintenance(this.undoApp, false).catch((error: unknown) => {
-        throw new TaskError(
-          'undo',
-          `${errorMessage(error)} ${app.name} is STILL IN MAINTENANCE MODE: run \`heroku maintenance:off -a ${app.name}\`.`,
-        );
-      });
-      return 'off';
-    });
+    const undo = steps.undoLater(
+      'Maintenance mode off',
+      async () => {
+        await setMaintenance(this.undoApp, false).catch((error: unknown) => {
+          throw new TaskError(
+            'undo',
+            `${errorMessage(error)} ${app.name} is STILL IN MAINTENANCE MODE: run \`heroku maintenance:off -a ${app.name}\`.`,
+          );
+        });
+        return 'off';
+      },
+      `heroku maintenance:off -a ${app.name}`,
+    );
     await steps.run('Maintenance mode on', async () => {
       log.info(`Turning maintenance mode on for ${app.name}: users get Heroku's maintenance page until the deploy is done.`);
       await setMaintenance(app, true);
@@ -156,15 +165,19 @@ export class SafeRelease {
     const restored = Object.entries(previous)
       .map(([type, quantity]) => `${type}=${quantity}`)
       .join(' ');
-    const undo = steps.undoLater(`Restore ${types.join(', ')}`, async () => {
-      await restoreScale(this.undoApp, previous).catch((error: unknown) => {
-        throw new TaskError(
-          'undo',
-          `${errorMessage(error)} ${app.name}'s ${types.join(', ')} dynos are STILL STOPPED: run \`heroku ps:scale ${restored} -a ${app.name}\`.`,
-        );
-      });
-      return `back to ${restored}`;
-    });
+    const undo = steps.undoLater(
+      `Restore ${types.join(', ')}`,
+      async () => {
+        await restoreScale(this.undoApp, previous).catch((error: unknown) => {
+          throw new TaskError(
+            'undo',
+            `${errorMessage(error)} ${app.name}'s ${types.join(', ')} dynos are STILL STOPPED: run \`heroku ps:scale ${restored} -a ${app.name}\`.`,
+          );
+        });
+        return `back to ${restored}`;
+      },
+      `heroku ps:scale ${restored} -a ${app.name}`,
+    );
     await steps.run(
       `Stop ${types.join(', ')}`,
       () => scaleDown(app, previous),

@@ -15,6 +15,8 @@ export interface StepRecord {
 export interface Undo {
   readonly name: string;
   readonly run: () => Promise<string>;
+  /** The command that does it by hand, for when it is left undone. */
+  readonly byHand: string;
 }
 
 export class Steps {
@@ -53,8 +55,8 @@ export class Steps {
   }
 
   /** Registers the undo of a temporary change, to run on every exit path; the handle runs it sooner. */
-  undoLater(name: string, run: () => Promise<string>): Undo {
-    const undo = { name, run };
+  undoLater(name: string, run: () => Promise<string>, byHand: string): Undo {
+    const undo = { name, run, byHand };
     this.undos.push(undo);
     return undo;
   }
@@ -65,6 +67,18 @@ export class Steps {
     this.undos = this.undos.filter((u) => u !== undo);
     const failure = await this.runUndo(undo);
     if (failure) throw failure;
+  }
+
+  /**
+   * Drops every pending undo without running it, each with a warning: for when the changes are no
+   * longer this run's own (another deploy of the app made the same ones and will undo them).
+   */
+  leaveUndone(why: string): void {
+    for (const undo of this.undos) {
+      this.records.push({ name: undo.name, outcome: 'not restored', detail: `left as it is: ${why}` });
+      this.log.warn(`${undo.name}: not done, ${why}. If it stays so, run \`${undo.byHand}\`.`);
+    }
+    this.undos = [];
   }
 
   /**
