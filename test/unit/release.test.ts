@@ -197,9 +197,13 @@ describe('releases', () => {
     const { api, client } = fakeApi();
     api.followOutput.rejects(new Error('connect ECONNREFUSED'));
     const host = new FakeHost();
-    await showReleaseOutput(client, { version: 3 }, host);
+    await showReleaseOutput(client, { version: 3 }, { log: host.log });
     sinon.assert.notCalled(api.followOutput);
-    await showReleaseOutput(client, { version: 4, output_stream_url: 'https://release-output.example/streams/r4' }, host);
+    await showReleaseOutput(
+      client,
+      { version: 4, output_stream_url: 'https://release-output.example/streams/r4' },
+      { log: host.log },
+    );
     assert.deepEqual(host.lines, ['[group] Release phase of v4', '[endgroup]']);
     assert.deepEqual(host.debugLines, ['could not read the release phase output: connect ECONNREFUSED']);
   });
