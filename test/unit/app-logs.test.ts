@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { HerokuApiError } from '../../tasks/common/core/heroku/api';
 import { showRecentLogs } from '../../tasks/common/core/heroku/app-logs';
+import { HerokuClient } from '../../tasks/common/core/heroku/client';
 import { FakeHost } from '../support/fake-host';
 import { RecordingApi } from '../support/recording-api';
+import { scriptedServer } from '../support/scripted-server';
 
 describe('recent app logs', () => {
   it('opens a log session for the last lines and prints them in a group', async () => {
@@ -38,6 +40,23 @@ describe('recent app logs', () => {
     assert.match(
       denied.lines[1] ?? '',
       /^Could not read the app's logs: The account of this API key has no access to the app my-app .*\. Run `heroku logs -n 100 -a my-app`\.$/,
+    );
+  });
+
+  it('retries opening a log session (it changes nothing), and says what failed when Heroku keeps failing', async () => {
+    const unavailable = { status: 503, body: { id: 'service_unavailable', message: 'Try again' } };
+    const heroku = await scriptedServer([unavailable, unavailable]);
+    const client = HerokuClient.connect({ baseUrl: heroku.url, apiKey: 'KEY', maxRetries: 1, sleep: () => Promise.resolve() });
+    const host = new FakeHost();
+    try {
+      assert.deepEqual(await showRecentLogs(client.forApp('my-app'), host.log), []);
+    } finally {
+      await heroku.close();
+    }
+    assert.deepEqual(heroku.calls, ['POST /apps/my-app/log-sessions', 'POST /apps/my-app/log-sessions']);
+    assert.match(
+      host.lines[1] ?? '',
+      /^Could not read the app's logs: Heroku's API failed while opening a log session \(503 service_unavailable: Try again, 2 attempts\)/,
     );
   });
 });

@@ -2,7 +2,7 @@
 // strategy: the order of every change, what is undone on each exit path, what is left as it was, and
 // which release a rollback goes back to.
 import assert from 'node:assert/strict';
-import type { App, Release } from '../../tasks/common/core/heroku/api';
+import { HerokuApiError, type App, type Release } from '../../tasks/common/core/heroku/api';
 import { applyConfigVars } from '../../tasks/common/core/heroku/app-changes';
 import { NO_SAFEGUARDS, type Safeguards } from '../../tasks/common/core/workflow/safeguards';
 import { SafeRelease, type Released, type ReleaseStrategy } from '../../tasks/common/core/workflow/safe-release';
@@ -225,5 +225,19 @@ describe('config vars', () => {
     api.calls.length = 0;
     assert.deepEqual(await applyConfigVars(app, { OLD: 'x', GONE: null }), { set: [], removed: [] });
     assert.deepEqual(api.calls, ['GET /apps/my-app/config-vars']);
+  });
+
+  it('says it was setting config vars when Heroku fails, without naming a value', async () => {
+    const api = heroku((method, path) =>
+      method === 'PATCH' ? new HerokuApiError(422, 'invalid_params', 'Config var key is invalid', method, path) : undefined,
+    );
+    await assert.rejects(applyConfigVars(api.client().forApp('my-app'), { 'BAD KEY': 's3cret' }), (error: Error) => {
+      assert.match(
+        error.message,
+        /^Heroku refused PATCH \/apps\/my-app\/config-vars while setting config vars \(422 invalid_params/,
+      );
+      assert.doesNotMatch(error.message, /s3cret/);
+      return true;
+    });
   });
 });
