@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { gitEnvironment } from '../../tasks/common/core/git/git';
 import { tokenForOrigin } from '../../tasks/common/core/git/history';
-import { gitNetworkConfig } from '../../tasks/common/core/base/network';
+import { gitNetworkConfig, httpTransport } from '../../tasks/common/core/base/network';
+import { isLoopback } from '../../tasks/common/core/base/endpoints';
 import { credentialConfig } from '../../tasks/common/core/git/push';
 
 describe('git environment', () => {
@@ -57,5 +58,23 @@ describe('git environment', () => {
     assert.equal(tokenForOrigin('git@ssh.dev.azure.com:v3/org/project/app', access), null);
     assert.equal(tokenForOrigin('http://dev.azure.com/org/project/_git/app', access), null, 'never over plain http off loopback');
     assert.equal(tokenForOrigin('https://dev.azure.com/org/project/_git/app', null), null);
+  });
+
+  it('never sends loopback (127.x.y.z, localhost, ::1) through the proxy, whatever the bypass list says', () => {
+    const network = { proxyConfigured: true, proxyFor: () => ({ url: 'http://proxy:8080', username: 'u', password: 'p' }) };
+    for (const url of [
+      'http://127.0.0.1:5000/a.git',
+      'http://127.0.0.2:5000/a.git',
+      'http://localhost:5000/a.git',
+      'http://[::1]:5000/a.git',
+    ])
+      assert.deepEqual(gitNetworkConfig(url, network), [[`http.${url}.proxy`, '']], url);
+    const api = httpTransport('http://127.0.0.1:5000', network);
+    assert.equal(api.proxy, false);
+    assert.equal(api.httpsAgent.constructor.name, 'Agent', 'no tunnelling agent');
+    const remote = httpTransport('https://api.heroku.com', network);
+    assert.equal(remote.proxy, false, 'https goes through a CONNECT tunnel, not axios proxying');
+    assert.notEqual(remote.httpsAgent.constructor.name, 'Agent');
+    assert.ok(!isLoopback('127.0.0.1.example.com') && !isLoopback('10.0.0.1') && isLoopback('LOCALHOST'));
   });
 });

@@ -1,8 +1,11 @@
 // The health check's verdict on each answer, against a scripted local app: status, text, /regex/,
 // and Heroku's own error pages, which are never healthy.
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TaskError } from '../../tasks/common/core/base/errors';
 import { DIRECT } from '../../tasks/common/core/base/network';
-import { checkHealth } from '../../tasks/common/core/workflow/health-check';
+import { MAX_BODY_BYTES, checkHealth } from '../../tasks/common/core/workflow/health-check';
 import type { HealthCheckOptions } from '../../tasks/common/core/workflow/safeguards';
 import { FakeHost } from '../support/fake-host';
 import { scriptedServer, type Answer } from '../support/scripted-server';
@@ -62,5 +65,110 @@ describe('health check verdicts', () => {
   it("never takes Heroku's maintenance or Application Error page for a healthy answer", async () => {
     const page = '<html><head><title>Offline for Maintenance</title></head></html>';
     assert.deepEqual(await verdict({ status: 200, body: page }, {}), { healthy: false, note: "Heroku's maintenance page" });
+  });
+
+  it('stops a /regex/ that backtracks past 1 s, saying why, and still matches a sane one', async () => {
+    const body = `${'a'.repeat(41)}!`;
+    const started = Date.now();
+    assert.deepEqual(await verdict({ status: 200, body }, { expectedText: { pattern: /(a+)+$/ } }), {
+      healthy: false,
+      note: '/(a+)+$/ took over 1 s to match and was stopped: simplify the pattern (nested repetition such as (a+)+ backtracks without end)',
+    });
+    assert.ok(Date.now() - started < 3000, `stopped in ${Date.now() - started} ms`);
+    assert.equal((await verdict({ status: 200, body }, { expectedText: { pattern: /a{41}!/g } })).healthy, true);
+  });
+});
+
+describe('health check limits', () => {
+  async function serve(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+    const server = http.createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+  const options = (url: string, more: Partial<HealthCheckOptions> = {}): HealthCheckOptions => ({
+    url,
+    expectedStatus: 200,
+    expectedText: null,
+    timeoutMs: 1,
+    intervalMs: 1,
+    ...more,
+  });
+
+  it('reads only the first 64 KB of an endless body: text after it is not seen', async () => {
+    let written = 0;
+    const app = await serve((_req, res) => {
+      res.writeHead(200);
+      const chunk = Buffer.alloc(16 * 1024, 'x');
+      const pump = (): void => {
+        while (written < 50 * 1024 * 1024 && res.write(chunk)) written += chunk.length;
+        if (written >= 50 * 1024 * 1024) res.end('ready');
+      };
+      res.on('drain', pump);
+      pump();
+    });
+    const result = await checkHealth({
+      url: app.url,
+      options: options(app.url, { expectedText: { text: 'ready' } }),
+      network: DIRECT,
+      log: new FakeHost().log,
+      sleep: () => Promise.resolve(),
+    });
+    await app.close();
+    assert.equal(MAX_BODY_BYTES, 64 * 1024);
+    assert.equal(result.healthy, false);
+    assert.match(result.last?.note ?? '', /^body does not contain "ready": x{117}\.\.\.$/);
+    assert.ok(written < 10 * 1024 * 1024, `stopped reading early (${written} bytes sent)`);
+  });
+
+  it('ends an attempt that trickles at its deadline', async () => {
+    const app = await serve((_req, res) => {
+      res.writeHead(200);
+      const timer = setInterval(() => res.write('.'), 100);
+      res.on('close', () => clearInterval(timer));
+    });
+    const started = Date.now();
+    const result = await checkHealth({
+      url: app.url,
+      options: options(app.url, { timeoutMs: 1200 }),
+      network: DIRECT,
+      log: new FakeHost().log,
+      sleep: () => Promise.resolve(),
+    });
+    await app.close();
+    assert.equal(result.attempts.length, 1);
+    assert.match(result.last?.note ?? '', /^no answer: no full answer within 1s$/);
+    assert.ok(Date.now() - started < 2500, `${Date.now() - started} ms`);
+  });
+
+  it('throws cancelled (never a verdict) when cancelled mid-check or before it', async () => {
+    const host = new FakeHost();
+    const app = await serve((_req, res) => {
+      res.writeHead(503);
+      res.end('down');
+      host.controller.abort();
+    });
+    await assert.rejects(
+      checkHealth({
+        url: app.url,
+        options: options(app.url, { timeoutMs: 60_000 }),
+        network: DIRECT,
+        log: host.log,
+        signal: host.signal,
+      }),
+      (error: TaskError) =>
+        error.kind === 'cancelled' && error.message === `The task was cancelled while checking the health of ${app.url}.`,
+    );
+    await assert.rejects(
+      checkHealth({ url: app.url, options: options(app.url), network: DIRECT, log: host.log, signal: host.signal }),
+      (error: TaskError) => error.kind === 'cancelled',
+    );
+    await app.close();
   });
 });

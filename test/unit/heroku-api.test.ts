@@ -1,6 +1,10 @@
 // The Platform API client's retry policy, against a scripted local server and a fake clock.
 import assert from 'node:assert/strict';
-import { HerokuApi, HerokuApiError } from '../../tasks/common/core/heroku/api';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TaskError } from '../../tasks/common/core/base/errors';
+import { HerokuApi, HerokuApiError, UNREADABLE } from '../../tasks/common/core/heroku/api';
+import { RecordingApi } from '../support/recording-api';
 import { refusingUrl, scriptedServer } from '../support/scripted-server';
 
 function client(url: string, waits: number[]): HerokuApi {
@@ -131,5 +135,118 @@ describe('Platform API client', () => {
     assert.ok(error instanceof HerokuApiError && error.code === 'ECONNREFUSED', String(error));
     assert.deepEqual(waits, [500], 'a second wait of 1000 ms would reach the 1 s budget');
     assert.equal(error.attempts, 2);
+  });
+
+  /** A server answering every request with `handler`. */
+  async function serve(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+    const server = http.createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  it('gives each answer a deadline for all of it: a trickling server times out, and is retried within the budget', async () => {
+    let requests = 0;
+    const server = await serve((_req, res) => {
+      requests++;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{');
+      const timer = setInterval(() => res.write(' '), 200);
+      res.on('close', () => clearInterval(timer));
+    });
+    const waits: number[] = [];
+    const api = new HerokuApi({
+      baseUrl: server.url,
+      apiKey: 'KEY',
+      timeoutMs: 1000,
+      budgetMs: 2500,
+      sleep: (ms) => (waits.push(ms), Promise.resolve()),
+      random: () => 1,
+    });
+    const started = Date.now();
+    await assert.rejects(api.get('/account'), (error: HerokuApiError) => {
+      assert.equal(error.code, 'ETIMEDOUT');
+      assert.equal(error.message, 'no full answer within the deadline');
+      assert.equal(error.attempts, 2);
+      return true;
+    });
+    await server.close();
+    assert.equal(requests, 2);
+    assert.ok(Date.now() - started < 3500, `within the budget (${Date.now() - started} ms)`);
+  });
+
+  it('refuses an answer that is not JSON, or bigger than the cap, as unreadable (never retried)', async () => {
+    const html = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end('<html>sign in</html>');
+    });
+    await assert.rejects(new HerokuApi({ baseUrl: html.url, apiKey: 'KEY' }).get('/account'), (error: HerokuApiError) => {
+      assert.deepEqual(
+        [error.status, error.id, error.message, error.attempts],
+        [200, UNREADABLE, 'answered 200 with text/html instead of JSON', 1],
+      );
+      return true;
+    });
+    await html.close();
+    const big = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ padding: 'x'.repeat(3000) }));
+    });
+    await assert.rejects(
+      new HerokuApi({ baseUrl: big.url, apiKey: 'KEY', maxBodyBytes: 2048 }).get('/account'),
+      (error: HerokuApiError) => {
+        assert.deepEqual([error.id, error.message], [UNREADABLE, 'answered with more than 0 MB']);
+        return true;
+      },
+    );
+    await big.close();
+  });
+
+  it('stops a call and its retry waits when cancelled, saying the task was cancelled; an undo client ignores the cancel', async () => {
+    const controller = new AbortController();
+    let requests = 0;
+    const hanging = await serve(() => {
+      requests++;
+      controller.abort();
+    });
+    const api = new HerokuApi({ baseUrl: hanging.url, apiKey: 'KEY', signal: controller.signal });
+    await assert.rejects(
+      api.get('/apps/a/releases'),
+      (error: TaskError) =>
+        error instanceof TaskError &&
+        error.kind === 'cancelled' &&
+        error.message === 'The task was cancelled while calling GET /apps/a/releases.',
+    );
+    assert.equal(requests, 1, 'not retried');
+    await assert.rejects(api.get('/account'), /cancelled/, 'no call starts after the cancel');
+    assert.equal(requests, 1);
+    await hanging.close();
+
+    const server = await scriptedServer([{ status: 200, body: { maintenance: false } }]);
+    const cancelled = new HerokuApi({ baseUrl: server.url, apiKey: 'KEY', signal: controller.signal });
+    await assert.rejects(cancelled.patch('/apps/a', { maintenance: false }), /cancelled/);
+    const undo = cancelled.withLimits({ timeoutMs: 1000, budgetMs: 1000, maxRetries: 0, signal: null });
+    assert.deepEqual(await undo.patch('/apps/a', { maintenance: false }), { maintenance: false });
+    await server.close();
+    assert.deepEqual(server.calls, ['PATCH /apps/a'], 'only the undo client called');
+  });
+
+  it('explains a list that is not a list, naming the API', async () => {
+    const recorded = new RecordingApi(() => ({ releases: [] }));
+    await assert.rejects(
+      recorded.client().forApp('my-app').list(`/apps/my-app/releases`, 'listing the releases of my-app'),
+      (error: TaskError) =>
+        error.kind === 'api' &&
+        error.message.startsWith(
+          'The Heroku API at https://api.heroku.example gave an answer the task cannot use while listing the releases of my-app: GET /apps/my-app/releases answered with a JSON object where a list was expected.',
+        ),
+    );
+    assert.deepEqual(await new RecordingApi(() => [1]).client().list('/x', 'reading x'), [1]);
   });
 });

@@ -2,6 +2,7 @@
 // passed only through the child's environment — never argv, never .git/config, never a file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { TaskError } from '../base/errors';
+import { seconds } from '../base/format';
 
 export interface GitResult {
   code: number;
@@ -157,7 +158,7 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
         reject(
           new TaskError(
             'git',
-            `git ${args[0] ?? ''} did not finish within ${Math.round(timeoutMs / 60_000)} minutes and was stopped. Re-run the job; if it keeps happening, check the agent's network and https://status.heroku.com.`,
+            `git ${args[0] ?? ''} did not finish within ${seconds(timeoutMs)} and was stopped. Re-run the job; if it keeps happening, check the agent's network and https://status.heroku.com.`,
           ),
         );
       else resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
