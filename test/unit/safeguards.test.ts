@@ -211,9 +211,9 @@ describe('safe-deploy inputs: process types, app creation and buildpacks', () =>
       parseSafeguards({ ...blank, createApp: true, region: ' frankfurt ', team: ' my-team\n', stack: ' heroku-24 ' }).createApp,
       { region: 'frankfurt', team: 'my-team', stack: 'heroku-24' },
     );
-    assert.deepEqual(parseSafeguards({ ...blank, createApp: true, team: '9lives' }).createApp, {
+    assert.deepEqual(parseSafeguards({ ...blank, createApp: true, team: 'acme' }).createApp, {
       region: null,
-      team: '9lives',
+      team: 'acme',
       stack: null,
     });
     assert.deepEqual(parseSafeguards({ ...blank, createApp: true }).createApp, { region: null, team: null, stack: null });
