@@ -1,7 +1,7 @@
 // Input rules, endpoints and branch names: the pure functions behind the task's first checks.
 import assert from 'node:assert/strict';
 import { describeBranch } from '../../tasks/common/core/deploy/deploy';
-import { resolveEndpoint } from '../../tasks/common/core/base/endpoints';
+import { DEFAULT_API_URL, DEFAULT_GIT_URL, isLoopback, resolveEndpoint } from '../../tasks/common/core/base/endpoints';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import {
   normalizeApiKey,
@@ -83,5 +83,140 @@ describe('inputs', () => {
       assert.equal(resolveEndpoint('API', loopback, 'x', 'https://api.heroku.com').isDefault, false);
     assert.throws(() => resolveEndpoint('API', 'http://10.0.0.5', 'x', 'https://api.heroku.com'), /plain http/);
     assert.throws(() => resolveEndpoint('git', 'ftp://git.example.com', 'x', 'https://git.heroku.com'), /must be http\(s\)/);
+  });
+});
+
+describe('inputs: what each refusal tells the user', () => {
+  it('says how to define a missing pipeline variable, or where to fix its name', () => {
+    assert.throws(
+      () => normalizeApiKey('$(HEROKU_API_KEY)', 'apiKey'),
+      (e: Error) =>
+        e.message ===
+        'The input apiKey reads $(HEROKU_API_KEY), but the pipeline variable HEROKU_API_KEY is not defined. ' +
+          'Define HEROKU_API_KEY (as a secret variable if it holds a key: Pipelines > Edit > Variables, or a variable group), or fix its name in the apiKey input.',
+    );
+  });
+
+  it('asks for the app to deploy to when appName is empty or unset, naming the input and its role', () => {
+    for (const empty of [undefined, '', '  \n'])
+      assert.throws(
+        () => validateAppName(empty),
+        (e: Error) =>
+          e instanceof TaskError &&
+          e.message === 'The input appName is empty: give the name of the Heroku app to deploy to (as shown by `heroku apps`).',
+        JSON.stringify(empty),
+      );
+    assert.throws(
+      () => validateAppName('', 'sourceApp', 'to promote from'),
+      /^TaskError: The input sourceApp is empty: give the name of the Heroku app to promote from \(as shown by `heroku apps`\)\.$/,
+    );
+    assert.equal(validateAppName(' my-app\n'), 'my-app');
+  });
+
+  it('suggests the lowercase name when only the case is wrong, and nothing when that would not help either', () => {
+    assert.throws(
+      () => validateAppName('My-App'),
+      (e: Error) =>
+        e.message ===
+        '"My-App" is not a valid Heroku app name: app names are 3 to 30 lowercase letters, digits and dashes, start with a letter and end with a letter or digit. Did you mean "my-app"?',
+    );
+    assert.throws(
+      () => validateAppName('my_app'),
+      (e: Error) =>
+        e.message ===
+        '"my_app" is not a valid Heroku app name: app names are 3 to 30 lowercase letters, digits and dashes, start with a letter and end with a letter or digit.',
+    );
+  });
+
+  it('names the input that still reads an undefined variable: an app name input, ref', () => {
+    assert.throws(() => validateAppName('$(APP)', 'targetApp'), /^TaskError: The input targetApp reads \$\(APP\)/);
+    assert.throws(() => validateRef('$(DEPLOY_REF)'), /^TaskError: The input ref reads \$\(DEPLOY_REF\)/);
+  });
+
+  it('says what a ref may be when given an option', () => {
+    assert.throws(
+      () => validateRef('--upload-pack=evil'),
+      (e: Error) =>
+        e.message ===
+        'The input ref "--upload-pack=evil" is not a git ref or commit: use a branch, tag or commit SHA of the checkout, or leave it empty to deploy the checked-out commit (HEAD).',
+    );
+  });
+
+  it('reads unset inputs as empty: no key, HEAD, no apps, no commit', () => {
+    assert.equal(normalizeApiKey(undefined, 'apiKey'), '');
+    assert.equal(validateRef(undefined), 'HEAD');
+    assert.deepEqual(validateAppNames(undefined, 'targetApps'), []);
+    assert.equal(validateCommitSha(undefined, 'expectedCommit'), null);
+  });
+});
+
+describe('endpoints: where the key may be sent', () => {
+  const api = (value: string | undefined) => resolveEndpoint('API', value, 'the variable HEROKU_API_URL', DEFAULT_API_URL);
+
+  it("sends the key to Heroku's own API and git hosts by default", () => {
+    assert.deepEqual(api(undefined), { url: 'https://api.heroku.com', isDefault: true, source: 'the default' });
+    assert.deepEqual(resolveEndpoint('git', ' ', 'the variable HEROKU_GIT_URL', DEFAULT_GIT_URL), {
+      url: 'https://git.heroku.com',
+      isDefault: true,
+      source: 'the default',
+    });
+  });
+
+  it('keeps the path of a base URL without any trailing slashes, and says where it came from', () => {
+    assert.deepEqual(api(' https://proxy.example.com/heroku// '), {
+      url: 'https://proxy.example.com/heroku',
+      isDefault: false,
+      source: 'the variable HEROKU_API_URL',
+    });
+  });
+
+  it('knows this machine by any of its loopback names, in any case', () => {
+    for (const loopback of ['127.0.0.1', 'localhost', 'LocalHost', '::1', '[::1]'])
+      assert.equal(isLoopback(loopback), true, loopback);
+    for (const remote of ['10.0.0.5', 'api.heroku.com', 'localhost.example.com']) assert.equal(isLoopback(remote), false, remote);
+  });
+
+  it('refuses what is not a URL, with an example of one', () => {
+    assert.throws(
+      () => api('api.heroku.com'),
+      (e: Error) =>
+        e.message ===
+        'The Heroku API URL from the variable HEROKU_API_URL ("api.heroku.com") is not a URL: use a full URL such as https://api.heroku.com.',
+    );
+  });
+
+  it('refuses credentials in the URL, even a user name alone, as the task sends the key itself', () => {
+    for (const url of [
+      'https://user:secret@proxy.example.com',
+      'https://user@proxy.example.com',
+      'https://:secret@proxy.example.com',
+    ])
+      assert.throws(
+        () => api(url),
+        (e: Error) =>
+          e.message ===
+          'The Heroku API URL from the variable HEROKU_API_URL contains credentials: remove them; the task sends the API key itself.',
+        url,
+      );
+  });
+
+  it('refuses a query or a fragment, either one alone', () => {
+    for (const url of ['https://proxy.example.com/heroku?x=1', 'https://proxy.example.com/heroku#top'])
+      assert.throws(
+        () => api(url),
+        (e: Error) =>
+          e.message ===
+          'The Heroku API URL from the variable HEROKU_API_URL must not have a query or fragment: use a base URL such as https://api.heroku.com.',
+        url,
+      );
+  });
+
+  it('says why plain http is refused off this machine, and where it is allowed', () => {
+    assert.throws(
+      () => api('http://10.0.0.5:8080/heroku'),
+      (e: Error) =>
+        e.message ===
+        'The Heroku API URL from the variable HEROKU_API_URL (http://10.0.0.5:8080) is plain http: the API key would cross the network unencrypted. Use https, or http only on this machine (127.0.0.1, localhost, ::1).',
+    );
   });
 });

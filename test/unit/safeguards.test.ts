@@ -1,6 +1,11 @@
 // Parsing the safe-deploy inputs: what is accepted, and what each refusal says.
 import assert from 'node:assert/strict';
-import { parseConfigVars, parseSafeguards, type SafeguardInputs } from '../../tasks/common/core/workflow/safeguards';
+import {
+  NO_SAFEGUARDS,
+  parseConfigVars,
+  parseSafeguards,
+  type SafeguardInputs,
+} from '../../tasks/common/core/workflow/safeguards';
 
 const blank: SafeguardInputs = {
   healthCheckUrl: '',
@@ -83,5 +88,198 @@ describe('safe-deploy inputs', () => {
       parseSafeguards({ ...blank, buildpacks: 'heroku/nodejs\nhttps://github.com/heroku/heroku-buildpack-static\n' }).buildpacks,
       ['heroku/nodejs', 'https://github.com/heroku/heroku-buildpack-static'],
     );
+  });
+});
+
+/** The health check parsed from `more` over blank inputs with a path URL. */
+function healthCheck(more: Partial<SafeguardInputs>) {
+  return parseSafeguards({ ...blank, healthCheckUrl: '/health', ...more }).healthCheck;
+}
+
+describe('safe-deploy inputs: health check numbers and URL', () => {
+  it('means no safeguards at all when every input is left empty and rollbackOnFailure is false', () => {
+    assert.deepEqual(parseSafeguards({ ...blank, rollbackOnFailure: false }), NO_SAFEGUARDS);
+  });
+
+  it('takes the URL, status, timeout and interval without the spaces around them, and blanks as the defaults', () => {
+    assert.deepEqual(
+      healthCheck({
+        healthCheckUrl: '  /health \n',
+        healthCheckExpectedStatus: ' 204 ',
+        healthCheckTimeout: ' 30 ',
+        healthCheckInterval: ' 2 ',
+      }),
+      { url: '/health', expectedStatus: 204, expectedText: null, timeoutMs: 30_000, intervalMs: 2000 },
+    );
+    assert.deepEqual(
+      healthCheck({
+        healthCheckExpectedStatus: '  ',
+        healthCheckTimeout: '  ',
+        healthCheckInterval: '\t',
+        healthCheckExpectedText: '  ',
+      }),
+      { url: '/health', expectedStatus: 200, expectedText: null, timeoutMs: 120_000, intervalMs: 5000 },
+    );
+  });
+
+  it('accepts http and https URLs, and refuses anything that is neither a path nor an http(s) URL', () => {
+    assert.equal(healthCheck({ healthCheckUrl: 'http://my-app.example.com/health' })?.url, 'http://my-app.example.com/health');
+    assert.equal(healthCheck({ healthCheckUrl: 'https://my-app.example.com/health' })?.url, 'https://my-app.example.com/health');
+    assert.throws(
+      () => healthCheck({ healthCheckUrl: 'health' }),
+      /^TaskError: The input healthCheckUrl \("health"\) is neither a path like \/health nor a full URL like https:\/\/my-app\.herokuapp\.com\/health\.$/,
+    );
+    assert.throws(
+      () => healthCheck({ healthCheckUrl: 'ftp://my-app.example.com/health' }),
+      /^TaskError: The input healthCheckUrl must be an http\(s\) URL or a path, not ftp:$/,
+    );
+  });
+
+  it('names the undefined pipeline variable a health check input still reads', () => {
+    assert.throws(
+      () => healthCheck({ healthCheckUrl: '$(HEALTH_URL)' }),
+      /The input healthCheckUrl reads \$\(HEALTH_URL\), but the pipeline variable HEALTH_URL is not defined/,
+    );
+    assert.throws(
+      () => healthCheck({ healthCheckExpectedText: '$(EXPECTED)' }),
+      /The input healthCheckExpectedText reads \$\(EXPECTED\), but the pipeline variable EXPECTED is not defined/,
+    );
+  });
+
+  it('accepts HTTP status codes from 100 to 599 only, whole numbers', () => {
+    for (const status of [100, 302, 599])
+      assert.equal(healthCheck({ healthCheckExpectedStatus: String(status) })?.expectedStatus, status);
+    for (const status of ['99', '600', '200.5', 'ok'])
+      assert.throws(
+        () => healthCheck({ healthCheckExpectedStatus: status }),
+        new RegExp(`^TaskError: The input healthCheckExpectedStatus is "${status}": give an HTTP status code such as 200\\.$`),
+      );
+  });
+
+  it('accepts a timeout of up to an hour and an interval of up to ten minutes, in seconds above zero', () => {
+    assert.equal(healthCheck({ healthCheckTimeout: '3600' })?.timeoutMs, 3_600_000);
+    assert.equal(healthCheck({ healthCheckTimeout: '3600', healthCheckInterval: '600' })?.intervalMs, 600_000);
+    for (const timeout of ['0', '-5', '3601', 'soon', 'Infinity'])
+      assert.throws(
+        () => healthCheck({ healthCheckTimeout: timeout }),
+        new RegExp(`^TaskError: The input healthCheckTimeout is "${timeout}": give a number of seconds between 1 and 3600\\.$`),
+      );
+    for (const interval of ['0', '601', 'often'])
+      assert.throws(
+        () => healthCheck({ healthCheckTimeout: '3600', healthCheckInterval: interval }),
+        new RegExp(`^TaskError: The input healthCheckInterval is "${interval}": give a number of seconds between 1 and 600\\.$`),
+      );
+  });
+
+  it('refuses an interval longer than the timeout, and takes one as long as it', () => {
+    const checkedOnce = healthCheck({ healthCheckTimeout: '10', healthCheckInterval: '10' });
+    assert.equal(checkedOnce?.timeoutMs, 10_000);
+    assert.equal(checkedOnce?.intervalMs, 10_000);
+    assert.throws(
+      () => healthCheck({ healthCheckTimeout: '10', healthCheckInterval: '20' }),
+      /^TaskError: The input healthCheckInterval \(20 s\) is longer than healthCheckTimeout \(10 s\): nothing would be checked twice\.$/,
+    );
+  });
+});
+
+describe('safe-deploy inputs: process types, app creation and buildpacks', () => {
+  it('stops each process type once, and refuses names that are not Procfile process types', () => {
+    assert.deepEqual(parseSafeguards({ ...blank, stopProcessTypes: 'worker\nworker,clock' }).stopProcessTypes, [
+      'worker',
+      'clock',
+    ]);
+    const longest = `w${'x'.repeat(127)}`;
+    assert.deepEqual(parseSafeguards({ ...blank, stopProcessTypes: longest }).stopProcessTypes, [longest]);
+    for (const type of ['-worker', 'worker!', 'worker.1', `${longest}x`])
+      assert.throws(
+        () => parseSafeguards({ ...blank, stopProcessTypes: `clock ${type}` }),
+        (e: Error) =>
+          e.message === `The input stopProcessTypes names "${type}", which is not a process type (a Procfile name like worker).`,
+      );
+  });
+
+  it('says why web cannot be stopped and what to use instead', () => {
+    assert.throws(
+      () => parseSafeguards({ ...blank, stopProcessTypes: 'web' }),
+      /^TaskError: The input stopProcessTypes includes web: stopping web dynos takes the app offline\. Use maintenanceMode: true to keep users out during the deploy instead\.$/,
+    );
+  });
+
+  it('names the undefined pipeline variable in stopProcessTypes and buildpacks', () => {
+    assert.throws(
+      () => parseSafeguards({ ...blank, stopProcessTypes: '$(WORKERS)' }),
+      /The input stopProcessTypes reads \$\(WORKERS\), but the pipeline variable WORKERS is not defined/,
+    );
+    assert.throws(
+      () => parseSafeguards({ ...blank, buildpacks: 'heroku/nodejs\n$(BUILDPACK)' }),
+      /The input buildpacks reads \$\(BUILDPACK\), but the pipeline variable BUILDPACK is not defined/,
+    );
+  });
+
+  it('creates the app in the region, team and stack given, without the spaces around them', () => {
+    assert.deepEqual(
+      parseSafeguards({ ...blank, createApp: true, region: ' frankfurt ', team: ' my-team\n', stack: ' heroku-24 ' }).createApp,
+      { region: 'frankfurt', team: 'my-team', stack: 'heroku-24' },
+    );
+    assert.deepEqual(parseSafeguards({ ...blank, createApp: true, team: 'acme' }).createApp, {
+      region: null,
+      team: 'acme',
+      stack: null,
+    });
+    assert.deepEqual(parseSafeguards({ ...blank, createApp: true }).createApp, { region: null, team: null, stack: null });
+  });
+
+  it('refuses a region, team or stack that is not a Heroku name, with an example of one', () => {
+    const refusals: Array<[keyof SafeguardInputs, string, string]> = [
+      ['region', '-eu', 'us or eu'],
+      ['region', 'eu!', 'us or eu'],
+      ['region', 'EU', 'us or eu'],
+      ['region', `e${'u'.repeat(30)}`, 'us or eu'],
+      ['team', '-team', 'my-team'],
+      ['team', 'team!', 'my-team'],
+      ['team', 'my_team', 'my-team'],
+      ['stack', '-heroku-24', 'heroku-24'],
+      ['stack', 'heroku-24!', 'heroku-24'],
+      ['stack', 'Heroku-24', 'heroku-24'],
+    ];
+    for (const [input, value, example] of refusals)
+      assert.throws(
+        () => parseSafeguards({ ...blank, createApp: true, [input]: value }),
+        (e: Error) => e.message === `The input ${input} is "${value}": give a name such as ${example}.`,
+        `${input}: ${value}`,
+      );
+  });
+
+  it('refuses a region, team or stack without createApp, as each applies only to a new app', () => {
+    for (const set of [{ region: 'eu' }, { team: 'my-team' }, { stack: 'heroku-24' }])
+      assert.throws(
+        () => parseSafeguards({ ...blank, ...set }),
+        /^TaskError: region, team and stack apply only when creating the app: set createApp: true, or remove them \(an existing app keeps its region, team and stack\)\.$/,
+        JSON.stringify(set),
+      );
+  });
+
+  it('reads buildpacks one per line, trimmed, skipping comments; names and http(s) URLs only', () => {
+    assert.deepEqual(
+      parseSafeguards({
+        ...blank,
+        buildpacks: '# first the runtime\n  heroku/nodejs  \r\n\n  # then the files\nhttp://buildpacks.example.com/static.tgz\n',
+      }).buildpacks,
+      ['heroku/nodejs', 'http://buildpacks.example.com/static.tgz'],
+    );
+    for (const buildpack of [
+      'nodejs',
+      '/heroku/nodejs',
+      'heroku/nodejs 1.2',
+      'see https://example.com/bp',
+      'https://example.com/a b',
+    ])
+      assert.throws(
+        () => parseSafeguards({ ...blank, buildpacks: `heroku/python\n${buildpack}` }),
+        (e: Error) =>
+          e.message ===
+          `The input buildpacks lists "${buildpack}": give one buildpack per line, a registry name like heroku/nodejs or a URL.`,
+        buildpack,
+      );
   });
 });
