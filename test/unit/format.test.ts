@@ -15,6 +15,9 @@ describe('format', () => {
     assert.equal(seconds(60_000), '1m00s');
     assert.equal(seconds(65_000), '1m05s');
     assert.equal(seconds(754_000), '12m34s');
+    assert.equal(seconds(59_600), '1m00s', 'rounded to whole seconds before minutes');
+    assert.equal(seconds(119_600), '2m00s');
+    assert.equal(seconds(3_599_700), '60m00s');
   });
 
   it('writes counts with the singular for one only', () => {

@@ -156,15 +156,16 @@ describe('safe-deploy inputs: health check numbers and URL', () => {
       );
   });
 
-  it('accepts a timeout of up to an hour and an interval of up to ten minutes, in seconds above zero', () => {
+  it('accepts a timeout of up to an hour and an interval of up to ten minutes, in seconds from 1 (fractions above it too)', () => {
+    assert.equal(healthCheck({ healthCheckTimeout: '1.5', healthCheckInterval: '1' })?.timeoutMs, 1500);
     assert.equal(healthCheck({ healthCheckTimeout: '3600' })?.timeoutMs, 3_600_000);
     assert.equal(healthCheck({ healthCheckTimeout: '3600', healthCheckInterval: '600' })?.intervalMs, 600_000);
-    for (const timeout of ['0', '-5', '3601', 'soon', 'Infinity'])
+    for (const timeout of ['0', '0.9', '-5', '3601', 'soon', 'Infinity'])
       assert.throws(
         () => healthCheck({ healthCheckTimeout: timeout }),
         new RegExp(`^TaskError: The input healthCheckTimeout is "${timeout}": give a number of seconds between 1 and 3600\\.$`),
       );
-    for (const interval of ['0', '601', 'often'])
+    for (const interval of ['0', '0.5', '601', 'often'])
       assert.throws(
         () => healthCheck({ healthCheckTimeout: '3600', healthCheckInterval: interval }),
         new RegExp(`^TaskError: The input healthCheckInterval is "${interval}": give a number of seconds between 1 and 600\\.$`),

@@ -5,8 +5,10 @@ export const short = (sha: string | null): string => (sha ? sha.slice(0, 8) : ''
 
 /** `9s`, `1m05s` */
 export function seconds(ms: number): string {
-  if (ms < 60_000) return `${Math.max(1, Math.round(ms / 1000))}s`;
-  return `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+  // Whole seconds first, so that 59.6 s is `1m00s`, never `60s` or `1m60s`.
+  const total = Math.round(ms / 1000);
+  if (total < 60) return `${Math.max(1, total)}s`;
+  return `${Math.floor(total / 60)}m${String(total % 60).padStart(2, '0')}s`;
 }
 
 /** `1 commit`, `3 commits` */

@@ -68,7 +68,7 @@ function seconds(input: string, value: string, fallback: number, max: number): n
   if (value.trim() === '') return fallback * 1000;
   // Stryker disable next-line MethodExpression: Number() ignores the same surrounding whitespace trim() removes
   const parsed = Number(value.trim());
-  if (!Number.isFinite(parsed) || parsed <= 0 || parsed > max)
+  if (!Number.isFinite(parsed) || parsed < 1 || parsed > max)
     throw bad(input, `is "${value}": give a number of seconds between 1 and ${max}.`);
   return parsed * 1000;
 }
