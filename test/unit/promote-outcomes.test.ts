@@ -148,6 +148,18 @@ describe('promote: verifying each target', () => {
     assert.match(other.failure?.message ?? '', / Heroku kept v18 live on prod\./);
   });
 
+  it('says what it was reading when the new release a completed promotion names cannot be read', async () => {
+    const api = heroku((method, path) =>
+      path === '/apps/prod/releases/p17'
+        ? new HerokuApiError(503, 'unavailable', 'Service unavailable.', method, path)
+        : undefined,
+    );
+    await assert.rejects(
+      verifyTarget(prod(api), succeeded, null, NEW, new FakeHost().log),
+      /^TaskError: Heroku's API failed while reading the new release of prod \(503 unavailable/,
+    );
+  });
+
   it('says what it was checking when the releases of a failed target cannot be read', async () => {
     const api = heroku((method, path) =>
       path === '/apps/prod/releases' ? new HerokuApiError(503, 'unavailable', 'Service unavailable.', method, path) : undefined,

@@ -435,7 +435,7 @@ describe('promote in-process: several targets', () => {
   });
 
   it('measures the promotion from start to end, waiting included', async () => {
-    const clock = sinon.useFakeTimers({ toFake: ['Date'] }); // restored with the other fakes after each test
+    const clock = sinon.useFakeTimers({ now: Date.UTC(2026, 0, 1), toFake: ['Date'] }); // restored with the other fakes after each test
     current = pipeline({ prod: {} }, { pending: 2 });
     const sleep = (ms: number): Promise<void> => (clock.tick(ms), Promise.resolve());
     const outcome = await promote(request({ sleep, pollMs: 5000 }), new FakeHost().log);
