@@ -248,6 +248,12 @@ describe('HerokuPromote@1 entry (in-process)', () => {
     );
   });
 
+  it('names every target promoted in the verdict, and only those', () => {
+    const same = target('my-app-us', { outcome: 'same-commit', release: null, live: release(16), before: release(16) });
+    const report = promoteReport('my-app-staging', { ok: true, result: result([target('my-app'), same, target('my-app-eu')]) });
+    assert.match(report.summary?.markdown ?? '', /\n\| Result \| Promoted to my-app, my-app-eu \|\n/);
+  });
+
   it('says what it knows when Heroku records no commit and a target has nothing live', () => {
     const unrecorded = release(17, null);
     const targets = [
