@@ -125,6 +125,7 @@ describe('HerokuPromote@1 entry (in-process)', () => {
     assert.equal(host.failure, failure.message);
     assert.deepEqual(host.outputs, {});
     assert.deepEqual(host.lines, []);
+    assert.equal(host.summaries[0]?.name, 'heroku-promote-my-app-staging');
     const markdown = host.summaries[0]?.markdown ?? '';
     assert.match(markdown, /^### Heroku promote: my-app-staging\n\n\*\*Failed:\*\* Refusing to promote/);
     assert.match(markdown, /\| Diff my-app-staging -> my-app \| ✅ done \|/);
@@ -203,5 +204,86 @@ describe('HerokuPromote@1 entry (in-process)', () => {
       /\| Result \| Nothing to promote: every target already runs this commit \(no promotion, no new release\) \|/,
     );
     assert.doesNotMatch(report.summary?.markdown ?? '', /\| Promotion \|/);
+  });
+
+  it('sums up a successful promotion on the build page: the facts, then a row per target, then the steps', () => {
+    const report = promoteReport('my-app-staging', {
+      ok: true,
+      result: {
+        ...result([
+          target('my-app', {
+            healthCheckStatus: '200',
+            diff: { kind: 'listed', added: { commits: [], total: 2 }, removed: { commits: [], total: 0 } },
+          }),
+          target('my-app-eu', { outcome: 'same-commit', release: null, live: release(16), before: release(16) }),
+        ]),
+        steps: [{ name: 'Promote abcdef12 to my-app', outcome: 'done', detail: 'my-app: succeeded' }],
+      },
+    });
+    assert.equal(report.summary?.name, 'heroku-promote-my-app-staging');
+    assert.equal(
+      report.summary?.markdown,
+      [
+        '### Heroku promote: my-app-staging',
+        '',
+        '| | |',
+        '|---|---|',
+        '| Result | Promoted to my-app |',
+        '| Source | [my-app-staging](https://my-app-staging.herokuapp.com/) (staging) v12 `abcdef12` |',
+        '| Pipeline | my-pipeline |',
+        '| Promotion | `promo-1` |',
+        '| Promoted by | dev@example.com |',
+        '| Duration | 9s |',
+        '',
+        '| Target | Stage | Before | Now live | Commits | Outcome |',
+        '|---|---|---|---|---|---|',
+        '| [my-app](https://my-app.herokuapp.com/) | production | v16 `cccccccc` | v17 `abcdef12` | 2 new | ✅ promoted — health check 200 |',
+        '| [my-app-eu](https://my-app-eu.herokuapp.com/) | production | v16 `abcdef12` | v16 `abcdef12` | — | ➖ already at this commit |',
+        '',
+        '| Step | Outcome | |',
+        '|---|---|---|',
+        '| Promote abcdef12 to my-app | ✅ done | my-app: succeeded |',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('names every target promoted in the verdict, and only those', () => {
+    const same = target('my-app-us', { outcome: 'same-commit', release: null, live: release(16), before: release(16) });
+    const report = promoteReport('my-app-staging', { ok: true, result: result([target('my-app'), same, target('my-app-eu')]) });
+    assert.match(report.summary?.markdown ?? '', /\n\| Result \| Promoted to my-app, my-app-eu \|\n/);
+  });
+
+  it('says what it knows when Heroku records no commit and a target has nothing live', () => {
+    const unrecorded = release(17, null);
+    const targets = [
+      target('a', { appUrl: null, stage: null, before: release(16, null), release: unrecorded, live: unrecorded }),
+      target('b', {
+        outcome: 'failed',
+        before: null,
+        release: null,
+        live: null,
+        failure: new TaskError('promotion', 'The promotion to b failed: no release.'),
+      }),
+    ];
+    const promoted: PromoteResult = {
+      ...result(targets),
+      commit: null,
+      source: { ...result([]).source, appUrl: null, release: release(12, null) },
+    };
+    const report = promoteReport('my-app-staging', {
+      ok: false,
+      failure: new TaskError('promotion', 'x'),
+      partial: { steps: [], result: promoted },
+    });
+    assert.equal(report.line, 'Promotion of my-app-staging v12 failed on b · a v17 · b FAILED · 9s');
+    assert.deepEqual(report.outputs, { promotionId: 'promo-1', releaseVersions: 'a:17', commit: '' });
+    const rows = (report.summary?.markdown ?? '').split('\n');
+    for (const row of [
+      '| Source | my-app-staging (staging) v12 |',
+      '| a | — | v16 | v17 | — | ✅ promoted |',
+      '| [b](https://b.herokuapp.com/) | production | — | — | — | ❌ failed — The promotion to b failed: no release. |',
+    ])
+      assert.ok(rows.includes(row), `the summary has the row ${row}\n${rows.join('\n')}`);
   });
 });

@@ -157,6 +157,7 @@ async function run(request: PromoteRequest, log: TaskLog, steps: Steps, progress
     }
   }
 
+  // Stryker disable next-line ConditionalExpression: every target has a result by now (same-commit, or forTarget's), so the filter only narrows the type
   result.targets = targets.map((t) => results.get(t)).filter((r): r is TargetResult => r !== undefined);
   result.durationMs = Date.now() - started;
   if (result.targets.every((t) => !t.failure)) return result;
