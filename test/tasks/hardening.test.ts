@@ -81,12 +81,21 @@ async function appState(app: string): Promise<{ maintenance: boolean; worker: nu
   return { maintenance: info.maintenance, worker: formation.find((f) => f.type === 'worker')?.quantity };
 }
 
-/** Sends SIGINT as the agent does when `line` first appears in the log, SIGTERM 5 s later; resolves the time of SIGINT. */
-function cancelOn(match: RegExp): { onLine: NonNullable<AgentRun['onLine']>; sentAt: () => number | null } {
+/**
+ * Sends SIGINT as the agent does at the first log line matching `match` (seen after one matching
+ * `after`, when given), SIGTERM 5 s later; `sentAt()` is when SIGINT went.
+ */
+function cancelOn(match: RegExp, after?: RegExp): { onLine: NonNullable<AgentRun['onLine']>; sentAt: () => number | null } {
   let sentAt: number | null = null;
+  let armed = after === undefined;
   return {
     onLine: (line, child) => {
-      if (sentAt !== null || !match.test(line)) return;
+      if (sentAt !== null) return;
+      if (!armed) {
+        armed = after?.test(line) ?? true;
+        return;
+      }
+      if (!match.test(line)) return;
       sentAt = Date.now();
       child.kill('SIGINT');
       setTimeout(() => child.kill('SIGTERM'), 5000).unref();
@@ -280,7 +289,8 @@ describe('HerokuDeploy@1 under attack and faults', function () {
       const { app, repo } = await appWithWorker('cancel-api');
       // After the push, the release reads hang (as an API that stopped answering).
       fx.heroku.faults.apiDelay(60_000, { method: 'GET', path: `/apps/${app}/releases`, times: 10 });
-      const cancel = cancelOn(/deployed to Heroku/);
+      // After git has exited: the push group's end comes after Heroku's last line.
+      const cancel = cancelOn(/^##\[endgroup\]/, /deployed to Heroku/);
       const result = await fx.deploy(app, repo, {
         inputs: { maintenanceMode: 'true', stopProcessTypes: 'worker' },
         onLine: cancel.onLine,

@@ -2,6 +2,7 @@
 // answers as the live release does, the Platform API recorded. What the result says, which steps ran
 // under which titles, which rollback was made, and what the failure tells the user to do.
 import assert from 'node:assert/strict';
+import { TaskError } from '../../tasks/common/core/base/errors';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HerokuApiError, type Release } from '../../tasks/common/core/heroku/api';
@@ -140,6 +141,23 @@ describe('the health check of a new release, and its rollback', () => {
       /^v12 of my-app \(commit 3cced9be\) failed its health check: .* last answered no answer after \d+ ms \(no answer: .*\) within 0\.001 s\. rollbackOnFailure is false, so v12 stays live\.$/,
     );
     assert.deepEqual(rollbacks(api), []);
+  });
+
+  it('leaves the commit out of the message when the release records none', async () => {
+    const { result } = await guard({ status: { now: 503 }, guarded: { rollbackOnFailure: false, commit: '' } });
+    assert.match(result.failure?.message ?? '', /^v12 of my-app failed its health check: /);
+  });
+
+  it('stops at a cancel: no verdict, no rollback, and says which release is live', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(
+      guard({ status: { now: 503 }, guarded: { signal: controller.signal } }),
+      (error: TaskError) =>
+        error.kind === 'cancelled' &&
+        error.message ===
+          'The task was cancelled during the health check of my-app: v12 is live and was not checked to the end. Nothing was rolled back (a cancel never rolls back): check the app, and if it is broken roll back by hand (`heroku rollback -a my-app`).',
+    );
   });
 
   it('does not roll back to nothing, to a release without code, nor to the release itself', async () => {

@@ -111,13 +111,13 @@ async function followPromotion(id: string, targets: Target[], follow: Follow): P
 }
 
 /** A target's new release, after its release phase (whose output is shown, even when it ended before it could be followed). */
-async function settleTarget(target: Target, releaseId: string, { log, signal }: Follow): Promise<Release> {
+async function settleTarget(target: Target, releaseId: string, { log, signal, sleep }: Follow): Promise<Release> {
   const release = await readRelease(target.client, releaseId, `reading the new release of ${target.name}`);
   log.info(
     `${target.name}: the promotion made v${release.version}${release.status === 'pending' ? ', in its release phase' : ''}.`,
   );
   const followed = release.status === 'pending' && Boolean(release.output_stream_url);
-  const done = await settleRelease(target.client, release, { log, signal });
+  const done = await settleRelease(target.client, release, { log, signal, sleep });
   if (done.status === 'failed' && !followed)
     await showReleaseOutput(target.client, done, { log, signal }, `Release phase of v${done.version} of ${target.name} (failed)`);
   return done;

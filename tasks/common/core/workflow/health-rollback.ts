@@ -79,7 +79,8 @@ export async function checkHealthOrRollBack(guarded: GuardedRelease): Promise<Gu
   });
 
   await showRecentLogs(guarded.app, log);
-  const failed = `v${release.version} of ${app} (commit ${short(guarded.commit)}) failed its health check: ${url} last answered ${describeAttempt(result.last)} within ${options.timeoutMs / 1000} s.`;
+  const commit = guarded.commit ? ` (commit ${short(guarded.commit)})` : '';
+  const failed = `v${release.version} of ${app}${commit} failed its health check: ${url} last answered ${describeAttempt(result.last)} within ${options.timeoutMs / 1000} s.`;
   if (!guarded.rollbackOnFailure)
     return unhealthy(new TaskError('health-check', `${failed} rollbackOnFailure is false, so v${release.version} stays live.`));
   if (!rollbackTarget || !artifactOf(rollbackTarget) || rollbackTarget.id === release.id) {
