@@ -131,6 +131,11 @@ describe('git in-process', () => {
       lacking.kind === 'unavailable' ? lacking.reason : '',
       /^the checkout at .* does not have ffffffff \(a shallow checkout has only recent history/,
     );
+    const neither = await commitsBetween(repo.dir, unknown, 'e'.repeat(40));
+    assert.match(
+      neither.kind === 'unavailable' ? neither.reason : '',
+      /does not have ffffffff and eeeeeeee \(a shallow checkout/,
+    );
   });
 
   it("fetches only as much history as a shallow checkout needs to contain Heroku's commit", async () => {
