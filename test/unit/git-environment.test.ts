@@ -23,6 +23,8 @@ describe('git environment', () => {
     assert.equal(env.GIT_TERMINAL_PROMPT, '0');
     assert.equal(env.GIT_ASKPASS, undefined, 'no askpass program may prompt');
     assert.equal(env.LC_ALL, 'C');
+    assert.equal(env.LANGUAGE, 'C', "git's messages in English, to be read");
+    assert.equal(env.GCM_INTERACTIVE, 'never', 'Git Credential Manager may not prompt either');
   });
 
   it("scopes Heroku's credentials to the app's repository URL, and refuses redirects (git would send them on)", () => {
@@ -58,6 +60,23 @@ describe('git environment', () => {
     assert.equal(tokenForOrigin('git@ssh.dev.azure.com:v3/org/project/app', access), null);
     assert.equal(tokenForOrigin('http://dev.azure.com/org/project/_git/app', access), null, 'never over plain http off loopback');
     assert.equal(tokenForOrigin('https://dev.azure.com/org/project/_git/app', null), null);
+
+    const local = { token: 'T', repositoryUrl: 'http://127.0.0.1:8080/org/project/_git/app' };
+    assert.equal(tokenForOrigin('http://127.0.0.1:8080/org/project/_git/app', local), 'T', 'plain http on this machine');
+    assert.equal(tokenForOrigin('ssh://127.0.0.1:8080/org/project/_git/app', local), null, 'never over another protocol');
+  });
+
+  it('switches off credential helpers and askpass first, then numbers the run configuration on from them', () => {
+    const env = gitEnvironment([['http.proxy', '']], { PATH: '/bin' });
+    assert.equal(env.GIT_CONFIG_COUNT, '3');
+    assert.deepEqual(
+      [0, 1, 2].map((i) => [env[`GIT_CONFIG_KEY_${i}`], env[`GIT_CONFIG_VALUE_${i}`]]),
+      [
+        ['credential.helper', ''],
+        ['core.askPass', ''],
+        ['http.proxy', ''],
+      ],
+    );
   });
 
   it('never sends loopback (127.x.y.z, localhost, ::1) through the proxy, whatever the bypass list says', () => {

@@ -29,6 +29,22 @@ describe('git limits', () => {
     assert.ok(Date.now() - started < 5000);
   });
 
+  it('kills a helper that ignores SIGTERM two seconds later, though git itself has exited', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 300);
+    await assert.rejects(
+      runGit(['stubborn'], {
+        cwd: os.tmpdir(),
+        config: [['alias.stubborn', `!sh -c 'trap "" TERM; sleep 20'`]],
+        network: true,
+        signal: controller.signal,
+      }),
+      (error: TaskError) => error.kind === 'cancelled',
+    );
+    assert.ok(Date.now() - started < 6000, `stopped in ${Date.now() - started} ms, not after the helper's 20 s`);
+  });
+
   it('keeps all of a short output', async () => {
     const result = await runGit(['--version'], { cwd: os.tmpdir() });
     assert.equal(result.code, 0);

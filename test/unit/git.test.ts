@@ -1,15 +1,26 @@
 // git in-process, on real repositories in temp folders: resolving what to deploy, listing the commits
 // between two releases, and fetching only the history a shallow checkout lacks.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import { DIRECT } from '../../tasks/common/core/base/network';
 import { commitsBetween, formatCommit } from '../../tasks/common/core/git/commit-diff';
-import { commitSubject, hasCommit, isShallow, originUrl, resolveCommit } from '../../tasks/common/core/git/git';
-import { ensureHistory } from '../../tasks/common/core/git/history';
+import {
+  commitSubject,
+  hasCommit,
+  hasPersistedCredentials,
+  isAncestor,
+  isShallow,
+  originUrl,
+  resolveCommit,
+} from '../../tasks/common/core/git/git';
+import { ensureHistory, type HistoryRequest } from '../../tasks/common/core/git/history';
+import type { NetworkSettings } from '../../tasks/common/core/base/network';
 import { FakeHost } from '../support/fake-host';
 import { makeRepo, Repo, runCommand, gitEnv, tempDir } from '../support/git';
+import { startOriginServer, type OriginServer } from '../support/origin-server';
 
 /** A repository with `count` commits on main (subjects `Commit 1`...), and their SHAs, oldest first. */
 async function history(count: number): Promise<{ repo: Repo; shas: string[] }> {
@@ -19,10 +30,37 @@ async function history(count: number): Promise<{ repo: Repo; shas: string[] }> {
   return { repo, shas };
 }
 
+/**
+ * A repository with `count` commits on main (subjects `Commit 0`..., one second apart on 2023-11-14),
+ * written in one `git fast-import` run, and their SHAs, oldest first.
+ */
+async function longHistory(count: number): Promise<{ repo: Repo; shas: string[] }> {
+  const repo = new Repo(await tempDir('long-history-'));
+  await repo.git('init', '--quiet', '--initial-branch=main');
+  const data = (text: string): string => `data ${Buffer.byteLength(text)}\n${text}\n`;
+  let stream = '';
+  for (let i = 0; i < count; i++) {
+    stream += `commit refs/heads/main\nmark :${i + 1}\ncommitter Test Author <author@example.com> ${1_700_000_000 + i} +0000\n`;
+    stream += data(`Commit ${i}`) + (i > 0 ? `from :${i}\n` : '') + `M 644 inline a.txt\n${data(String(i))}\n`;
+  }
+  const imported = await new Promise<number | null>((resolve) => {
+    const child = spawn('git', ['fast-import', '--quiet'], {
+      cwd: repo.dir,
+      env: gitEnv(),
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
+    child.on('close', resolve);
+    child.stdin.end(stream);
+  });
+  assert.equal(imported, 0);
+  await repo.git('reset', '--quiet', '--hard', 'main');
+  return { repo, shas: (await repo.git('rev-list', '--reverse', 'main')).split('\n') };
+}
+
 /** A depth-`depth` clone of `origin` (as a pipeline's fetchDepth does), with origin as its remote. */
-async function shallowClone(origin: Repo, depth: number): Promise<Repo> {
+async function shallowClone(origin: Repo, depth: number, extraArgs: string[] = []): Promise<Repo> {
   const dir = path.join(await tempDir('shallow-'), 'checkout');
-  const cloned = await runCommand('git', ['clone', '--quiet', `--depth=${depth}`, `file://${origin.dir}`, dir], {
+  const cloned = await runCommand('git', ['clone', '--quiet', `--depth=${depth}`, ...extraArgs, `file://${origin.dir}`, dir], {
     cwd: os.tmpdir(),
     env: gitEnv(),
   });
@@ -93,6 +131,11 @@ describe('git in-process', () => {
       lacking.kind === 'unavailable' ? lacking.reason : '',
       /^the checkout at .* does not have ffffffff \(a shallow checkout has only recent history/,
     );
+    const neither = await commitsBetween(repo.dir, unknown, 'e'.repeat(40));
+    assert.match(
+      neither.kind === 'unavailable' ? neither.reason : '',
+      /does not have ffffffff and eeeeeeee \(a shallow checkout/,
+    );
   });
 
   it("fetches only as much history as a shallow checkout needs to contain Heroku's commit", async () => {
@@ -156,5 +199,234 @@ describe('git in-process', () => {
           'The checkout is shallow and has no origin remote to fetch the missing history from. Set `fetchDepth: 0`',
         ),
     );
+  });
+  it('takes the .git folder itself for no checkout, and resolves the 64-digit commits of a SHA-256 repository', async () => {
+    const { repo, shas } = await history(1);
+    const gitDir = path.join(repo.dir, '.git');
+    await assert.rejects(
+      resolveCommit(gitDir, 'HEAD'),
+      (e: TaskError) => e.kind === 'git' && e.message.startsWith(`${gitDir} is not a git checkout.`),
+    );
+    assert.deepEqual(await commitsBetween(gitDir, sha(shas[0]), sha(shas[0])), {
+      kind: 'unavailable',
+      reason: `${gitDir} is not a git checkout (a deployment job checks out nothing unless it has a \`checkout: self\` step)`,
+    });
+
+    const modern = new Repo(await tempDir('sha256-'));
+    await modern.git('init', '--quiet', '--object-format=sha256');
+    const head = await modern.commit('First', { 'a.txt': 'a' });
+    assert.match(head, /^[0-9a-f]{64}$/);
+    assert.equal(await resolveCommit(modern.dir, 'HEAD'), head);
+  });
+
+  it('answers what the deploy asks of a checkout: ancestry, commits it has, subjects', async () => {
+    const { repo, shas } = await history(2);
+    const [older, newer] = [sha(shas[0]), sha(shas[1])];
+    assert.equal(await isAncestor(repo.dir, older, newer), true);
+    assert.equal(await isAncestor(repo.dir, newer, older), false);
+    assert.equal(await hasCommit(repo.dir, newer), true);
+    assert.equal(await hasCommit(repo.dir, 'f'.repeat(40)), false);
+    assert.equal(await commitSubject(repo.dir, newer), 'Commit 1');
+    assert.equal(await commitSubject(repo.dir, 'f'.repeat(40)), '', 'no subject for a commit the checkout lacks');
+
+    const plain = await tempDir('plain-');
+    await assert.rejects(
+      isShallow(plain),
+      (e: TaskError) =>
+        e.kind === 'git' &&
+        /^Checking for a shallow checkout failed: git rev-parse exited 128: fatal: not a git repository/.test(e.message),
+    );
+  });
+
+  it("reads origin's URL (none when it is empty), and whether the checkout persisted credentials", async () => {
+    const { repo } = await history(1);
+    assert.equal(await hasPersistedCredentials(repo.dir), false);
+    const url = 'https://org@dev.azure.com/org/project/_git/app';
+    await repo.git('remote', 'add', 'origin', url);
+    assert.equal(await originUrl(repo.dir), url);
+    await repo.git('config', 'http.sslVerify', 'true');
+    assert.equal(await hasPersistedCredentials(repo.dir), false, 'other http settings are no credentials');
+    // What `persistCredentials: true` on the checkout step leaves in .git/config.
+    await repo.git('config', `http.${url}.extraheader`, 'AUTHORIZATION: bearer persisted');
+    assert.equal(await hasPersistedCredentials(repo.dir), true);
+
+    await repo.git('config', 'remote.origin.url', '');
+    assert.equal(await originUrl(repo.dir), null);
+  });
+
+  it('counts every commit of a range but lists only the newest 50', async () => {
+    const { repo, shas } = await longHistory(56);
+    const diff = await commitsBetween(repo.dir, sha(shas[0]), sha(shas[55]));
+    assert.equal(diff.kind, 'listed');
+    if (diff.kind !== 'listed') return;
+    assert.equal(diff.added.total, 55);
+    assert.equal(diff.added.commits.length, 50);
+    assert.deepEqual(diff.added.commits[0], {
+      sha: shas[55],
+      date: '2023-11-14',
+      subject: 'Commit 55',
+      author: 'Test Author',
+    });
+    assert.deepEqual(diff.removed, { commits: [], total: 0 });
+  });
+
+  it('says git could not list the commits when git log fails, and stops when the task is cancelled', async () => {
+    const { repo, shas } = await history(2);
+    await repo.git('config', 'log.date', 'bogus'); // a setting git log refuses
+    const failed = await commitsBetween(repo.dir, sha(shas[0]), sha(shas[1]));
+    assert.equal(failed.kind, 'unavailable');
+    assert.match(
+      failed.kind === 'unavailable' ? failed.reason : '',
+      /^git could not list them: Listing the commits to promote failed: git log exited 128: fatal: unknown date format bogus$/,
+    );
+
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(
+      commitsBetween(repo.dir, sha(shas[0]), sha(shas[1]), controller.signal),
+      (e: TaskError) => e.kind === 'cancelled',
+    );
+  });
+});
+
+describe('shallow checkouts: fetching the history Heroku needs', () => {
+  /** What ensureHistory needs to bring `cwd` to where a push of `sha` over Heroku's `herokuHead` is accepted. */
+  const request = (cwd: string, herokuHead: string | undefined, head: string | undefined, host: FakeHost): HistoryRequest => ({
+    cwd,
+    sha: sha(head),
+    herokuHead: sha(herokuHead),
+    force: false,
+    originAccess: null,
+    network: DIRECT,
+    log: host.log,
+  });
+  const short = (s: string | undefined): string => sha(s).slice(0, 8);
+
+  it("fetches nothing for a full checkout, for Heroku's own commit, or when the checkout already has Heroku's", async () => {
+    const { repo: origin, shas } = await history(4);
+    const host = new FakeHost();
+    await ensureHistory(request(origin.dir, shas[0], shas[3], host)); // a full checkout, and no origin to fetch from
+
+    const orphan = await shallowClone(origin, 1);
+    await orphan.git('remote', 'remove', 'origin');
+    await ensureHistory(request(orphan.dir, shas[3], shas[3], host)); // Heroku already runs this commit
+
+    const recent = await shallowClone(origin, 3);
+    await ensureHistory(request(recent.dir, shas[2], shas[3], host));
+    assert.equal(await hasCommit(recent.dir, sha(shas[0])), false, 'nothing was fetched');
+    assert.deepEqual(host.lines, []);
+  });
+
+  it("fetches the whole history when Heroku's commit is on another branch, then expects a non-fast-forward unless forced", async () => {
+    const { repo: origin, shas } = await history(3);
+    await origin.git('checkout', '--quiet', '-b', 'elsewhere', sha(shas[0]));
+    const elsewhere = await origin.commit('Deployed from elsewhere', { 'b.txt': 'b' });
+    await origin.git('checkout', '--quiet', 'main');
+
+    for (const force of [false, true]) {
+      const checkout = await shallowClone(origin, 1, ['--no-single-branch']);
+      assert.equal(await hasCommit(checkout.dir, elsewhere), true, "the checkout has Heroku's commit, not its history");
+      const host = new FakeHost();
+      await ensureHistory({ ...request(checkout.dir, elsewhere, shas[2], host), force });
+      assert.equal(await isShallow(checkout.dir), false, 'the whole history was fetched');
+      assert.deepEqual(host.lines, [
+        `The checkout is shallow: fetching history from origin until Heroku's current commit ${short(elsewhere)} is found.`,
+      ]);
+      assert.deepEqual(
+        host.debugLines,
+        force ? [] : [`Heroku's ${elsewhere} is not an ancestor of ${shas[2]}: expecting a non-fast-forward rejection.`],
+      );
+    }
+  });
+
+  it("deepens up to 585 commits, then fetches the whole history when Heroku's commit is older still", async () => {
+    const { repo: origin, shas } = await longHistory(700);
+    const deepening = `The checkout is shallow: fetching history from origin until Heroku's current commit`;
+
+    const checkout = await shallowClone(origin, 1);
+    const host = new FakeHost();
+    await ensureHistory(request(checkout.dir, shas[599], shas[699], host)); // 100 commits back
+    assert.equal(await hasCommit(checkout.dir, sha(shas[599])), true);
+    assert.equal(await isShallow(checkout.dir), true, 'the last deepening step was enough');
+    assert.deepEqual(host.lines, [`${deepening} ${short(shas[599])} is found.`]);
+
+    const oldest = await shallowClone(origin, 1);
+    const unshallowed = new FakeHost();
+    await ensureHistory(request(oldest.dir, shas[0], shas[699], unshallowed));
+    assert.equal(await isShallow(oldest.dir), false);
+    assert.deepEqual(unshallowed.lines, [
+      `${deepening} ${short(shas[0])} is found.`,
+      "Heroku's current commit is not in the recent history: fetching the full history from origin.",
+    ]);
+    assert.deepEqual(unshallowed.debugLines, [], 'an ancestor after all');
+  });
+
+  describe('from an Azure Repos origin on loopback, which never goes through the agent proxy', () => {
+    const token = 'pipeline-token-0123456789';
+    let originRepo: string;
+    let server: OriginServer;
+    let network: NetworkSettings;
+    let shas: string[];
+
+    before(async () => {
+      const made = await history(3);
+      shas = made.shas;
+      const bare = path.join(await tempDir('origin-'), 'app.git');
+      await made.repo.git('clone', '--quiet', '--bare', made.repo.dir, bare);
+      server = await startOriginServer(bare, [token, 'persisted-token']);
+      originRepo = `${new URL(server.url).origin}/project/_git/app`;
+      // A proxy that does not exist: were it used, every fetch would fail.
+      network = { proxyConfigured: true, proxyFor: () => ({ url: 'http://127.0.0.1:1' }) };
+    });
+    after(() => server.close());
+
+    async function checkout(): Promise<Repo> {
+      const dir = path.join(await tempDir('azure-checkout-'), 's');
+      const auth = `AUTHORIZATION: bearer ${token}`;
+      const cloned = await runCommand(
+        'git',
+        ['-c', `http.extraHeader=${auth}`, 'clone', '--quiet', '--depth=1', originRepo, dir],
+        { env: gitEnv() },
+      );
+      assert.equal(cloned.code, 0, cloned.stderr);
+      server.requests.length = 0;
+      return new Repo(dir);
+    }
+
+    const fetchRequest = (cwd: string, repositoryUrl: string, host: FakeHost): HistoryRequest => ({
+      ...request(cwd, shas[1], shas[2], host),
+      originAccess: { token, repositoryUrl },
+      network,
+    });
+
+    it("sends the pipeline's token to origin, direct", async () => {
+      const repo = await checkout();
+      await ensureHistory(fetchRequest(repo.dir, originRepo, new FakeHost()));
+      assert.equal(await hasCommit(repo.dir, sha(shas[1])), true);
+      assert.ok(server.requests.length > 0, 'origin was fetched from, not through the proxy');
+      assert.deepEqual(new Set(server.requests.map((r) => r.authorization)), new Set([`bearer ${token}`]));
+    });
+
+    it('lets the credentials the checkout persisted speak for themselves', async () => {
+      const repo = await checkout();
+      await repo.git('config', `http.${originRepo}.extraheader`, 'AUTHORIZATION: bearer persisted-token');
+      await ensureHistory(fetchRequest(repo.dir, originRepo, new FakeHost()));
+      assert.equal(await hasCommit(repo.dir, sha(shas[1])), true);
+      assert.deepEqual(new Set(server.requests.map((r) => r.authorization)), new Set(['bearer persisted-token']));
+    });
+
+    it("keeps the token from an origin on another host, and quotes git's reason when the fetch fails", async () => {
+      const repo = await checkout();
+      await assert.rejects(
+        ensureHistory(fetchRequest(repo.dir, 'https://dev.azure.com/org/project/_git/app', new FakeHost())),
+        (e: TaskError) =>
+          e.kind === 'shallow' &&
+          e.message.startsWith(
+            `The checkout is shallow and Heroku needs history it lacks, but fetching it from origin failed: fatal: could not read Username for '${new URL(server.url).origin}': terminal prompts disabled. Set \`fetchDepth: 0\` on the checkout step`,
+          ),
+      );
+      assert.ok(server.requests.length > 0);
+      assert.deepEqual(new Set(server.requests.map((r) => r.authorization)), new Set([null]), 'no token went to another host');
+    });
   });
 });

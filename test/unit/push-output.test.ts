@@ -115,3 +115,141 @@ describe('push output', () => {
     );
   });
 });
+
+describe('push failures explained', () => {
+  const rejected = (summary: string, stderr = '') => parsePushOutput(`!\tabc:refs/heads/main\t${summary}\n`, stderr, 1);
+  const failed = (stderr: string, exitCode = 128) => explainPushFailure(parsePushOutput('', stderr, exitCode), context);
+
+  it('reads an outcome without a status line as failed, keeping only the non-empty lines git printed', () => {
+    assert.deepEqual(parsePushOutput('', 'fatal: first\n\nremote: Heroku said\n\nfatal: second\n', 128), {
+      status: 'failed',
+      flag: null,
+      summary: '',
+      reason: null,
+      remote: ['Heroku said'],
+      local: ['fatal: first', 'fatal: second'],
+      exitCode: 128,
+      releasedVersion: null,
+      releasePhase: null,
+      skippedBuild: false,
+    });
+  });
+
+  it("keeps only Heroku's ` !` lines as reasons, without the mark, and none that is empty", () => {
+    const outcome = rejected(
+      '[remote rejected] (pre-receive hook declined)',
+      'remote: -----> Building on the Heroku-24 stack\nremote:  !\nremote:  !     Push failed\n',
+    );
+    assert.deepEqual(herokuReasonLines(outcome), ['Push failed']);
+  });
+
+  it("names Heroku's commit that the push would drop, or its last deploy when it is not known", () => {
+    const diverged = rejected('[rejected] (fetch first)');
+    assert.match(
+      explainPushFailure(diverged, context).message,
+      /^Heroku's main branch of my-app \(pppppppp\) has commits that cccccccc does not contain: the histories diverged/,
+    );
+    assert.match(
+      explainPushFailure(diverged, { ...context, herokuHead: null }).message,
+      /^Heroku's main branch of my-app \(its last deploy\) has commits that cccccccc does not contain/,
+    );
+  });
+
+  it('says another build is in progress when Heroku says so among its reasons', () => {
+    const error = explainPushFailure(
+      rejected(
+        '[remote rejected] (pre-receive hook declined)',
+        'remote:  !     Build in progress for this app.\nremote:  !     Push rejected to my-app.\n',
+      ),
+      context,
+    );
+    assert.equal(error.kind, 'busy', "another deploy's build lock: its temporary changes are not undone");
+    assert.match(
+      error.message,
+      /^Heroku rejected the push: another build of my-app is in progress\. Re-run when it has finished/,
+    );
+  });
+
+  it("quotes every one of Heroku's reasons for a failed build, or points at the log when it gave none", () => {
+    const declined = '[remote rejected] (pre-receive hook declined)';
+    const reasons = explainPushFailure(
+      rejected(declined, 'remote:  !     No default language could be detected.\nremote:  !     Push failed\n'),
+      context,
+    );
+    assert.match(
+      reasons.message,
+      /the build of cccccccc failed, so nothing was released.*Heroku's reason: No default language could be detected\. \/ Push failed\. Fix the build/,
+    );
+    assert.match(
+      explainPushFailure(rejected(declined), context).message,
+      /Heroku's reason: see the push log above\. Fix the build/,
+    );
+  });
+
+  it('repeats the reason of any other refusal, or the summary when git gave no reason', () => {
+    assert.equal(
+      explainPushFailure(
+        rejected('[remote rejected] (deny updating a hidden ref)', 'remote:  !     One\nremote:  !     Two\n'),
+        context,
+      ).message,
+      'Heroku refused the push (deny updating a hidden ref). One / Two',
+    );
+    const bare = explainPushFailure(rejected('[remote failure]'), context);
+    assert.equal(bare.kind, 'build');
+    assert.equal(bare.message, 'Heroku refused the push ([remote failure]).');
+  });
+
+  it('says what to do about a rejected key, a key without access, and an app git does not know', () => {
+    const auth = failed("fatal: Authentication failed for 'https://git.heroku.com/my-app.git/'");
+    assert.equal(auth.kind, 'auth');
+    assert.match(auth.message, /^Heroku's git server \(https:\/\/git\.heroku\.com\) rejected the API key\./);
+    assert.match(auth.message, /`heroku authorizations:create`/);
+
+    const denied = explainPushFailure(
+      parsePushOutput(
+        '',
+        'remote:  !     You do not have access to the app my-app.\nfatal: Could not read from remote repository.',
+        128,
+      ),
+      context,
+    );
+    assert.equal(denied.kind, 'permission');
+    assert.match(
+      denied.message,
+      /^Heroku's git server refused access to my-app \(403\).*\(`heroku access:add <email> -a my-app`\)\.$/,
+    );
+
+    const missing = failed("fatal: repository 'https://git.heroku.com/my-app.git/' not found");
+    assert.match(
+      missing.message,
+      /^Heroku's git server has no repository for my-app \(https:\/\/git\.heroku\.com\/my-app\.git answered 404\)\. Check appName and the HEROKU_GIT_URL variable/,
+    );
+  });
+
+  it("quotes git's own line for a certificate it does not trust, a dropped connection and an unreachable server", () => {
+    const certificate = 'fatal: unable to access: SSL certificate problem: unable to get local issuer certificate';
+    assert.match(failed(certificate).message, new RegExp(`git said: ${certificate}$`));
+    assert.match(
+      failed('error: RPC failed; curl 56 Recv failure: Connection reset by peer\nfatal: the remote end hung up unexpectedly')
+        .message,
+      /dropped during the push \(error: RPC failed; curl 56 Recv failure: Connection reset by peer\)\. Heroku did not confirm the push/,
+    );
+    assert.match(
+      failed('send-pack: unexpected disconnect while reading sideband packet').message,
+      /dropped during the push \(the remote hung up\)\./,
+    );
+    assert.equal(
+      failed(
+        "fatal: unable to access 'https://git.heroku.com/my-app.git/': Failed to connect to git.heroku.com port 443: Connection refused",
+      ).message,
+      "Could not reach Heroku's git server at https://git.heroku.com: fatal: unable to access 'https://git.heroku.com/my-app.git/': Failed to connect to git.heroku.com port 443: Connection refused. Check the agent's network access, its proxy settings (Agent.ProxyUrl) and firewall (HTTPS to git.heroku.com must be allowed).",
+    );
+  });
+
+  it("reports any other failure with git's exit code and its last three lines", () => {
+    const other = failed('hint: one\nhint: two\nerror: three\nfatal: four\n');
+    assert.equal(other.kind, 'git');
+    assert.equal(other.message, 'git push to Heroku failed (exit 128): hint: two / error: three / fatal: four.');
+    assert.equal(failed('', 1).message, 'git push to Heroku failed (exit 1): no output.');
+  });
+});
