@@ -24,7 +24,7 @@ const zones = [
 ].map((zone) => ({ ...zone, from: zone.from.map(inside), message: 'imports go base <- heroku, git <- workflow <- features <- pipeline <- task entries (see README, "How it is built").' }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'build/', 'dist/', '.tmp/', 'test/fixtures/**/*.js', 'eslint.config.mjs'] },
+  { ignores: ['node_modules/', 'build/', 'dist/', '.tmp/', '.stryker-tmp/', 'reports/', 'test/fixtures/**/*.js', 'eslint.config.mjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
