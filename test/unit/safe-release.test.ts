@@ -241,3 +241,125 @@ describe('config vars', () => {
     });
   });
 });
+
+describe('what the safe-release sequence says', () => {
+  it('details every step and logs the maintenance and config var changes (names only, never values)', async () => {
+    const api = heroku();
+    const { safeRelease, steps, host } = sequence(api, {
+      maintenanceMode: true,
+      stopProcessTypes: ['worker'],
+      configVars: { OLD: null, NEW: 's3cret-value' },
+      buildpacks: ['heroku/nodejs'],
+    });
+    await safeRelease.run(strategy(api, newRelease), appInfo, false);
+    assert.deepEqual(
+      steps.records.map((r) => `${r.name}: ${r.outcome}: ${r.detail}`),
+      [
+        'Buildpacks: done: set to heroku/nodejs',
+        'Maintenance mode on: done: ',
+        'Stop worker: done: worker: 2 -> 0',
+        'Config vars: done: set NEW; removed OLD',
+        'Deploy 3cced9be: done: released v12',
+        'Restore worker: restored: back to worker=2',
+        'Maintenance mode off: restored: off',
+        'Health check: skipped: no healthCheckUrl',
+      ],
+    );
+    assert.ok(
+      host.lines.includes(
+        "Turning maintenance mode on for my-app: users get Heroku's maintenance page until the deploy is done.",
+      ),
+    );
+    assert.ok(host.lines.includes('Set: NEW; removed: OLD (values are not shown).'));
+    assert.ok(!host.lines.some((l) => l.includes('s3cret-value')));
+  });
+
+  it('says when config vars already have their values, or only set, or only remove', async () => {
+    const same = heroku();
+    const unchanged = sequence(same, { configVars: { OLD: 'x' } });
+    await unchanged.safeRelease.run(strategy(same, newRelease), appInfo, false);
+    assert.equal(unchanged.steps.records[0]?.detail, 'unchanged');
+    assert.ok(unchanged.host.lines.includes('The config vars already have these values: nothing to change, no new release.'));
+    assert.ok(!same.calls.some((c) => c.startsWith('PATCH')), 'no change, no release');
+
+    const setOnly = heroku();
+    const set = sequence(setOnly, { configVars: { NEW: 'y' } });
+    await set.safeRelease.run(strategy(setOnly, newRelease), appInfo, false);
+    assert.equal(set.steps.records[0]?.detail, 'set NEW; removed -');
+    assert.ok(set.host.lines.includes('Set: NEW; removed: - (values are not shown).'));
+
+    const removeOnly = heroku();
+    const removed = sequence(removeOnly, { configVars: { OLD: null } });
+    await removed.safeRelease.run(strategy(removeOnly, newRelease), appInfo, false);
+    assert.equal(removed.steps.records[0]?.detail, 'set -; removed OLD');
+    assert.ok(removed.host.lines.includes('Set: -; removed: OLD (values are not shown).'));
+  });
+
+  it("fails when the config change's release phase fails, before the release and without making it", async () => {
+    const pending: Release = { id: 'rel-11', version: 11, status: 'pending' };
+    const api = heroku((method, path) => {
+      if (method === 'GET' && path === '/apps/my-app/releases') return [pending];
+      if (method === 'GET' && path === '/apps/my-app/releases/rel-11') return { ...pending, status: 'failed' };
+      return undefined;
+    });
+    const { safeRelease } = sequence(api, { configVars: { NEW: 'y' } });
+    await assert.rejects(safeRelease.run(strategy(api, newRelease), appInfo, false), (error: TaskError) => {
+      assert.equal(error.kind, 'release-phase');
+      assert.equal(
+        error.message,
+        'The release phase of v11 (the config var change) failed: the config vars are set, but the release did not go live. See its output above (`heroku releases:output 11 -a my-app`).',
+      );
+      return true;
+    });
+    assert.ok(!api.calls.includes('RELEASE'));
+  });
+
+  it('names the command to run when an undo fails', async () => {
+    const api = heroku((method, path, body) =>
+      method === 'PATCH' &&
+      (JSON.stringify(body).includes('"maintenance":false') || JSON.stringify(body).includes('"quantity":2'))
+        ? new HerokuApiError(503, 'service_unavailable', 'Unavailable', method, path)
+        : undefined,
+    );
+    const { safeRelease, host } = sequence(api, { maintenanceMode: true, stopProcessTypes: ['worker'] });
+    await assert.rejects(safeRelease.run(strategy(api, newRelease), appInfo, false), (error: TaskError) => {
+      assert.equal(error.kind, 'undo');
+      assert.match(error.message, /my-app's worker dynos are STILL STOPPED: run `heroku ps:scale worker=2 -a my-app`\./);
+      return true;
+    });
+    assert.ok(host.lines.some((l) => /^warn: Restore worker FAILED: .*STILL STOPPED/.test(l)));
+  });
+
+  it("leaves the temporary changes to the deploy that holds Heroku's build lock, with the commands", async () => {
+    const api = heroku();
+    const { safeRelease, host, steps } = sequence(api, { maintenanceMode: true, stopProcessTypes: ['worker'] });
+    const locked = new TaskError('busy', 'Heroku rejected the push: another build of my-app is in progress.');
+    await assert.rejects(safeRelease.run(strategy(api, newRelease, locked), appInfo, false), /another build/);
+    assert.ok(!api.calls.some((c) => c.includes('"maintenance":false') || c.includes('"quantity":2')), 'nothing undone');
+    assert.ok(
+      host.lines.includes(
+        'warn: Maintenance mode off: not done, another deploy of my-app is running and puts it back when it ends. If it stays so, run `heroku maintenance:off -a my-app`.',
+      ),
+    );
+    assert.ok(host.lines.some((l) => l.includes('If it stays so, run `heroku ps:scale worker=2 -a my-app`.')));
+    assert.deepEqual(
+      steps.records.filter((r) => r.outcome === 'not restored').map((r) => r.name),
+      ['Maintenance mode off', 'Restore worker'],
+    );
+  });
+
+  it('skips stopping process types on an app it just created, and buildpacks already set', async () => {
+    const api = heroku((method, path) =>
+      method === 'GET' && path === '/apps/my-app/buildpack-installations'
+        ? [{ buildpack: { url: 'heroku/nodejs', name: 'heroku/nodejs' } }]
+        : undefined,
+    );
+    const { safeRelease, steps } = sequence(api, { stopProcessTypes: ['worker'], buildpacks: ['heroku/nodejs'] });
+    await safeRelease.run(strategy(api, newRelease), appInfo, true);
+    assert.deepEqual(
+      steps.records.slice(0, 2).map((r) => `${r.name}: ${r.outcome}: ${r.detail}`),
+      ['Stop worker: skipped: a new app runs nothing yet', 'Buildpacks: done: already set'],
+    );
+    assert.ok(!api.calls.includes('GET /apps/my-app/formation'));
+  });
+});
