@@ -249,4 +249,19 @@ describe('Platform API client', () => {
     );
     assert.deepEqual(await new RecordingApi(() => [1]).client().list('/x', 'reading x'), [1]);
   });
+
+  it('cuts an endless line of a followed stream at 64 KB instead of holding it all', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('first\n');
+      res.end('x'.repeat(200 * 1024));
+    });
+    const lines: string[] = [];
+    await new HerokuApi({ baseUrl: server.url, apiKey: 'KEY' }).followOutput(`${server.url}/stream`, (l) => lines.push(l));
+    await server.close();
+    assert.equal(lines[0], 'first');
+    assert.ok(lines.length >= 3, `the long line came in pieces (${lines.length})`);
+    assert.ok(lines.every((l) => l.length <= 64 * 1024 + 30));
+    assert.match(lines[1] ?? '', / \[line cut at 64 KB\]$/);
+  });
 });

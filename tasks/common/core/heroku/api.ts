@@ -95,6 +95,9 @@ const RETRYABLE_NETWORK = new Set([
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 /** Heroku's answers are small (a list of releases is tens of KB): anything this big is not one. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** How long a text stream (release phase output) is followed, and its longest line. */
+const OUTPUT_DEADLINE_MS = 60 * 60_000;
+const MAX_LINE_CHARS = 64 * 1024;
 /** The id of an answer the task cannot use (not JSON, too big, not the shape asked for). */
 export const UNREADABLE = 'unreadable_answer';
 
@@ -228,11 +231,13 @@ export class HerokuApi {
    * ends. It lives on another host and needs no credentials: the API key is not sent there.
    */
   async followOutput(url: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+    // A release phase may run for up to an hour: no stream is followed longer, and no line grows past 64 KB.
+    const deadline = AbortSignal.timeout(OUTPUT_DEADLINE_MS);
     const response = await axios.get<NodeJS.ReadableStream>(url, {
       responseType: 'stream',
       ...httpTransport(url, this.network),
       timeout: this.options.timeoutMs,
-      signal,
+      signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       headers: { Accept: 'text/plain' },
       validateStatus: (status) => status === 200,
     });
@@ -241,6 +246,10 @@ export class HerokuApi {
       const lines = (partial + String(chunk)).split(/\r?\n/);
       partial = lines.pop() ?? '';
       for (const line of lines) onLine(line);
+      if (partial.length > MAX_LINE_CHARS) {
+        onLine(`${partial.slice(0, MAX_LINE_CHARS)} [line cut at 64 KB]`);
+        partial = '';
+      }
     }
     if (partial) onLine(partial);
   }
