@@ -109,11 +109,8 @@ describe('deploy in-process', () => {
       ).stdout.trim(),
       sha,
     );
-    assert.ok(
-      host.lines.includes(
-        `Deploying commit ${sha.slice(0, 8)} "Initial commit" (feature/x) to my-app (https://my-app.herokuapp.com/).`,
-      ),
-    );
+    // A plain deploy reads the app only with its release, so the line before the push has no URL.
+    assert.ok(host.lines.includes(`Deploying commit ${sha.slice(0, 8)} "Initial commit" (feature/x) to my-app.`));
   });
 
   it('succeeds without a release when the live release already runs the commit, and releases it again when it does not', async () => {
@@ -187,7 +184,9 @@ describe('deploy in-process', () => {
     const missing: Route = (method, p) =>
       method === 'GET' && p === '/apps/my-app' ? new HerokuApiError(404, 'not_found', 'Not found', 'GET', p) : undefined;
     current = heroku(() => [], {}, missing);
-    const absent = await deploy(request(), new FakeHost().log);
+    // Heroku's git host has no repository for an app that does not exist either.
+    const noRepos = { url: `file://${await tempDir('no-apps-')}`, isDefault: false, source: 'test' };
+    const absent = await deploy(request({ git: noRepos }), new FakeHost().log);
     assert.ok(!absent.ok);
     assert.equal(absent.failure.kind, 'not-found');
     assert.match(
