@@ -1,8 +1,9 @@
 // mocha's settings for `npm test`. One switch, on Windows only: the tests that run the local Heroku
 // emulator (test/emulator) or need it (the task tests, the Heroku CLI routes, the .vsix deploy and the
 // service connection) are left out there, because the emulator serves git through `git http-backend`
-// with shell hooks and stops dynos by POSIX process group. Windows runs the unit, docs, lint and
-// packaging tests; azure-pipelines.yml runs the whole suite on Linux.
+// with shell hooks and stops dynos by POSIX process group; so are the two that unpack a .vsix with
+// `unzip` (vsix, flavor). Windows runs the unit, docs and lint tests and the task.json checks, and the
+// pipeline's `npm run package` step packages there; azure-pipelines.yml runs the whole suite on Linux.
 const EMULATOR_BACKED = [
   'test/emulator/**',
   'test/tasks/**',
