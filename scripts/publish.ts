@@ -18,6 +18,8 @@ export interface PublishOptions {
   vsix?: string;
   /** Another Marketplace (the tests' stand-in on 127.0.0.1); tfx's default otherwise. */
   serviceUrl?: string;
+  /** Organisations a private extension is shared with (the test organisation). */
+  shareWith?: string[];
 }
 
 /** The token from the environment, or an error that says how to give it. */
@@ -36,7 +38,7 @@ export function tokenFrom(env: NodeJS.ProcessEnv): string {
 }
 
 /** tfx's arguments: never the token. */
-export function publishArgs(vsix: string, serviceUrl?: string): string[] {
+export function publishArgs(vsix: string, serviceUrl?: string, shareWith: string[] = []): string[] {
   return [
     'extension',
     'publish',
@@ -46,6 +48,7 @@ export function publishArgs(vsix: string, serviceUrl?: string): string[] {
     'pat',
     '--no-color',
     ...(serviceUrl ? ['--service-url', serviceUrl] : []),
+    ...(shareWith.length ? ['--share-with', ...shareWith] : []),
   ];
 }
 
@@ -69,7 +72,7 @@ export async function publish(options: PublishOptions, env: NodeJS.ProcessEnv = 
   const tfx = require.resolve('tfx-cli/_build/tfx-cli.js', { paths: [ROOT] });
   const childEnv: NodeJS.ProcessEnv = { ...env, TFX_BYPASS_CACHE: '1', NO_COLOR: '1' };
   delete childEnv[TOKEN_VARIABLE];
-  const result = await runTool(process.execPath, [tfx, ...publishArgs(vsix, options.serviceUrl)], {
+  const result = await runTool(process.execPath, [tfx, ...publishArgs(vsix, options.serviceUrl, options.shareWith)], {
     cwd: ROOT,
     env: childEnv,
     input: `${token}\n`,
@@ -88,14 +91,15 @@ function parseArgs(argv: string[]): PublishOptions {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
-    if ((arg === '--vsix' || arg === '--service-url') && value && !value.startsWith('--')) {
-      if (arg === '--vsix') options.vsix = value;
-      else options.serviceUrl = value;
-      i++;
-    } else
+    if (!value || value.startsWith('--'))
       throw new Error(
-        `Unknown or incomplete argument "${arg}": npm run publish-extension takes --vsix <file> and --service-url <url>.`,
+        `Unknown or incomplete argument "${arg}": npm run publish-extension takes --vsix <file>, --service-url <url> and --share-with <organisation>.`,
       );
+    if (arg === '--vsix') options.vsix = value;
+    else if (arg === '--service-url') options.serviceUrl = value;
+    else if (arg === '--share-with') options.shareWith = [...(options.shareWith ?? []), value];
+    else throw new Error(`Unknown argument "${arg}": npm run publish-extension takes --vsix, --service-url and --share-with.`);
+    i++;
   }
   return options;
 }
