@@ -176,7 +176,10 @@ describe('health check limits', () => {
 
 describe('health check attempts and what they say', () => {
   let clock: sinon.SinonFakeTimers | undefined;
-  afterEach(() => clock?.restore());
+  afterEach(() => {
+    clock?.restore();
+    clock = undefined;
+  });
 
   async function serve(handler: http.RequestListener): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
     let requests = 0;
