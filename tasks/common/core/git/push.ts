@@ -95,14 +95,14 @@ export function parsePushOutput(stdout: string, stderr: string, exitCode: number
 
 /** Heroku's own reason lines for a rejected push (` !     Push rejected, failed to compile ...`). */
 export function herokuReasonLines(outcome: PushOutcome): string[] {
-  return (
-    outcome.remote
-      .map((l) => l.trim())
-      .filter((l) => l.startsWith('!'))
+  return outcome.remote
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('!'))
+    .map(
       // Stryker disable next-line MethodExpression,Regex: each line is already trimmed and starts with "!", so the anchor and the second trim are redundant
-      .map((l) => l.replace(/^!\s*/, '').trim())
-      .filter(Boolean)
-  );
+      (l) => l.replace(/^!\s*/, '').trim(),
+    )
+    .filter(Boolean);
 }
 
 export interface PushRequest {
@@ -173,10 +173,14 @@ export async function herokuHeads(
     // Stryker disable next-line MethodExpression: ls-remote prints `<sha>\t<ref>` lines; the filter only drops the empty last one
     result.stdout
       .split('\n')
-      // Stryker disable next-line MethodExpression,Regex: ls-remote separates sha and ref by one tab and pads nothing
-      .map((l) => l.trim().split(/\s+/))
-      // Stryker disable next-line ConditionalExpression: ls-remote prints `<sha>\t<ref>` lines; the filter only drops the empty last one
-      .filter((p) => p.length === 2)
+      .map(
+        // Stryker disable next-line MethodExpression,Regex: ls-remote separates sha and ref by one tab and pads nothing
+        (l) => l.trim().split(/\s+/),
+      )
+      .filter(
+        // Stryker disable next-line ConditionalExpression: ls-remote prints `<sha>\t<ref>` lines; the filter only drops the empty last one
+        (p) => p.length === 2,
+      )
       .map(([sha, ref]) => [ref, sha] as const),
   );
   return { head: heads.get('refs/heads/main') ?? heads.get('refs/heads/master') ?? null, outcome: null };

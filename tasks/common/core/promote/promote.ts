@@ -128,8 +128,10 @@ async function run(request: PromoteRequest, log: TaskLog, steps: Steps, progress
         }),
       (f) =>
         f.targets
-          // Stryker disable next-line StringLiteral: Heroku answers each promotion target with the app it was given and a status (Platform API schema); the fallbacks only satisfy the types
-          .map((t) => `${pending.find((p) => p.id === t.app?.id)?.name ?? t.app?.id ?? '?'}: ${t.status ?? 'unknown'}`)
+          .map(
+            // Stryker disable next-line StringLiteral: Heroku answers each promotion target with the app it was given and a status (Platform API schema); the fallbacks only satisfy the types
+            (t) => `${pending.find((p) => p.id === t.app?.id)?.name ?? t.app?.id ?? '?'}: ${t.status ?? 'unknown'}`,
+          )
           .join(', '),
       { group: false },
     );

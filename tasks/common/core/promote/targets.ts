@@ -100,13 +100,14 @@ async function describeStages(client: HerokuClient, couplings: Coupling[]): Prom
     couplings.map(async (c) => {
       // Stryker disable next-line StringLiteral: a pipeline coupling always names its app (Platform API schema); the fallback only satisfies the type
       const id = c.app?.id ?? '';
-      return (
-        client
+      return client
+        .get<App>(
+          `/apps/${encodeURIComponent(id)}`,
           // Stryker disable next-line StringLiteral: a failure of this read is caught below and the app's id shown instead, so what it was doing is never seen
-          .get<App>(`/apps/${encodeURIComponent(id)}`, 'naming the apps of the pipeline')
-          .then((a) => a.name ?? id)
-          .catch(() => id)
-      );
+          'naming the apps of the pipeline',
+        )
+        .then((a) => a.name ?? id)
+        .catch(() => id);
     }),
   );
   const stages: Stage[] = ['review', 'development', 'staging', 'production', 'test'];
