@@ -285,7 +285,11 @@ describe('runGit: output caps, process groups and the watchdog', function () {
         onStderrLine: (line) => console.log(line),
       });`;
     // The task's process, in a group of its own as the agent starts it; the agent then kills that group.
+    // Under mutation testing the child runs the mutant this process runs (Stryker's instrumented code reads it from this variable).
+    const active = (globalThis as { __stryker__?: { activeMutant?: string } }).__stryker__?.activeMutant;
+    const env = active === undefined ? process.env : { ...process.env, __STRYKER_ACTIVE_MUTANT__: active };
     const task = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+      env,
       stdio: ['ignore', 'pipe', 'inherit'],
       detached: true,
     });

@@ -63,12 +63,13 @@ function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
     );
     return;
   }
+  // Stryker disable BlockStatement: kill(-pid) fails only when no process of the group is left, and then child.kill has nothing to stop either (the emptied try block is killed by run-git.test.ts)
   try {
     process.kill(-child.pid, signal);
-    // Stryker disable next-line BlockStatement: kill(-pid) fails only when no process of the group is left, and then child.kill has nothing to stop either
   } catch {
     child.kill(signal);
   }
+  // Stryker restore BlockStatement
 }
 
 function splitLines(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
