@@ -47,6 +47,7 @@ export function credentialConfig(repoUrl: string, apiKey: string): Array<[string
 
 const STATUS_LINE = /^([ +\-*=!])\t([^\t]*)\t(.*)$/;
 /** git pads sideband lines with spaces and ESC[K (clear to end of line). */
+// Stryker disable next-line StringLiteral: git adds one ESC[K per sideband line, before its \n or \r (sideband.c), and lines are split there, so the first is the only one (the emptied pattern is killed by push-output.test.ts)
 const CLEAR_TO_EOL = new RegExp(`${String.fromCharCode(27)}\\[K`, 'g');
 
 function cleanLine(line: string): string {
