@@ -284,6 +284,30 @@ describe('health check attempts and what they say', () => {
     assert.deepEqual(result.last, { status: 503, ms: 1000, healthy: false, note: 'expected 200; body: (empty)' });
   });
 
+  it('makes no attempt once the deadline is reached exactly', async () => {
+    clock = sinon.useFakeTimers({ toFake: ['Date'], now: 1_700_000_000_000 });
+    const app = await serve((_req, res) => {
+      clock?.tick(1000);
+      res.writeHead(503);
+      res.end();
+    });
+    const waits: number[] = [];
+    const result = await checkHealth({
+      url: app.url,
+      options: options(app.url, { timeoutMs: 13_000, intervalMs: 5000 }),
+      network: DIRECT,
+      log: new FakeHost().log,
+      sleep: (ms) => {
+        waits.push(ms);
+        clock?.tick(ms);
+        return Promise.resolve();
+      },
+    });
+    await app.close();
+    assert.deepEqual(waits, [5000, 5000], 'the third answer came at the deadline: nothing left to wait for');
+    assert.equal(result.attempts.length, 3);
+  });
+
   it('logs the /regex/ it wants, or only the status when no text is expected', async () => {
     for (const [expectedText, wanted] of [
       [{ pattern: /db: up/i }, ' with /db: up/i'],
