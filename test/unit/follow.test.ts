@@ -149,6 +149,25 @@ describe('following a promotion', () => {
     sinon.assert.notCalled(sleep);
   });
 
+  it("names the promotion when the cancel reaches it during a target's release phase", async () => {
+    const { api, client, target, source, host } = setUp();
+    api.get.withArgs('/pipeline-promotions/p1').resolves({ id: 'p1', status: 'pending' });
+    api.get.withArgs('/pipeline-promotions/p1/promotion-targets').resolves([{ app: { id: 'app-1' }, release: { id: 'rel-17' } }]);
+    api.get.withArgs('/apps/my-app/releases/rel-17').resolves({ id: 'rel-17', version: 17, status: 'pending' });
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(
+      promoteAndFollow('pipe-1', source, [target], {
+        client,
+        log: host.log,
+        sleep: sinon.stub().resolves(),
+        signal: controller.signal,
+      }),
+      (error: TaskError) =>
+        error.kind === 'cancelled' && error.message.startsWith('The task was cancelled while the promotion p1 was running'),
+    );
+  });
+
   it('says what it was doing when Heroku fails', async () => {
     const failing = (method: string, path: string) =>
       new HerokuApiError(503, 'unavailable', 'Service unavailable.', method, path);

@@ -2,6 +2,7 @@
 // between two releases, and fetching only the history a shallow checkout lacks.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TaskError } from '../../tasks/common/core/base/errors';
@@ -270,6 +271,35 @@ describe('git in-process', () => {
     assert.deepEqual(diff.removed, { commits: [], total: 0 });
   });
 
+  it('takes the .git folder itself for no checkout when listing commits', async () => {
+    const { repo, shas } = await history(1);
+    const gitDir = path.join(repo.dir, '.git');
+    assert.deepEqual(await commitsBetween(gitDir, sha(shas[0]), sha(shas[0])), {
+      kind: 'unavailable',
+      reason: `${gitDir} is not a git checkout (a deployment job checks out nothing unless it has a \`checkout: self\` step)`,
+    });
+  });
+
+  it('says git could not count the commits when git rev-list fails', async function () {
+    if (process.platform === 'win32') this.skip(); // the failing git is a shell script
+    const { repo, shas } = await history(2);
+    const real = (await runCommand('sh', ['-c', 'command -v git'])).stdout.trim();
+    const bin = await tempDir('failing-rev-list-');
+    const script = `#!/bin/sh\nif [ "$1" = rev-list ]; then echo "fatal: cannot count" >&2; exit 128; fi\nexec ${real} "$@"\n`;
+    await fs.writeFile(path.join(bin, 'git'), script, { mode: 0o755 });
+    const savedPath = process.env.PATH;
+    try {
+      process.env.PATH = `${bin}${path.delimiter}${savedPath ?? ''}`;
+      const failed = await commitsBetween(repo.dir, sha(shas[0]), sha(shas[1]));
+      assert.deepEqual(failed, {
+        kind: 'unavailable',
+        reason: 'git could not list them: Counting the commits to promote failed: git rev-list exited 128: fatal: cannot count',
+      });
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
   it('says git could not list the commits when git log fails, and stops when the task is cancelled', async () => {
     const { repo, shas } = await history(2);
     await repo.git('config', 'log.date', 'bogus'); // a setting git log refuses
@@ -428,5 +458,70 @@ describe('shallow checkouts: fetching the history Heroku needs', () => {
       assert.ok(server.requests.length > 0);
       assert.deepEqual(new Set(server.requests.map((r) => r.authorization)), new Set([null]), 'no token went to another host');
     });
+  });
+});
+
+describe("shallow checkouts: how origin's history is fetched", function () {
+  before(function () {
+    if (process.platform !== 'linux') this.skip(); // the recording git reads /proc
+  });
+
+  let savedPath: string | undefined;
+  afterEach(() => (process.env.PATH = savedPath));
+
+  /** Real git behind a `git` first on PATH that records each fetch: its arguments, configuration and process group. */
+  async function recordFetches() {
+    const real = (await runCommand('sh', ['-c', 'command -v git'])).stdout.trim();
+    const bin = await tempDir('fetch-recorder-');
+    const script = [
+      '#!/bin/sh',
+      'dir=$(dirname "$0")',
+      'if [ "$1" = fetch ]; then',
+      '  echo "$*" >> "$dir/fetches"',
+      '  env | grep "^GIT_CONFIG_" > "$dir/config"',
+      '  echo "$(cut -d" " -f5 /proc/$$/stat) $$" > "$dir/group"',
+      'fi',
+      `exec ${real} "$@"`,
+    ];
+    await fs.writeFile(path.join(bin, 'git'), `${script.join('\n')}\n`, { mode: 0o755 });
+    savedPath = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}${savedPath ?? ''}`;
+    const read = (name: string) => fs.readFile(path.join(bin, name), 'utf8').catch(() => '');
+    return {
+      fetches: async () => (await read('fetches')).trimEnd().split('\n').filter(Boolean),
+      config: async () => (await read('config')).trimEnd().split('\n'),
+      ownGroup: async () => {
+        const [group, pid] = (await read('group')).trim().split(' ');
+        return group === pid;
+      },
+    };
+  }
+
+  it("fetches with the agent's network settings, in a process group of its own, and stops deepening once the checkout is complete", async () => {
+    const { repo: origin, shas } = await history(3);
+    await origin.git('checkout', '--quiet', '-b', 'elsewhere', sha(shas[0]));
+    const elsewhere = await origin.commit('Deployed from elsewhere', { 'b.txt': 'b' });
+    await origin.git('checkout', '--quiet', 'main');
+    const checkout = await shallowClone(origin, 1, ['--no-single-branch']);
+    const recorder = await recordFetches();
+    const network: NetworkSettings = { proxyConfigured: false, proxyFor: () => null, caFile: '/etc/agent-ca.pem' };
+    await ensureHistory({
+      cwd: checkout.dir,
+      sha: sha(shas[2]),
+      herokuHead: elsewhere,
+      force: true,
+      originAccess: null,
+      network,
+      log: new FakeHost().log,
+    });
+    assert.equal(await isShallow(checkout.dir), false);
+    assert.deepEqual(await recorder.fetches(), [
+      'fetch --no-tags --quiet --deepen=1 origin',
+      'fetch --no-tags --quiet --deepen=8 origin',
+    ]);
+    const originUrl = await checkout.git('config', '--get', 'remote.origin.url');
+    assert.ok((await recorder.config()).includes(`GIT_CONFIG_VALUE_2=/etc/agent-ca.pem`), (await recorder.config()).join('\n'));
+    assert.ok((await recorder.config()).includes(`GIT_CONFIG_KEY_2=http.${originUrl}.sslCAInfo`));
+    assert.equal(await recorder.ownGroup(), true, 'a cancel stops its helpers too');
   });
 });

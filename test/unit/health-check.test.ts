@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import sinon from 'sinon';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import { DIRECT } from '../../tasks/common/core/base/network';
-import { MAX_BODY_BYTES, checkHealth } from '../../tasks/common/core/workflow/health-check';
+import { MAX_BODY_BYTES, checkHealth, describeAttempt, healthCheckUrl } from '../../tasks/common/core/workflow/health-check';
 import type { HealthCheckOptions } from '../../tasks/common/core/workflow/safeguards';
 import { FakeHost } from '../support/fake-host';
 import { scriptedServer, type Answer } from '../support/scripted-server';
@@ -170,5 +171,281 @@ describe('health check limits', () => {
       (error: TaskError) => error.kind === 'cancelled',
     );
     await app.close();
+  });
+});
+
+describe('health check attempts and what they say', () => {
+  let clock: sinon.SinonFakeTimers | undefined;
+  afterEach(() => {
+    clock?.restore();
+    clock = undefined;
+  });
+
+  async function serve(handler: http.RequestListener): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
+    let requests = 0;
+    const server = http.createServer((req, res) => {
+      requests++;
+      handler(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`,
+      requests: () => requests,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+  const options = (url: string, more: Partial<HealthCheckOptions> = {}): HealthCheckOptions => ({
+    url,
+    expectedStatus: 200,
+    expectedText: null,
+    timeoutMs: 1,
+    intervalMs: 1,
+    ...more,
+  });
+  /** The note on a single answer with `body` (raw, not JSON). */
+  async function note(status: number, body: string, more: Partial<HealthCheckOptions> = {}): Promise<string> {
+    const app = await serve((_req, res) => {
+      res.writeHead(status);
+      res.end(body);
+    });
+    try {
+      const result = await checkHealth({
+        url: app.url,
+        options: options(app.url, more),
+        network: DIRECT,
+        log: new FakeHost().log,
+        sleep: () => Promise.resolve(),
+      });
+      return result.last?.note ?? '';
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('checks again after the interval until healthy, logging each attempt with its status and time', async () => {
+    clock = sinon.useFakeTimers({ toFake: ['Date'], now: 1_700_000_000_000 });
+    const answers = [503, 200];
+    const app = await serve((_req, res) => {
+      clock?.tick(250); // each answer takes 250 ms
+      res.writeHead(answers.shift() ?? 500);
+      res.end('  warming\n   up  ');
+    });
+    const host = new FakeHost();
+    const waits: number[] = [];
+    const result = await checkHealth({
+      url: app.url,
+      options: options(app.url, { timeoutMs: 60_000, intervalMs: 5000, expectedText: { text: 'warming' } }),
+      network: DIRECT,
+      log: host.log,
+      sleep: (ms) => {
+        waits.push(ms);
+        clock?.tick(ms);
+        return Promise.resolve();
+      },
+    });
+    await app.close();
+    assert.equal(result.healthy, true);
+    assert.equal(result.attempts.length, 2, 'no request after the healthy answer');
+    assert.deepEqual(waits, [5000]);
+    assert.deepEqual(host.lines, [
+      `GET ${app.url} until it answers 200 with "warming" (every 5 s, for up to 60 s)`,
+      '  #1  503  250 ms  expected 200; body: warming up',
+      '  #2  200  250 ms  healthy',
+    ]);
+  });
+
+  it('stops at the deadline, waiting only what is left of it', async () => {
+    clock = sinon.useFakeTimers({ toFake: ['Date'], now: 1_700_000_000_000 });
+    const app = await serve((_req, res) => {
+      clock?.tick(1000);
+      res.writeHead(503);
+      res.end();
+    });
+    const waits: number[] = [];
+    const result = await checkHealth({
+      url: app.url,
+      options: options(app.url, { timeoutMs: 9000, intervalMs: 5000 }),
+      network: DIRECT,
+      log: new FakeHost().log,
+      sleep: (ms) => {
+        waits.push(ms);
+        clock?.tick(ms);
+        return Promise.resolve();
+      },
+    });
+    await app.close();
+    assert.equal(result.healthy, false);
+    assert.deepEqual(waits, [5000, 2000], 'each answer takes 1 s: 2 s were left after the second');
+    assert.equal(result.attempts.length, 3);
+    assert.deepEqual(result.last, { status: 503, ms: 1000, healthy: false, note: 'expected 200; body: (empty)' });
+  });
+
+  it('makes no attempt once the deadline is reached exactly', async () => {
+    clock = sinon.useFakeTimers({ toFake: ['Date'], now: 1_700_000_000_000 });
+    const app = await serve((_req, res) => {
+      clock?.tick(1000);
+      res.writeHead(503);
+      res.end();
+    });
+    const waits: number[] = [];
+    const result = await checkHealth({
+      url: app.url,
+      options: options(app.url, { timeoutMs: 13_000, intervalMs: 5000 }),
+      network: DIRECT,
+      log: new FakeHost().log,
+      sleep: (ms) => {
+        waits.push(ms);
+        clock?.tick(ms);
+        return Promise.resolve();
+      },
+    });
+    await app.close();
+    assert.deepEqual(waits, [5000, 5000], 'the third answer came at the deadline: nothing left to wait for');
+    assert.equal(result.attempts.length, 3);
+  });
+
+  it('logs the /regex/ it wants, or only the status when no text is expected', async () => {
+    for (const [expectedText, wanted] of [
+      [{ pattern: /db: up/i }, ' with /db: up/i'],
+      [null, ''],
+    ] as const) {
+      const app = await serve((_req, res) => {
+        res.writeHead(200);
+        res.end('db: UP');
+      });
+      const host = new FakeHost();
+      await checkHealth({
+        url: app.url,
+        options: options(app.url, { expectedText, timeoutMs: 30_000, intervalMs: 2000 }),
+        network: DIRECT,
+        log: host.log,
+        sleep: () => Promise.resolve(),
+      });
+      await app.close();
+      assert.equal(host.lines[0], `GET ${app.url} until it answers 200${wanted} (every 2 s, for up to 30 s)`);
+    }
+  });
+
+  it('logs an attempt that got no answer with --- and why', async () => {
+    clock = sinon.useFakeTimers({ toFake: ['Date'], now: 1_700_000_000_000 });
+    const app = await serve((req) => {
+      clock?.tick(40);
+      req.socket.destroy();
+    });
+    const host = new FakeHost();
+    const result = await checkHealth({
+      url: app.url,
+      options: options(app.url),
+      network: DIRECT,
+      log: host.log,
+      sleep: () => Promise.resolve(),
+    });
+    await app.close();
+    assert.deepEqual(result.last, { status: null, ms: 40, healthy: false, note: 'no answer: socket hang up' });
+    assert.equal(host.lines[1], '  #1  ---  40 ms  no answer: socket hang up');
+  });
+
+  it('shows a short excerpt of the body: whitespace collapsed, cut at 120 characters', async () => {
+    assert.equal(
+      await note(500, `\n  ${'a'.repeat(60)}  \n\t ${'b'.repeat(59)} `),
+      `expected 200; body: ${'a'.repeat(60)} ${'b'.repeat(59)}`,
+    );
+    assert.equal(await note(500, 'c'.repeat(121)), `expected 200; body: ${'c'.repeat(117)}...`);
+  });
+
+  it('says (empty) when a wrong answer had no body', async () => {
+    assert.equal(await note(500, ''), 'expected 200; body: (empty)');
+    assert.equal(await note(200, '', { expectedText: { text: 'ready' } }), 'body does not contain "ready": (empty)');
+    assert.equal(await note(200, '', { expectedText: { pattern: /ready/ } }), 'body does not match /ready/: (empty)');
+  });
+
+  it("knows Heroku's Application Error page by its error page link or by its title alone", async () => {
+    const link = '<iframe src="//www.herokucdn.com/error-pages/application-error.html"></iframe>';
+    assert.equal(await note(200, link), "Heroku's Application Error page");
+    assert.equal(await note(200, '<title>Application Error</title>'), "Heroku's Application Error page");
+    assert.equal(
+      await note(503, '<iframe src="//www.herokucdn.com/error-pages/maintenance-mode.html">'),
+      "Heroku's maintenance page",
+    );
+  });
+
+  it('judges a body of exactly 64 KB without waiting for more', async () => {
+    const app = await serve((_req, res) => {
+      res.writeHead(200);
+      res.write(`ready${'x'.repeat(MAX_BODY_BYTES - 5)}`); // and the response never ends
+    });
+    const started = Date.now();
+    const result = await checkHealth({
+      url: app.url,
+      options: options(app.url, { expectedText: { text: 'ready' }, timeoutMs: 5000 }),
+      network: DIRECT,
+      log: new FakeHost().log,
+      sleep: () => Promise.resolve(),
+    });
+    await app.close();
+    assert.equal(result.healthy, true, result.last?.note);
+    assert.ok(Date.now() - started < 900, `judged in ${Date.now() - started} ms, not at the 1 s deadline`);
+  });
+
+  it('gives up on an app that never answers at the deadline, also when the task can be cancelled', async () => {
+    const app = await serve(() => undefined); // accepts, never answers
+    const host = new FakeHost();
+    const started = Date.now();
+    const result = await checkHealth({
+      url: app.url,
+      options: options(app.url, { timeoutMs: 1000 }),
+      network: DIRECT,
+      log: host.log,
+      signal: host.signal,
+      sleep: () => Promise.resolve(),
+    });
+    await app.close();
+    assert.equal(result.last?.note, 'no answer: no full answer within 1s');
+    assert.ok(Date.now() - started < 2500, `${Date.now() - started} ms`);
+  });
+
+  it('logs no attempt for a request the cancel interrupted', async () => {
+    const host = new FakeHost();
+    const app = await serve(() => host.controller.abort()); // cancelled while the app is answering
+    await assert.rejects(
+      checkHealth({
+        url: app.url,
+        options: options(app.url, { timeoutMs: 60_000 }),
+        network: DIRECT,
+        log: host.log,
+        signal: host.signal,
+        sleep: () => Promise.resolve(),
+      }),
+      (error: TaskError) => error.kind === 'cancelled',
+    );
+    await app.close();
+    assert.deepEqual(host.lines, [`GET ${app.url} until it answers 200 (every 0.001 s, for up to 60 s)`]);
+  });
+
+  it('resolves a path against the app URL, takes a full URL as given, and says when there is nothing to resolve against', () => {
+    const check = (url: string): HealthCheckOptions => options(url);
+    assert.equal(
+      healthCheckUrl(check('/health?deep=1'), 'https://my-app.herokuapp.com/', 'my-app'),
+      'https://my-app.herokuapp.com/health?deep=1',
+    );
+    assert.equal(healthCheckUrl(check('https://status.example.com/up'), null, 'my-app'), 'https://status.example.com/up');
+    assert.throws(
+      () => healthCheckUrl(check('/health'), null, 'my-app'),
+      (error: TaskError) =>
+        error.kind === 'input' &&
+        error.message === 'my-app has no web URL to resolve /health against: give healthCheckUrl as a full URL.',
+    );
+  });
+
+  it('describes the last attempt for messages, or says no request was made', () => {
+    assert.equal(describeAttempt(null), 'no request was made');
+    assert.equal(
+      describeAttempt({ status: null, ms: 12, healthy: false, note: 'no answer: x' }),
+      'no answer after 12 ms (no answer: x)',
+    );
   });
 });

@@ -176,6 +176,11 @@ describe('endpoints: where the key may be sent', () => {
     for (const remote of ['10.0.0.5', 'api.heroku.com', 'localhost.example.com']) assert.equal(isLoopback(remote), false, remote);
   });
 
+  it('takes every 127.x.y.z address for this machine, and no host name that merely ends like one', () => {
+    for (const loopback of ['127.10.200.3', '127.255.255.254']) assert.equal(isLoopback(loopback), true, loopback);
+    for (const remote of ['evil127.0.0.1', 'x.127.0.0.1', '127.0.0.1000']) assert.equal(isLoopback(remote), false, remote);
+  });
+
   it('refuses what is not a URL, with an example of one', () => {
     assert.throws(
       () => api('api.heroku.com'),

@@ -248,6 +248,16 @@ describe('HerokuPromote@1 entry (in-process)', () => {
     );
   });
 
+  it('shows a live release that has not succeeded with its status, and a release it does not know as none', () => {
+    const pending = { ...release(17), status: 'pending' };
+    const report = promoteReport('my-app-staging', {
+      ok: true,
+      result: result([target('my-app', { live: pending }), target('my-app-eu', { outcome: 'rolled-back', live: null })]),
+    });
+    assert.match(report.summary?.markdown ?? '', /\| v17 `abcdef12` \(pending\) \|/);
+    assert.match(report.line ?? '', / · my-app-eu v17 unhealthy, rolled back to v16 \(now none\) · /);
+  });
+
   it('names every target promoted in the verdict, and only those', () => {
     const same = target('my-app-us', { outcome: 'same-commit', release: null, live: release(16), before: release(16) });
     const report = promoteReport('my-app-staging', { ok: true, result: result([target('my-app'), same, target('my-app-eu')]) });

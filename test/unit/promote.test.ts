@@ -417,6 +417,16 @@ describe('promote in-process: several targets', () => {
     }
   });
 
+  it('names no commit in the health check failure of a slug without a recorded commit', async () => {
+    const web = await webApps({ prod: [{ status: 503 }] });
+    current = pipeline({ prod: { before: null, web: web.urls.prod } }, { commit: null });
+    const outcome = await promote(request({ healthCheck, rollbackOnFailure: false }), new FakeHost().log).finally(() =>
+      web.close(),
+    );
+    assert.ok(!outcome.ok);
+    assert.match(outcome.failure.message, /^v17 of prod failed its health check: /);
+  });
+
   it('promotes a slug without a recorded commit, naming the release instead, as an account without an email', async () => {
     current = pipeline({ prod: { before: null } }, { commit: null, email: '' });
     const host = new FakeHost();

@@ -253,3 +253,94 @@ describe('push failures explained', () => {
     assert.equal(failed('', 1).message, 'git push to Heroku failed (exit 1): no output.');
   });
 });
+
+describe('push output: the variants git and Heroku print', () => {
+  it('takes the status only from a line that starts with a porcelain flag', () => {
+    const stray = parsePushOutput('To x\nwarning: +\tabc:refs/heads/main\t[new branch]\nDone\n', 'fatal: no status', 128);
+    assert.deepEqual([stray.status, stray.flag, stray.summary], ['failed', null, '']);
+  });
+
+  it('reads the summary and the reason whatever the spacing around the parentheses', () => {
+    const padded = parsePushOutput('!\tabc:refs/heads/main\t[rejected] (fetch first)  \n', '', 1);
+    assert.deepEqual([padded.summary, padded.reason], ['[rejected]', 'fetch first']);
+    const tight = parsePushOutput('!\tabc:refs/heads/main\t[rejected](non-fast-forward)\n', '', 1);
+    assert.deepEqual([tight.summary, tight.reason], ['[rejected]', 'non-fast-forward']);
+    const bare = parsePushOutput('=\tabc:refs/heads/main\t[up to date]  \n', '', 0);
+    assert.deepEqual([bare.status, bare.summary, bare.reason], ['up-to-date', '[up to date]', null]);
+  });
+
+  it('shows a remote reason that holds parentheses of its own whole, as git printed it', () => {
+    const outcome = parsePushOutput('!\tabc:refs/heads/main\t[remote rejected] (failed (exit 1) badly)\n', '', 1);
+    assert.deepEqual(
+      [outcome.status, outcome.summary, outcome.reason],
+      ['rejected', '[remote rejected] (failed (exit 1) badly)', null],
+    );
+    assert.equal(
+      explainPushFailure(outcome, context).message,
+      'Heroku refused the push ([remote rejected] (failed (exit 1) badly)).',
+    );
+  });
+
+  it('keeps a `remote:` line as Heroku printed it after the one separating space', () => {
+    assert.deepEqual(parsePushOutput('', 'remote:-----> Building on the Heroku-24 stack\nremote:   indented line', 0).remote, [
+      '-----> Building on the Heroku-24 stack',
+      '  indented line',
+    ]);
+  });
+
+  it('reads a release version of several digits from the older one-line launch', () => {
+    assert.equal(parsePushOutput('', 'remote: -----> Launching... done, v128', 0).releasedVersion, 128);
+  });
+
+  it("reads the release phase from Heroku's line however it is indented, and not from a release command quoting it", () => {
+    assert.equal(parsePushOutput('', 'remote:        Waiting for release.... done.', 0).releasePhase, 'done');
+    const quoted = parsePushOutput('', 'remote: bin/release: Waiting for release.... failed. (a test fixture)', 0);
+    assert.equal(quoted.releasePhase, null);
+  });
+
+  it("keeps a reason that follows Heroku's ` !` mark without a space", () => {
+    assert.deepEqual(herokuReasonLines(parsePushOutput('', 'remote: !Push rejected to my-app.\n', 1)), [
+      'Push rejected to my-app.',
+    ]);
+  });
+});
+
+describe('push failures explained: redirects and a silent server', () => {
+  const failed = (stderr: string) => explainPushFailure(parsePushOutput('', stderr, 128), context);
+
+  it('says the git host answered with a redirect, which the task never follows, and which URL to set', () => {
+    for (const code of ['301', '302', '303', '307', '308']) {
+      const error = failed(
+        `error: RPC failed; HTTP ${code} curl 22 The requested URL returned error: ${code}\nfatal: the remote end hung up unexpectedly`,
+      );
+      assert.equal(error.kind, 'network', code);
+      assert.match(
+        error.message,
+        new RegExp(
+          `^https://git\\.heroku\\.com answered the push with a redirect \\(HTTP ${code}\\)\\. The task never follows git redirects, so the key only ever goes to the configured git host: set HEROKU_GIT_URL`,
+        ),
+      );
+    }
+    assert.doesNotMatch(
+      failed('error: RPC failed; HTTP 304 curl 22 The requested URL returned error: 304').message,
+      /redirect/,
+      'a 304 is no redirect to follow',
+    );
+  });
+
+  it('says the git server sent nothing for the seconds git waited, so nothing new was released', () => {
+    const silent = failed(
+      'error: RPC failed; curl 28 Operation too slow. Less than 1 bytes/sec transferred the last 300 seconds\nfatal: the remote end hung up unexpectedly',
+    );
+    assert.equal(silent.kind, 'network');
+    assert.match(
+      silent.message,
+      /^Heroku's git server \(https:\/\/git\.heroku\.com\) sent nothing for 300 seconds, so the push was stopped; Heroku did not confirm it, so nothing new was released \(check `heroku releases -a my-app`\)\. Re-run the job/,
+    );
+    assert.match(
+      failed('error: RPC failed; curl 28 Operation too slow. Less than 10 bytes/sec transferred the last 60 seconds').message,
+      /sent nothing for 60 seconds/,
+      'whatever limits curl reports',
+    );
+  });
+});

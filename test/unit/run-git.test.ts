@@ -2,6 +2,7 @@
 // never wait for input, and that cancelling stops git and every helper it started. Real git, with
 // shell aliases (passed through the run's configuration) standing in for slow or chatty commands.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sinon from 'sinon';
@@ -166,5 +167,138 @@ describe('gitOrFail', () => {
       gitOrFail(['check'], { cwd, config: alias('check', "printf '2 problems\\n'; exit 3") }, 'Checking'),
       (e: TaskError) => e.kind === 'git' && e.message === 'Checking failed: git check exited 3: 2 problems',
     );
+  });
+});
+
+/** The process group of process `pid`. */
+async function groupOf(pid: number | 'self'): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+/** The running (not zombie) watchdog that guards the process group of git `pid`, if any. */
+async function watchdogOf(pid: number): Promise<number | null> {
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const args = (await fs.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (args.at(-3) !== 'watchdog' || args.at(-2) !== String(pid)) continue;
+    const stat = await fs.readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (stat && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') return Number(entry);
+  }
+  return null;
+}
+
+async function until(condition: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return condition();
+}
+
+describe('runGit: output caps, process groups and the watchdog', function () {
+  before(function () {
+    if (process.platform !== 'linux') this.skip(); // reads /proc
+  });
+
+  it('keeps the first 4 MB of stdout and the last 4 MB of stderr, where the outcome is', async () => {
+    const cwd = await tempDir('run-git-');
+    const mb = 1024 * 1024;
+    const result = await runGit(['big'], {
+      cwd,
+      config: alias(
+        'big',
+        "head -c 5000000 /dev/zero | tr '\\0' o; head -c 4500000 /dev/zero | tr '\\0' e >&2; printf 'fatal: the end' >&2",
+      ),
+    });
+    assert.equal(result.code, 0);
+    assert.ok(result.stdout.length >= 4 * mb && result.stdout.length < 4.5 * mb, `kept ${result.stdout.length} chars of stdout`);
+    assert.equal(result.stderr.length, 4 * mb);
+    assert.ok(result.stderr.endsWith(`eeee${'fatal: the end'}`), 'the end of stderr is kept');
+  });
+
+  it("runs a local git in the task's process group, and a network git in a group of its own", async () => {
+    const bin = await tempDir('group-git-');
+    // A git that prints its process group and its pid.
+    await fs.writeFile(path.join(bin, 'git'), '#!/bin/sh\ncut -d" " -f5 /proc/$$/stat; echo $$\n', { mode: 0o755 });
+    const savedPath = process.env.PATH;
+    try {
+      process.env.PATH = `${bin}${path.delimiter}${savedPath ?? ''}`;
+      const [localGroup] = (await runGit(['status'], { cwd: bin })).stdout.split('\n').map(Number);
+      assert.equal(localGroup, await groupOf('self'), 'a local git stops with the task');
+      const [networkGroup, networkPid] = (await runGit(['push'], { cwd: bin, network: true })).stdout.split('\n').map(Number);
+      assert.equal(networkGroup, networkPid, 'a network git leads its own group');
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
+  it("signals a network git's whole group at once when cancelled, not only after the two seconds' SIGKILL", async () => {
+    const cwd = await tempDir('run-git-');
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const controller = new AbortController();
+      const { firstLine, run } = runUntilFirstLine(['slow'], {
+        cwd,
+        config: alias('slow', "sh -c 'echo $$ >&2; exec sleep 30'"),
+        signal: controller.signal,
+        network: true,
+      });
+      const helper = Number(await firstLine);
+      controller.abort(); // the SIGKILL timer is never run: only the SIGTERM can end the helper
+      await assert.rejects(run, (e: TaskError) => e.kind === 'cancelled');
+      assert.equal(await hasEnded(helper), true);
+    } finally {
+      clock.restore();
+    }
+  });
+
+  it('ends the watchdog of a network git as soon as git has ended, leaving nothing behind', async () => {
+    const cwd = await tempDir('run-git-');
+    let watchdog: number | null = null;
+    // git prints its pid, then waits until the test has found its watchdog.
+    const result = await runGit(['wait'], {
+      cwd,
+      config: alias('wait', 'echo $PPID >&2; while [ ! -e go ]; do sleep 0.05; done'),
+      network: true,
+      onStderrLine: (line) =>
+        void watchdogOf(Number(line)).then((pid) => {
+          watchdog = pid;
+          return fs.writeFile(path.join(cwd, 'go'), '');
+        }),
+    });
+    assert.equal(result.code, 0);
+    const found: number = watchdog ?? assert.fail('no watchdog while git ran');
+    assert.ok(await until(() => hasEnded(found), 500), 'the watchdog ended with git');
+  });
+
+  it("stops a network git's helpers when the task's process is killed without stopping them", async () => {
+    const cwd = await tempDir('run-git-');
+    const gitModule = path.resolve(__dirname, '../../tasks/common/core/git/git.ts');
+    const script = `
+      const { runGit } = require(${JSON.stringify(gitModule)});
+      runGit(['slow'], {
+        cwd: ${JSON.stringify(cwd)},
+        config: [['alias.slow', "!sh -c 'echo $$ >&2; exec sleep 30'"]],
+        network: true,
+        onStderrLine: (line) => console.log(line),
+      });`;
+    // The task's process, in a group of its own as the agent starts it; the agent then kills that group.
+    // Under mutation testing the child runs the mutant this process runs (Stryker's instrumented code reads it from this variable).
+    const active = (globalThis as { __stryker__?: { activeMutant?: string } }).__stryker__?.activeMutant;
+    const env = active === undefined ? process.env : { ...process.env, __STRYKER_ACTIVE_MUTANT__: active };
+    const task = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
+    });
+    const helper = await new Promise<number>((resolve) =>
+      task.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+    );
+    assert.ok(helper > 0);
+    assert.equal(await hasEnded(helper), false);
+    process.kill(-(task.pid ?? 0), 'SIGKILL');
+    assert.ok(await until(() => hasEnded(helper), 3000), 'the watchdog stopped the helper');
   });
 });

@@ -2,6 +2,7 @@
 // strategy: the order of every change, what is undone on each exit path, what is left as it was, and
 // which release a rollback goes back to.
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
 import { HerokuApiError, type App, type Release } from '../../tasks/common/core/heroku/api';
 import { applyConfigVars } from '../../tasks/common/core/heroku/app-changes';
 import { NO_SAFEGUARDS, type Safeguards } from '../../tasks/common/core/workflow/safeguards';
@@ -361,5 +362,141 @@ describe('what the safe-release sequence says', () => {
       ['Stop worker: skipped: a new app runs nothing yet', 'Buildpacks: done: already set'],
     );
     assert.ok(!api.calls.includes('GET /apps/my-app/formation'));
+  });
+});
+
+describe('the safe-release sequence with several names, and its other paths', () => {
+  const heroku2 = (more: Route = () => undefined) =>
+    heroku((method, path, body) => {
+      const answer = more(method, path, body);
+      if (answer !== undefined) return answer;
+      if (method === 'GET' && path === '/apps/my-app/config-vars') return { OLD: 'x', OLDER: 'z' };
+      return undefined;
+    });
+
+  it('names every process type, buildpack and config var it changes, and the command to restore the dynos', async () => {
+    const api = heroku2();
+    const { safeRelease, steps, host } = sequence(api, {
+      stopProcessTypes: ['web', 'worker'],
+      buildpacks: ['heroku/nodejs', 'heroku/python'],
+      configVars: { OLD: null, OLDER: null, NEW: 'y', NEWER: 'z' },
+    });
+    await safeRelease.run(strategy(api, newRelease), appInfo, false);
+    assert.deepEqual(
+      steps.records.map((r) => `${r.name}: ${r.outcome}: ${r.detail}`),
+      [
+        'Buildpacks: done: set to heroku/nodejs, heroku/python',
+        'Stop web, worker: done: web: 1 -> 0, worker: 2 -> 0',
+        'Config vars: done: set NEW, NEWER; removed OLD, OLDER',
+        'Deploy 3cced9be: done: released v12',
+        'Restore web, worker: restored: back to web=1 worker=2',
+        'Health check: skipped: no healthCheckUrl',
+      ],
+    );
+    assert.ok(host.lines.includes('Set: NEW, NEWER; removed: OLD, OLDER (values are not shown).'));
+    assert.ok(host.lines.includes('[group] Stop web, worker'), 'each change in a log group of its own');
+    assert.ok(!host.lines.includes('[group] Deploy 3cced9be'), 'the release makes its own groups');
+    assert.equal(safeRelease.rolledBack, false);
+    assert.equal(safeRelease.healthCheckStatus, null, 'no health check');
+
+    const created = heroku2();
+    const fresh = sequence(created, { stopProcessTypes: ['web', 'worker'] });
+    await fresh.safeRelease.run(strategy(created, newRelease), appInfo, true);
+    assert.equal(fresh.steps.records[0]?.name, 'Stop web, worker');
+  });
+
+  it('says which dynos are still stopped and which command restores them all when the restore fails', async () => {
+    const api = heroku2((method, _path, body) =>
+      method === 'PATCH' && JSON.stringify(body).includes('"quantity":2')
+        ? new HerokuApiError(503, 'service_unavailable', 'Unavailable', method, '/apps/my-app/formation')
+        : undefined,
+    );
+    const { safeRelease } = sequence(api, { stopProcessTypes: ['web', 'worker'], maintenanceMode: true });
+    await assert.rejects(safeRelease.run(strategy(api, newRelease), appInfo, false), (error: TaskError) => {
+      assert.match(
+        error.message,
+        /my-app's web, worker dynos are STILL STOPPED: run `heroku ps:scale web=1 worker=2 -a my-app`\./,
+      );
+      return true;
+    });
+  });
+
+  it('says the app is still in maintenance mode, and how to end it, when switching it off fails', async () => {
+    const api = heroku((method, path, body) =>
+      method === 'PATCH' && JSON.stringify(body).includes('"maintenance":false')
+        ? new HerokuApiError(503, 'service_unavailable', 'Unavailable', method, path)
+        : undefined,
+    );
+    const { safeRelease, steps } = sequence(api, { maintenanceMode: true });
+    await assert.rejects(safeRelease.run(strategy(api, newRelease), appInfo, false), (error: TaskError) => {
+      assert.equal(error.kind, 'undo');
+      assert.match(error.message, /my-app is STILL IN MAINTENANCE MODE: run `heroku maintenance:off -a my-app`\.$/);
+      return true;
+    });
+    assert.equal(steps.records.find((r) => r.name === 'Maintenance mode off')?.outcome, 'not restored');
+  });
+
+  it('says what the deploy had failed with when an undo fails after it', async () => {
+    const api = heroku((method, path, body) =>
+      method === 'PATCH' && JSON.stringify(body).includes('"maintenance":false')
+        ? new HerokuApiError(503, 'service_unavailable', 'Unavailable', method, path)
+        : undefined,
+    );
+    const { safeRelease } = sequence(api, { maintenanceMode: true });
+    await assert.rejects(
+      safeRelease.run(strategy(api, newRelease, new TaskError('build', 'The build failed.')), appInfo, false),
+      (error: TaskError) => error.kind === 'undo' && error.message.endsWith('(The deploy had failed: The build failed.)'),
+    );
+  });
+
+  it('shows the recent logs and says no rollback was made when the release phase fails', async () => {
+    const api = heroku();
+    const { safeRelease } = sequence(api, {});
+    const failed = new TaskError('release-phase', 'The release phase of v12 failed.');
+    await assert.rejects(safeRelease.run(strategy(api, newRelease, failed), appInfo, false), (error: TaskError) => {
+      assert.deepEqual(error.details, [
+        'No rollback was made: Heroku never put the failed release live, so the previous release still serves traffic.',
+      ]);
+      return true;
+    });
+    assert.ok(api.calls.includes('POST /apps/my-app/log-sessions {"lines":100,"tail":false}'), api.calls.join('\n'));
+  });
+
+  it('reads the releases for a rollback target only when a health check may roll back', async () => {
+    const api = heroku();
+    const { safeRelease } = sequence(api, { rollbackOnFailure: true });
+    await safeRelease.run(strategy(api, newRelease), appInfo, false);
+    assert.deepEqual(api.calls, ['RELEASE'], 'no health check: nothing to roll back to');
+  });
+
+  it("goes on with the release once the config change's release phase succeeds", async () => {
+    const pending: Release = { id: 'rel-11', version: 11, status: 'pending' };
+    const api = heroku((method, path) => {
+      if (method === 'GET' && path === '/apps/my-app/releases') return [pending];
+      if (method === 'GET' && path === '/apps/my-app/releases/rel-11') return { ...pending, status: 'succeeded' };
+      return undefined;
+    });
+    const { safeRelease } = sequence(api, { configVars: { NEW: 'y' } });
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const run = safeRelease.run(strategy(api, newRelease), appInfo, false);
+      await clock.tickAsync(2000); // one poll of the release phase
+      await run;
+    } finally {
+      clock.restore();
+    }
+    assert.ok(api.calls.includes('RELEASE'));
+  });
+
+  it('says it was reading the config release when Heroku fails then', async () => {
+    let changed = false;
+    const api = heroku((method, path) => {
+      if (method === 'PATCH' && path === '/apps/my-app/config-vars') changed = true;
+      if (method === 'GET' && path === '/apps/my-app/releases' && changed)
+        return new HerokuApiError(503, 'service_unavailable', 'Unavailable', method, path);
+      return undefined;
+    });
+    const { safeRelease } = sequence(api, { configVars: { NEW: 'y' } });
+    await assert.rejects(safeRelease.run(strategy(api, newRelease), appInfo, false), /while reading the config release/);
   });
 });

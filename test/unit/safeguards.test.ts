@@ -301,3 +301,50 @@ describe('which deploys read the app before their release', () => {
     for (const inputs of each) assert.equal(readsFirst(parseSafeguards({ ...blank, ...inputs })), true, JSON.stringify(inputs));
   });
 });
+
+describe('safe-deploy inputs: config var lines and the expected text', () => {
+  it('skips lines of spaces and indented comments', () => {
+    assert.deepEqual(parseConfigVars('   \n  # a comment = not a var\n\tA=1'), { A: '1' });
+  });
+
+  it('refuses a line without =, even a bare name, and a key set twice, naming the input and the line', () => {
+    assert.throws(
+      () => parseConfigVars('A=1\nFEATURE'),
+      (e: Error) =>
+        e.message ===
+        'The input configVars line 2 is not KEY=VALUE (keys are letters, digits and underscores; KEY= removes a var). The line is not shown here: its value may be secret.',
+    );
+    assert.throws(
+      () => parseConfigVars('A=1\nB=2\nA=3'),
+      (e: Error) => e.message === 'The input configVars sets A twice (line 3).',
+    );
+    assert.throws(
+      () => parseConfigVars('TOKEN=$(Api.Token)'),
+      (e: Error) => e.message.startsWith('The input configVars line 1 uses $(Api.Token)'),
+    );
+  });
+
+  const expectedText = (text: string) =>
+    parseSafeguards({ ...blank, healthCheckUrl: '/health', healthCheckExpectedText: text }).healthCheck?.expectedText;
+
+  it('takes /pattern/flags, with any number of flags and spaces around, as a regular expression', () => {
+    assert.deepEqual(expectedText('/db: (up|ok)/gi'), { pattern: /db: (up|ok)/gi });
+    assert.deepEqual(expectedText('/ready/'), { pattern: /ready/ });
+    assert.deepEqual(expectedText('  /ready/m  '), { pattern: /ready/m });
+  });
+
+  it('takes text that merely contains slashes as text to look for', () => {
+    assert.deepEqual(expectedText('see /docs/api'), { text: 'see /docs/api' });
+    assert.deepEqual(expectedText('/ready/ and more'), { text: '/ready/ and more' });
+  });
+
+  it('refuses a /regex/ that is not valid, saying how to write one', () => {
+    assert.throws(
+      () => expectedText('/(unclosed/'),
+      (e: Error) =>
+        /^The input healthCheckExpectedText is not a valid regular expression \(Invalid regular expression: .*\): write \/pattern\/flags, or plain text to look for\.$/.test(
+          e.message,
+        ),
+    );
+  });
+});

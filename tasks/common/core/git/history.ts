@@ -64,6 +64,7 @@ async function fetchOrigin(request: HistoryRequest, origin: string, args: string
   if (result.code !== 0) {
     throw new TaskError(
       'shallow',
+      // Stryker disable next-line StringLiteral: the fallback is unreachable: split() always yields a last element ('' for an empty stderr), never undefined
       `The checkout is shallow and Heroku needs history it lacks, but fetching it from origin failed: ${result.stderr.trim().split('\n').at(-1) ?? `git fetch exited ${result.code}`}. ${FIX}`,
     );
   }

@@ -144,6 +144,7 @@ const PROCESS_TYPE = /^[a-z0-9][a-z0-9_-]{0,127}$/i;
 
 function parseProcessTypes(value: string): string[] {
   requireDefined('stopProcessTypes', value);
+  // Stryker disable next-line Regex: the empty strings a single-character separator leaves are filtered out
   const types = value.split(/[\s,]+/).filter(Boolean);
   for (const type of types)
     if (!PROCESS_TYPE.test(type))
@@ -172,7 +173,9 @@ export function parseConfigVars(value: string): Record<string, string | null> {
     if (missing)
       throw bad('configVars', `line ${index + 1} uses $(${missing}), but the pipeline variable ${missing} is not defined.`);
     const eq = line.indexOf('=');
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a line without = (or starting with it) is refused below whatever key is taken from it
     const key = (eq < 0 ? line : line.slice(0, eq)).trim();
+    // Stryker disable next-line EqualityOperator: at eq = 0 the key is empty, which CONFIG_KEY refuses too
     if (eq < 0 || !CONFIG_KEY.test(key)) {
       throw bad(
         'configVars',
