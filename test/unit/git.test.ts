@@ -17,7 +17,7 @@ import {
   originUrl,
   resolveCommit,
 } from '../../tasks/common/core/git/git';
-import { ensureHistory, type HistoryRequest } from '../../tasks/common/core/git/history';
+import { ensureHistory, fetchFailure, type HistoryRequest } from '../../tasks/common/core/git/history';
 import type { NetworkSettings } from '../../tasks/common/core/base/network';
 import { FakeHost } from '../support/fake-host';
 import { makeRepo, Repo, runCommand, gitEnv, tempDir } from '../support/git';
@@ -523,5 +523,22 @@ describe("shallow checkouts: how origin's history is fetched", function () {
     assert.ok((await recorder.config()).includes(`GIT_CONFIG_VALUE_2=/etc/agent-ca.pem`), (await recorder.config()).join('\n'));
     assert.ok((await recorder.config()).includes(`GIT_CONFIG_KEY_2=http.${originUrl}.sslCAInfo`));
     assert.equal(await recorder.ownGroup(), true, 'a cancel stops its helpers too');
+  });
+});
+
+describe('shallow checkouts: what a failed fetch says', () => {
+  it("quotes git's fatal line, not the hints after it, without doubling the period", () => {
+    const stderr =
+      "error: RPC failed; HTTP 403 curl 22\nfatal: unable to access 'https://dev.azure.com/o/p/_git/r/': The requested URL returned error: 403.\nhint: see 'git help config'\n";
+    assert.equal(
+      fetchFailure(stderr, 128),
+      "fatal: unable to access 'https://dev.azure.com/o/p/_git/r/': The requested URL returned error: 403",
+    );
+    assert.equal(fetchFailure('remote: Repository not found\n', 128), 'remote: Repository not found');
+  });
+
+  it('gives the exit code when git said nothing', () => {
+    assert.equal(fetchFailure('', 1), 'git fetch exited 1');
+    assert.equal(fetchFailure('\n  \n', null), 'git fetch exited on a signal');
   });
 });

@@ -64,10 +64,22 @@ async function fetchOrigin(request: HistoryRequest, origin: string, args: string
   if (result.code !== 0) {
     throw new TaskError(
       'shallow',
-      // Stryker disable next-line StringLiteral: the fallback is unreachable: split() always yields a last element ('' for an empty stderr), never undefined
-      `The checkout is shallow and Heroku needs history it lacks, but fetching it from origin failed: ${result.stderr.trim().split('\n').at(-1) ?? `git fetch exited ${result.code}`}. ${FIX}`,
+      `The checkout is shallow and Heroku needs history it lacks, but fetching it from origin failed: ${fetchFailure(result.stderr, result.code)}. ${FIX}`,
     );
   }
+}
+
+/**
+ * Why a fetch failed, in git's words: its last `fatal:` or `error:` line (the hints git prints after
+ * it left out), else its last line, without a final period; its exit code when it said nothing.
+ */
+export function fetchFailure(stderr: string, code: number | null): string {
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const reason = lines.findLast((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1);
+  return reason ? reason.replace(/\.$/, '') : `git fetch exited ${code ?? 'on a signal'}`;
 }
 
 /** Makes sure a push of `sha` will not be refused for missing history, fetching as little as possible. */
