@@ -1,8 +1,9 @@
 // Running git: never prompting, English messages to parse, configuration (credentials included)
 // passed only through the child's environment — never argv, never .git/config, never a file.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { TaskError } from '../base/errors';
 import { seconds } from '../base/format';
+import { killTree, splitLines, watchdog } from '../base/process-tree';
 
 export interface GitResult {
   code: number;
@@ -48,54 +49,6 @@ export function gitEnvironment(config: Array<[string, string]> = [], base: NodeJ
   });
   env.GIT_CONFIG_COUNT = String(existing + entries.length);
   return env;
-}
-
-/** Stops a network git child and the helpers it started (its process group on POSIX, taskkill /T on Windows). */
-function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  if (process.platform === 'win32') {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () =>
-      child.kill(),
-    );
-    return;
-  }
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
-}
-
-function splitLines(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
-  let partial = '';
-  return {
-    push(chunk) {
-      const lines = (partial + chunk).split(/\r?\n|\r(?!\n)/);
-      // Stryker disable next-line StringLiteral: split() always returns at least one element; the default only satisfies the type checker
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    },
-    end() {
-      if (partial) onLine(partial);
-      // Stryker disable next-line StringLiteral: end() runs once, when git has closed its output; nothing reads partial after it
-      partial = '';
-    },
-  };
-}
-
-/**
- * On POSIX, a `sh` that waits on a pipe from this process: EOF without "done" means this process
- * died, and it stops git's process group. (Windows has no process groups: see the README's limits.)
- */
-function watchdog(group: number): ChildProcess | null {
-  if (process.platform === 'win32') return null;
-  const script = 'read line; [ "$line" = done ] || { kill -TERM -"$1"; sleep 2; kill -KILL -"$1"; } 2>/dev/null';
-  const dog = spawn('sh', ['-c', script, 'watchdog', String(group)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-  dog.on('error', () => undefined);
-  dog.stdin?.on('error', () => undefined);
-  dog.unref();
-  return dog;
 }
 
 export function runGit(args: string[], options: GitRunOptions): Promise<GitResult> {

@@ -1,0 +1,57 @@
+// Child processes that must stop when the task stops: the whole tree on cancel (their process group
+// on POSIX, taskkill /T on Windows), a watchdog that stops the group if this process is killed
+// without stopping it, and their output cut into lines (git's output, a user's script's).
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** Stops a child started in its own process group and the processes it started (taskkill /T on Windows). */
+export function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  if (process.platform === 'win32') {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () =>
+      child.kill(),
+    );
+    return;
+  }
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/** Calls `onLine` for each line of a stream given in chunks; a line longer than `maxLineChars` is cut there. */
+export function splitLines(onLine: (line: string) => void, maxLineChars = Infinity): { push(chunk: string): void; end(): void } {
+  let partial = '';
+  return {
+    push(chunk) {
+      const lines = (partial + chunk).split(/\r?\n|\r(?!\n)/);
+      // Stryker disable next-line StringLiteral: split() always returns at least one element; the default only satisfies the type checker
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line.length > maxLineChars ? line.slice(0, maxLineChars) : line);
+      while (partial.length > maxLineChars) {
+        onLine(partial.slice(0, maxLineChars));
+        partial = partial.slice(maxLineChars);
+      }
+    },
+    end() {
+      if (partial) onLine(partial);
+      // Stryker disable next-line StringLiteral: end() runs once, when the child has closed its output; nothing reads partial after it
+      partial = '';
+    },
+  };
+}
+
+/**
+ * On POSIX, a `sh` that waits on a pipe from this process: EOF without "done" means this process
+ * died, and it stops the child's process group. (Windows has no process groups: see the README's limits.)
+ */
+export function watchdog(group: number): ChildProcess | null {
+  if (process.platform === 'win32') return null;
+  const script = 'read line; [ "$line" = done ] || { kill -TERM -"$1"; sleep 2; kill -KILL -"$1"; } 2>/dev/null';
+  const dog = spawn('sh', ['-c', script, 'watchdog', String(group)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  dog.on('error', () => undefined);
+  dog.stdin?.on('error', () => undefined);
+  dog.unref();
+  return dog;
+}
