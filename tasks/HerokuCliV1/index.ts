@@ -1,0 +1,5 @@
+// HerokuCli@1, as the agent runs it.
+import { runInAgent } from '../common/pipeline/adapter';
+import { cliTask } from './cli-task';
+
+void runInAgent(cliTask);
