@@ -8,11 +8,18 @@ import { requireDefined } from '../common/core/base/inputs';
 import { EXACT_VERSION, resolveAssets } from '../common/core/cli/assets';
 import { runCli } from '../common/core/cli/cli';
 import { cliReport } from '../common/core/cli/report';
-import type { CliProgress, CliRequest, CliResult, CliVersion, ScriptSource, ScriptType } from '../common/core/cli/types';
+import type {
+  CliProgress,
+  CliRequest,
+  CliResult,
+  CliVersion,
+  ScriptSource,
+  ScriptType,
+  ToolCache,
+} from '../common/core/cli/types';
 import type { TaskHost } from '../common/pipeline/host';
 import type { TaskDefinition } from '../common/pipeline/run-task';
 import { booleanInput, credentials, input, workingDirectory } from '../common/pipeline/task-inputs';
-import { agentToolCache } from '../common/pipeline/tool-cache';
 
 const SCRIPT_TYPES: readonly ScriptType[] = ['bash', 'pscore', 'ps', 'batch'];
 const WINDOWS_ONLY: readonly ScriptType[] = ['ps', 'batch'];
@@ -75,7 +82,8 @@ function cliVersion(host: TaskHost): CliVersion {
   );
 }
 
-export const cliTask: TaskDefinition<CliRequest, CliResult, CliProgress> = {
+/** The task, with the agent's tool cache (pipeline/tool-cache.ts on the agent; a stand-in in-process). */
+export const cliTask = (toolCache: (host: TaskHost) => ToolCache): TaskDefinition<CliRequest, CliResult, CliProgress> => ({
   subject: (host) => (input(host, 'scriptLocation') === 'scriptPath' ? input(host, 'scriptPath') : 'inline script'),
   read(host) {
     const type = scriptType(host);
@@ -100,7 +108,7 @@ export const cliTask: TaskDefinition<CliRequest, CliResult, CliProgress> = {
       network: host.network(),
       cliVersion: version,
       assets,
-      tools: agentToolCache(host),
+      tools: toolCache(host),
       script,
       tempDirectory: host.variable('Agent.TempDirectory') || os.tmpdir(),
       environment: process.env,
@@ -111,4 +119,4 @@ export const cliTask: TaskDefinition<CliRequest, CliResult, CliProgress> = {
   },
   run: (request, log) => runCli(request, log),
   report: cliReport,
-};
+});

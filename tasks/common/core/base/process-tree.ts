@@ -20,7 +20,7 @@ export function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Calls `onLine` for each line of a stream given in chunks; a line longer than `maxLineChars` is cut there. */
+/** Calls `onLine` for each line of a stream given in chunks; a line longer than `maxLineChars` comes in pieces of that size. */
 export function splitLines(onLine: (line: string) => void, maxLineChars = Infinity): { push(chunk: string): void; end(): void } {
   let partial = '';
   return {
@@ -28,7 +28,10 @@ export function splitLines(onLine: (line: string) => void, maxLineChars = Infini
       const lines = (partial + chunk).split(/\r?\n|\r(?!\n)/);
       // Stryker disable next-line StringLiteral: split() always returns at least one element; the default only satisfies the type checker
       partial = lines.pop() ?? '';
-      for (const line of lines) onLine(line.length > maxLineChars ? line.slice(0, maxLineChars) : line);
+      for (const line of lines) {
+        if (line.length <= maxLineChars) onLine(line);
+        else for (let at = 0; at < line.length; at += maxLineChars) onLine(line.slice(at, at + maxLineChars));
+      }
       while (partial.length > maxLineChars) {
         onLine(partial.slice(0, maxLineChars));
         partial = partial.slice(maxLineChars);

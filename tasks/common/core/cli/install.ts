@@ -1,7 +1,7 @@
 // Which Heroku CLI the script gets, and where it came from: the agent's own (on PATH), the agent's
 // tool cache, or Heroku's standalone tarball, downloaded, checked against its SHA-256 before it is
 // extracted, and cached for the next job. Its version is what `heroku --version` prints.
-import { existsSync, promises as fs, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { TaskError, cancelled, errorMessage } from '../base/errors';
 import type { TaskLog } from '../base/log';
@@ -17,6 +17,15 @@ const VERSION_TIMEOUT_MS = 60_000;
 /** The executable's file name in a bin folder. */
 export const cliExecutable = (platform: NodeJS.Platform): string => (platform === 'win32' ? 'heroku.cmd' : 'heroku');
 
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The folder on `env`'s PATH holding the `heroku` executable, or null. */
 export function findOnPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | null {
   const delimiter = platform === 'win32' ? ';' : ':';
@@ -26,7 +35,7 @@ export function findOnPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): s
     for (const name of names) {
       const file = path.join(dir, name);
       try {
-        if (statSync(file).isFile()) return dir;
+        if (statSync(file).isFile() && (platform === 'win32' || isExecutable(file))) return dir;
       } catch {
         // not here
       }
