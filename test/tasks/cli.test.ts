@@ -182,7 +182,7 @@ describe('HerokuCli@1', function () {
       const result = await run({ secretVariables: { HEROKU_API_KEY: KEY }, inputs: { apiKey: KEY } });
       assert.equal(result.result, 'Succeeded', describeRun(result));
       assert.equal(printed(result, 'key-sha256'), KEY_SHA, 'HEROKU_API_KEY holds the key');
-      assert.equal(printed(result, 'INPUT_APIKEY'), '', "the task's inputs are not passed on");
+      assert.equal(printed(result, 'INPUT_APIKEY'), '', "the task's inputs (task-lib takes them out of the environment) are not passed on");
       assert.ok(result.secrets.includes(KEY), 'the key is masked');
       const argv = printed(result, 'script-argv') ?? '';
       assert.match(argv, /^bash --noprofile --norc -e -o pipefail \S+script\.sh $/);

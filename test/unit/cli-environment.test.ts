@@ -15,14 +15,12 @@ const DIRECT: NetworkSettings = { proxyFor: () => null, proxyConfigured: false }
 
 describe('HerokuCli environment', () => {
   const log = new FakeHost().log;
-  const base = { PATH: '/usr/bin', INPUT_APIKEY: 'k', INPUT_INLINESCRIPT: 'x', HEROKU_HOST: 'stale', KEEP: 'me' };
+  const base = { PATH: '/usr/bin', HEROKU_HOST: 'stale', HEROKU_API_KEY: 'old', KEEP: 'me' };
 
-  it('signs in by HEROKU_API_KEY, drops the task inputs, points the state folders into the run, and quiets the CLI', () => {
+  it("signs in by HEROKU_API_KEY, keeps the rest of the agent's environment, points the state folders into the run, and quiets the CLI", () => {
     const env = scriptEnvironment({ base, apiKey: 'the-key', api, network: DIRECT, stateRoot: '/t/run/home', urls: [], log });
     assert.equal(env.HEROKU_API_KEY, 'the-key');
     assert.equal(env.KEEP, 'me');
-    assert.equal(env.INPUT_APIKEY, undefined);
-    assert.equal(env.INPUT_INLINESCRIPT, undefined);
     assert.equal(env.HEROKU_HOST, undefined, 'a stale HEROKU_HOST would send the key elsewhere');
     assert.equal(env.XDG_CONFIG_HOME, path.join('/t/run/home', 'config'));
     assert.equal(env.XDG_CACHE_HOME, path.join('/t/run/home', 'cache'));

@@ -77,12 +77,12 @@ export interface ScriptEnvironmentOptions {
 }
 
 /**
- * The agent's environment without this task's inputs (INPUT_*: the script needs none, and one may
- * hold the key), plus the sign-in, the state folders, the switches, the API base and the network.
+ * The agent's environment (task-lib has already taken this task's inputs, the connections' secrets
+ * and secret variables out of it), plus the sign-in, the state folders, the switches, the API base
+ * and the network.
  */
 export function scriptEnvironment(options: ScriptEnvironmentOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(options.base)) if (!/^INPUT_/i.test(name)) env[name] = value;
+  const env: NodeJS.ProcessEnv = { ...options.base };
   Object.assign(env, stateFolders(options.stateRoot), QUIET_CLI, {
     HEROKU_API_KEY: options.apiKey,
     ...proxyVariables(options.network, [options.api.url, DEFAULT_API_URL, DEFAULT_GIT_URL, ...options.urls], options.log),
