@@ -39,10 +39,14 @@ export async function standInCli(version: string): Promise<string> {
   return root;
 }
 
-interface Build {
+/** A build to serve: its version and tarball (a folder `heroku/`, gzipped). */
+export interface CliTarball {
   version: string;
-  hash: string;
   tarball: Buffer;
+}
+
+interface Build extends CliTarball {
+  hash: string;
   sha256: string;
 }
 
@@ -52,24 +56,38 @@ export interface AssetsServer {
   requests: string[];
   /** Serve every tarball with one byte changed (manifests unchanged). */
   tamper: boolean;
-  stableVersion: string;
-  versions: string[];
   close(): Promise<void>;
 }
 
-async function packBuild(version: string, index: number): Promise<Build> {
-  const root = await standInCli(version);
+/** `tar -czf` of the folder `heroku/` inside `root`. */
+export async function packCli(root: string): Promise<Buffer> {
   const file = path.join(root, 'heroku.tar.gz');
-  const packed = await runCommand('tar', ['-czf', file, 'heroku'], { cwd: root });
+  const packed = await runCommand('tar', ['-czf', file, 'heroku'], { cwd: root, timeoutMs: 600_000 });
   if (packed.code !== 0) throw new Error(`tar failed: ${packed.stderr}`);
   const tarball = await fs.readFile(file);
-  await fs.rm(root, { recursive: true, force: true });
-  return { version, hash: `abc${index}def0`, tarball, sha256: createHash('sha256').update(tarball).digest('hex') };
+  await fs.rm(file, { force: true });
+  return tarball;
 }
 
-/** Serves the stand-in builds of `versions`; the last one is the stable channel's. */
-export async function startAssetsServer(versions: string[]): Promise<AssetsServer> {
-  const builds = await Promise.all(versions.map((v, i) => packBuild(v, i)));
+/** The stand-in CLI of each version, packed. */
+export async function standInBuilds(versions: string[]): Promise<CliTarball[]> {
+  return Promise.all(
+    versions.map(async (version) => {
+      const root = await standInCli(version);
+      const tarball = await packCli(root);
+      await fs.rm(root, { recursive: true, force: true });
+      return { version, tarball };
+    }),
+  );
+}
+
+/** Serves `tarballs` in Heroku's layout; the last one is the stable channel's. */
+export async function startAssetsServer(tarballs: CliTarball[]): Promise<AssetsServer> {
+  const builds: Build[] = tarballs.map((t, i) => ({
+    ...t,
+    hash: `abc${i}def0`,
+    sha256: createHash('sha256').update(t.tarball).digest('hex'),
+  }));
   const stable = builds.at(-1)!;
   const versioned = (b: Build, suffix: string): string =>
     `/versions/${b.version}/${b.hash}/heroku-v${b.version}-${b.hash}-${TARGET}${suffix}`;
@@ -92,14 +110,7 @@ export async function startAssetsServer(versions: string[]): Promise<AssetsServe
     type: 'application/json',
     body: JSON.stringify(Object.fromEntries(builds.map((b) => [b.version, `${HEROKU_HOST}${versioned(b, '.tar.gz')}`]))),
   }));
-  const state: AssetsServer = {
-    url: '',
-    requests: [],
-    tamper: false,
-    stableVersion: stable.version,
-    versions,
-    close: () => Promise.resolve(),
-  };
+  const state: AssetsServer = { url: '', requests: [], tamper: false, close: () => Promise.resolve() };
   const tarball = (b: Build) => () => {
     const body = Buffer.from(b.tarball);
     if (state.tamper) body[body.length - 10] = (body[body.length - 10] ?? 0) ^ 0xff;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runAgentTask, type AgentResult, type AgentRun } from '../support/agent';
-import { filesContaining, standInCli, startAssetsServer, type AssetsServer } from '../support/cli-assets';
+import { filesContaining, standInBuilds, standInCli, startAssetsServer, type AssetsServer } from '../support/cli-assets';
 import { tempDir } from '../support/git';
 
 const KEY = 'HRKU-cli-test-key-0123456789abcdef';
@@ -44,7 +44,7 @@ describe('HerokuCli@1', function () {
   let home: string;
 
   before(async () => {
-    assets = await startAssetsServer([OLDER, STABLE]);
+    assets = await startAssetsServer(await standInBuilds([OLDER, STABLE]));
   });
   after(async () => {
     await assets.close();
@@ -182,7 +182,11 @@ describe('HerokuCli@1', function () {
       const result = await run({ secretVariables: { HEROKU_API_KEY: KEY }, inputs: { apiKey: KEY } });
       assert.equal(result.result, 'Succeeded', describeRun(result));
       assert.equal(printed(result, 'key-sha256'), KEY_SHA, 'HEROKU_API_KEY holds the key');
-      assert.equal(printed(result, 'INPUT_APIKEY'), '', "the task's inputs (task-lib takes them out of the environment) are not passed on");
+      assert.equal(
+        printed(result, 'INPUT_APIKEY'),
+        '',
+        "the task's inputs (task-lib takes them out of the environment) are not passed on",
+      );
       assert.ok(result.secrets.includes(KEY), 'the key is masked');
       const argv = printed(result, 'script-argv') ?? '';
       assert.match(argv, /^bash --noprofile --norc -e -o pipefail \S+script\.sh $/);
