@@ -25,6 +25,7 @@ for name in HEROKU_HOST XDG_CONFIG_HOME XDG_CACHE_HOME XDG_DATA_HOME HEROKU_CONF
   echo "$name=$(printenv "$name")"
 done
 [ -d "$XDG_CONFIG_HOME" ] && echo "config-dir-exists=yes"
+[ -f "$HEROKU_CACHE_DIR/terms-of-service" ] && echo "terms-banner-shown=yes"
 echo "script-argv=$(tr '\\0' ' ' < /proc/$PPID/cmdline)"
 `;
 }

@@ -199,6 +199,11 @@ describe('HerokuCli@1', function () {
         `config in the agent's temp directory: ${config}`,
       );
       assert.equal(printed(result, 'config-dir-exists'), 'yes');
+      assert.equal(
+        printed(result, 'terms-banner-shown'),
+        'yes',
+        "the CLI's one-time banner would otherwise be on stderr in every run",
+      );
       for (const name of ['XDG_CACHE_HOME', 'XDG_DATA_HOME', 'HEROKU_CONFIG_DIR'])
         assert.ok(printed(result, name)?.startsWith(path.dirname(config)), `${name} in the run's folder`);
       assert.deepEqual(await leftIn(result.tempDirectory), [], 'the inline script and the CLI state were removed');

@@ -78,7 +78,11 @@ export async function runCli(
     await fs.mkdir(request.tempDirectory, { recursive: true });
     runDir = await fs.mkdtemp(path.join(request.tempDirectory, 'heroku-cli-'));
     const stateRoot = path.join(runDir, 'home');
-    for (const dir of Object.values(stateFolders(stateRoot))) await fs.mkdir(dir, { recursive: true });
+    const folders = stateFolders(stateRoot);
+    for (const dir of Object.values(folders)) await fs.mkdir(dir, { recursive: true });
+    // The CLI prints a one-time terms-of-service banner on standard error unless its cache says it was
+    // shown: with a fresh cache each run, every run would print it (and fail with failOnStandardError).
+    await fs.writeFile(path.join(folders.HEROKU_CACHE_DIR, 'terms-of-service'), '');
     const env = scriptEnvironment({
       base: request.environment,
       apiKey: request.apiKey,

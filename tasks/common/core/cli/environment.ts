@@ -8,7 +8,7 @@ import type { TaskLog } from '../base/log';
 import { proxyUrlWithCredentials, type NetworkSettings, type ProxySettings } from '../base/network';
 
 /** The CLI's state folders under `root` (the XDG ones, and oclif's own overrides, which macOS and Windows read). */
-export function stateFolders(root: string): Record<string, string> {
+export function stateFolders(root: string) {
   const dirs = { config: path.join(root, 'config'), cache: path.join(root, 'cache'), data: path.join(root, 'data') };
   return {
     XDG_CONFIG_HOME: dirs.config,
