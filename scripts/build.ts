@@ -21,18 +21,41 @@ export async function taskFolders(): Promise<string[]> {
 }
 
 /**
- * axios's Node build imports form-data (and with it mime-db, 150 KB) for multipart bodies, which
- * these tasks never send: bundle a stand-in that says so if it is ever reached.
+ * Modules of axios that these tasks never run, left out of the bundle (each would cost start-up):
+ * - form-data (and with it mime-db, 150 KB), for multipart bodies, which the tasks never send;
+ * - the fetch adapter, which at load time builds a test Request and so loads Node's whole fetch
+ *   implementation (undici); the tasks use the http adapter, named in every request;
+ * - the XMLHttpRequest adapter, for browsers.
+ * A stand-in that says so is bundled instead, in case one is ever reached.
+ * The tests check that loading a task loads none of Node's fetch (test/packaging/bundle.test.ts).
  */
-const withoutFormData: Plugin = {
-  name: 'without-form-data',
+const withoutUnusedModules: Plugin = {
+  name: 'without-unused-modules',
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /^form-data$/ }, () => ({ path: 'form-data', namespace: 'stub' }));
-    pluginBuild.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+    pluginBuild.onResolve({ filter: /^\.\/(fetch|xhr)\.js$/ }, (args) =>
+      /[\\/]axios[\\/]lib[\\/]adapters$/.test(args.resolveDir) ? { path: args.path, namespace: 'stub' } : undefined,
+    );
+    pluginBuild.onLoad({ filter: /^form-data$/, namespace: 'stub' }, () => ({
       contents:
         'module.exports = class FormData { constructor() { throw new Error("multipart form data is not bundled in this task"); } };',
       loader: 'js',
     }));
+    // adapters.js reads `getFetch` (fetch) and the default export (xhr); false means "not supported here".
+    pluginBuild.onLoad({ filter: /^\.\/(fetch|xhr)\.js$/, namespace: 'stub' }, () => ({
+      contents: 'export const getFetch = () => false; export default false;',
+      loader: 'js',
+    }));
+    // axios's utils read globalThis.FormData at load time, which makes Node load its fetch
+    // implementation (undici, tens of ms) for a FormData class the tasks never send. Without it,
+    // isFormData still knows a FormData by its tag.
+    pluginBuild.onLoad({ filter: /[\\/]axios[\\/]lib[\\/]utils\.js$/ }, async (args) => {
+      const source = await fs.readFile(args.path, 'utf8');
+      const read = "const FormDataCtor = typeof G.FormData !== 'undefined' ? G.FormData : undefined;";
+      if (!source.includes(read))
+        throw new Error(`${args.path} no longer reads G.FormData as scripts/build.ts expects: update its start-up trim.`);
+      return { contents: source.replace(read, 'const FormDataCtor = undefined;'), loader: 'js' };
+    });
   },
 };
 
@@ -52,7 +75,7 @@ async function buildTask(folder: string): Promise<void> {
       format: 'cjs',
       minify: true,
       legalComments: 'eof',
-      plugins: [withoutFormData],
+      plugins: [withoutUnusedModules],
       logLevel: 'error',
       // task-lib loads a task's resource file with a runtime require of a path: leave it be.
       logOverride: { 'unsupported-require-call': 'silent' },

@@ -1,9 +1,12 @@
 // `npm run package`: builds the tasks, checks that vss-extension.json ships every built task, and
 // makes dist/<publisher>.<id>-<version>.vsix with tfx (no prompts, no network).
-import { spawn } from 'node:child_process';
+// `npm run package -- --flavor dev [--publisher <id>]`: the private test flavour (scripts/flavor.ts)
+// in dist/dev/, beside the public one.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { main as buildTasks } from './build';
+import { flavorManifest, flavorTaskJson, parseFlavorArgs, type Flavor } from './flavor';
+import { runTool } from './run-tool';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const DIST = path.join(ROOT, 'dist');
@@ -86,57 +89,42 @@ export async function builtTaskFolders(): Promise<string[]> {
     .sort();
 }
 
-interface Output {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], cwd: string): Promise<Output> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, TFX_BYPASS_CACHE: '1', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 // eslint-disable-next-line no-control-regex
 const plain = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, '');
 
-/** Runs `tfx extension create` offline and without prompts; returns the .vsix path. */
-export async function createVsix(): Promise<string> {
-  await fs.mkdir(DIST, { recursive: true });
-  for (const old of await fs.readdir(DIST)) if (old.endsWith('.vsix')) await fs.rm(path.join(DIST, old));
+/** `tfx extension create` may take this long (it takes a few seconds). */
+const TFX_DEADLINE_MS = 5 * 60_000;
+
+/** Runs `tfx extension create` offline and without prompts on the package root `root`; returns the .vsix path. */
+export async function createVsix(root = ROOT, outputDir = DIST): Promise<string> {
+  await fs.mkdir(outputDir, { recursive: true });
+  for (const old of await fs.readdir(outputDir)) if (old.endsWith('.vsix')) await fs.rm(path.join(outputDir, old));
   const tfx = require.resolve('tfx-cli/_build/tfx-cli.js', { paths: [ROOT] });
   const args = [
     'extension',
     'create',
     '--root',
-    ROOT,
+    root,
     '--manifest-globs',
     MANIFEST,
     '--output-path',
-    `${path.relative(ROOT, DIST) || '.'}/`,
+    `${path.relative(ROOT, outputDir) || '.'}/`,
     '--no-prompt',
     '--no-color',
     '--json',
   ];
-  const result = await run(process.execPath, [tfx, ...args], ROOT);
+  const result = await runTool(process.execPath, [tfx, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, TFX_BYPASS_CACHE: '1', NO_COLOR: '1' },
+    deadlineMs: TFX_DEADLINE_MS,
+  });
   const output = plain(`${result.stderr}\n${result.stdout}`);
   // tfx validates each task contribution's task.json (here: the built one) and only warns about
   // what it finds ("In the future, this warning will be treated as an error"): treat it as one now.
   const warnings = output.split('\n').filter((line) => /^\s*warning:/i.test(line));
   if (result.code !== 0 || warnings.length) {
     // No .vsix from a failed run is left for someone to publish.
-    for (const made of await fs.readdir(DIST)) if (made.endsWith('.vsix')) await fs.rm(path.join(DIST, made));
+    for (const made of await fs.readdir(outputDir)) if (made.endsWith('.vsix')) await fs.rm(path.join(outputDir, made));
     throw new Error(`tfx extension create ${result.code !== 0 ? `exited ${result.code}` : 'warned'}:\n${output.trim()}`);
   }
   const json = /\{[\s\S]*\}/.exec(result.stdout)?.[0];
@@ -145,20 +133,55 @@ export async function createVsix(): Promise<string> {
   return path.resolve(ROOT, vsix);
 }
 
-export async function packageExtension(): Promise<{ vsix: string; bytes: number }> {
+/**
+ * The flavour as a package root of its own, build/flavors/<name>/: the same layout as the
+ * repository's (so every path of the manifest holds), each built task copied with the flavour's
+ * task.json, the other files the manifest names copied as they are, and the flavour's manifest.
+ */
+async function writeFlavor(manifest: ExtensionManifest, built: string[], flavor: Flavor): Promise<string> {
+  const base = path.join(ROOT, 'build', 'flavors', flavor.name);
+  await fs.rm(base, { recursive: true, force: true });
+  for (const folder of built) {
+    const to = path.join(base, BUILD_TASKS, folder);
+    await fs.cp(path.join(ROOT, BUILD_TASKS, folder), to, { recursive: true });
+    const taskJson = JSON.parse(await fs.readFile(path.join(to, 'task.json'), 'utf8')) as Record<string, unknown>;
+    await fs.writeFile(path.join(to, 'task.json'), `${JSON.stringify(flavorTaskJson(taskJson, flavor), null, 2)}\n`);
+  }
+  const raw = manifest as {
+    files?: Array<{ path?: string }>;
+    icons?: Record<string, string>;
+    content?: Record<string, { path?: string }>;
+  };
+  const others = [
+    ...(raw.files ?? []).map((f) => f.path),
+    ...Object.values(raw.icons ?? {}),
+    ...Object.values(raw.content ?? {}).map((c) => c.path),
+  ].filter((p): p is string => !!p && !slashes(p).startsWith(`${BUILD_TASKS}/`));
+  for (const file of others) await fs.cp(path.join(ROOT, file), path.join(base, file), { recursive: true });
+  await fs.writeFile(
+    path.join(base, MANIFEST),
+    `${JSON.stringify(flavorManifest(manifest as Record<string, unknown>, flavor), null, 2)}\n`,
+  );
+  return base;
+}
+
+export async function packageExtension(flavor?: Flavor): Promise<{ vsix: string; bytes: number }> {
   await buildTasks();
   const manifest = JSON.parse(await fs.readFile(path.join(ROOT, MANIFEST), 'utf8')) as ExtensionManifest;
   const built = await builtTaskFolders();
   if (!built.length) throw new Error(`npm run build made no task folder under ${BUILD_TASKS}/.`);
   const problems = manifestProblems(manifest, built);
   if (problems.length) throw new Error(`${MANIFEST} does not ship the built tasks:\n- ${problems.join('\n- ')}`);
-  const vsix = await createVsix();
+  const vsix = flavor
+    ? await createVsix(await writeFlavor(manifest, built, flavor), path.join(DIST, flavor.name))
+    : await createVsix();
   const { size } = await fs.stat(vsix);
   return { vsix, bytes: size };
 }
 
 if (require.main === module) {
-  packageExtension()
+  Promise.resolve()
+    .then(() => packageExtension(parseFlavorArgs(process.argv.slice(2))))
     .then(({ vsix, bytes }) =>
       console.log(`packaged ${path.relative(process.cwd(), vsix) || vsix} (${(bytes / 1024).toFixed(1)} KB, ${bytes} bytes)`),
     )

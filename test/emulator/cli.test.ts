@@ -165,6 +165,43 @@ describe('emulator: lifecycle', function () {
     });
   });
 
+  describe('HEROKU_EMULATOR_LATENCY_MS (a round trip to Heroku, for the bench)', () => {
+    const cli = (latency: string): ChildProcess =>
+      spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['test/emulator/cli.ts', '--json'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, HEROKU_EMULATOR_LATENCY_MS: latency },
+      });
+
+    it('holds every Platform API answer back that many milliseconds', async () => {
+      const child = cli('300');
+      try {
+        const { ready } = await readyLine(child);
+        const api = herokuApi(ready.apiUrl, ready.apiKey);
+        const started = performance.now();
+        assert.equal((await api.get('/account')).status, 200);
+        const first = performance.now() - started;
+        const [a, b] = await Promise.all([api.get('/account'), api.get('/apps')]);
+        const both = performance.now() - started - first;
+        assert.ok(first >= 300, `one answer took ${first.toFixed(0)} ms, at least the 300 ms asked`);
+        assert.deepEqual([a.status, b.status], [200, 200]);
+        assert.ok(both >= 300 && both < 600, `two requests at once took ${both.toFixed(0)} ms: one round trip, not two`);
+      } finally {
+        child.kill('SIGTERM');
+        await exited(child);
+      }
+    });
+
+    it('refuses a value that is not a whole number of milliseconds', async () => {
+      const child = cli('100ms');
+      let err = '';
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+      const end = await exited(child);
+      assert.equal(end.code, 1);
+      assert.match(err, /HEROKU_EMULATOR_LATENCY_MS must be a whole number of milliseconds up to 60000, not "100ms"/);
+    });
+  });
+
   describe('stop()', () => {
     it('stops every dyno and server and removes its directory', async () => {
       const heroku = await startEmulator();

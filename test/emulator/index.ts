@@ -21,6 +21,8 @@ export interface EmulatorOptions {
   email?: string;
   /** API calls per hour per account before 429s (Heroku: 4,500). */
   rateLimitBudget?: number;
+  /** Milliseconds every Platform API answer is held back (a round trip to Heroku); default 0. */
+  latencyMs?: number;
 }
 
 export interface Emulator {
@@ -63,6 +65,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const present = { state, storageUrl: platform.storageUrl };
   const api = new ApiServer(buildRouter(schema), schema, { state, platform, present }, faults);
   if (options.rateLimitBudget !== undefined) api.rateLimit.budget = options.rateLimitBudget;
+  api.latencyMs = options.latencyMs ?? 0;
   const git = new GitServer(platform);
   const proxy = new HerokuProxy(state);
   const [apiUrl, gitUrl, proxyUrl] = await Promise.all([api.listen(), git.listen(), proxy.listen()]);

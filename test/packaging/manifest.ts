@@ -86,6 +86,7 @@ export interface TaskInput {
   groupName?: string;
   aliases?: string[];
   properties?: Record<string, string>;
+  options?: Record<string, string>;
   helpMarkDown?: string;
 }
 
@@ -93,6 +94,8 @@ export interface TaskJson {
   id: string;
   name: string;
   friendlyName?: string;
+  description?: string;
+  helpMarkDown?: string;
   version: { Major: number; Minor: number; Patch: number };
   instanceNameFormat: string;
   groups?: Array<{ name: string; displayName?: string }>;

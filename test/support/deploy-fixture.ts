@@ -1,6 +1,6 @@
 // What every HerokuDeploy task test needs: a local Heroku, fresh apps, sample repositories, and a
 // way to run the built task against them as the agent would.
-import { startEmulator, type Emulator } from '../emulator';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator';
 import { runAgentTask, type AgentResult, type AgentRun } from './agent';
 import { herokuApi, type ReleaseBody } from './heroku-api';
 import { makeRepo, type Repo } from './git';
@@ -14,10 +14,10 @@ export class DeployFixture {
    * A fixture for the enclosing `describe`: the local Heroku starts before its tests, its faults
    * are reset after each test, and it stops after them.
    */
-  static forSuite(): DeployFixture {
+  static forSuite(options: EmulatorOptions = {}): DeployFixture {
     const fixture = new DeployFixture();
     before(async () => {
-      fixture.emulator = await startEmulator();
+      fixture.emulator = await startEmulator(options);
     });
     afterEach(() => fixture.emulator?.faults.reset());
     after(async () => {

@@ -37,10 +37,11 @@ describe('HerokuDeploy@1 reliability and secrecy', function () {
 
     const result = await fx.deploy(app, repo);
     assert.equal(result.result, 'Succeeded', describeRun(result));
-    assert.deepEqual(
-      fx.heroku.faults.fired.map((f) => `${f.effect} ${f.path}`),
-      ['status /account', `status /apps/${app}`, `status /apps/${app}`],
-    );
+    // The reads after the push go out together: which of the app's reads took the two 429s varies.
+    const fired = fx.heroku.faults.fired.map((f) => `${f.effect} ${f.path}`);
+    assert.equal(fired.filter((f) => f === 'status /account').length, 1, fired.join(', '));
+    assert.equal(fired.filter((f) => f.startsWith(`status /apps/${app}`)).length, 2, fired.join(', '));
+    assert.equal(fired.length, 3, fired.join(', '));
   });
 
   it('rides out connection resets', async () => {

@@ -109,11 +109,55 @@ describe('deploy in-process', () => {
       ).stdout.trim(),
       sha,
     );
-    assert.ok(
-      host.lines.includes(
-        `Deploying commit ${sha.slice(0, 8)} "Initial commit" (feature/x) to my-app (https://my-app.herokuapp.com/).`,
-      ),
+    // A plain deploy reads the app only with its release, so the line before the push has no URL.
+    assert.ok(host.lines.includes(`Deploying commit ${sha.slice(0, 8)} "Initial commit" (feature/x) to my-app.`));
+  });
+
+  it('proves the commit from the build that made the release (one round trip), reading the slug only when the build cannot', async () => {
+    const first = await repo.head();
+    const built =
+      (sha: string, release: string, slug?: string): Route =>
+      (method, p) =>
+        method === 'GET' && p === '/apps/my-app/builds'
+          ? [
+              {
+                id: `build-${release}`,
+                status: 'succeeded',
+                source_blob: { version: sha },
+                release: { id: release },
+                ...(slug ? { slug: { id: slug } } : {}),
+              },
+            ]
+          : undefined;
+
+    // The build names the slug the release runs: nothing more to read.
+    current = heroku(
+      () => [release(6), release(5, { current: true })],
+      { 'slug-6': 'f'.repeat(40) },
+      built(first, 'rel-6', 'slug-6'),
     );
+    const proven = await deploy(request(), new FakeHost().log);
+    assert.ok(proven.ok, proven.ok ? '' : proven.failure.message);
+    assert.equal(proven.result.release.version, 6);
+    assert.deepEqual(current.calls, ['GET /account', 'GET /apps/my-app', 'GET /apps/my-app/releases', 'GET /apps/my-app/builds']);
+
+    // A build without a slug (Fir builds have none): the release's own artifact says which commit.
+    const second = await repo.commit('Next', { 'a.txt': '2' });
+    current = heroku(() => [release(7), release(6, { current: true })], { 'slug-7': second }, built(second, 'rel-7'));
+    const read = await deploy(request(), new FakeHost().log);
+    assert.ok(read.ok, read.ok ? '' : read.failure.message);
+    assert.ok(current.calls.includes('GET /apps/my-app/slugs/slug-7'), current.calls.join('\n'));
+
+    // The release runs another slug than the build made: read, and refused when it is another commit.
+    const third = await repo.commit('Third', { 'a.txt': '3' });
+    current = heroku(
+      () => [release(8), release(7, { current: true })],
+      { 'slug-8': 'e'.repeat(40) },
+      built(third, 'rel-8', 'slug-x'),
+    );
+    const raced = await deploy(request(), new FakeHost().log);
+    assert.ok(!raced.ok);
+    assert.match(raced.failure.message, /^Heroku's release v8 runs commit eeeeeeee, not the pushed [0-9a-f]{8}/);
   });
 
   it('succeeds without a release when the live release already runs the commit, and releases it again when it does not', async () => {
@@ -187,7 +231,9 @@ describe('deploy in-process', () => {
     const missing: Route = (method, p) =>
       method === 'GET' && p === '/apps/my-app' ? new HerokuApiError(404, 'not_found', 'Not found', 'GET', p) : undefined;
     current = heroku(() => [], {}, missing);
-    const absent = await deploy(request(), new FakeHost().log);
+    // Heroku's git host has no repository for an app that does not exist either.
+    const noRepos = { url: `file://${await tempDir('no-apps-')}`, isDefault: false, source: 'test' };
+    const absent = await deploy(request({ git: noRepos }), new FakeHost().log);
     assert.ok(!absent.ok);
     assert.equal(absent.failure.kind, 'not-found');
     assert.match(

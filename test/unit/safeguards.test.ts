@@ -4,6 +4,7 @@ import {
   NO_SAFEGUARDS,
   parseConfigVars,
   parseSafeguards,
+  readsFirst,
   type SafeguardInputs,
 } from '../../tasks/common/core/workflow/safeguards';
 
@@ -282,5 +283,21 @@ describe('safe-deploy inputs: process types, app creation and buildpacks', () =>
           `The input buildpacks lists "${buildpack}": give one buildpack per line, a registry name like heroku/nodejs or a URL.`,
         buildpack,
       );
+  });
+});
+
+describe('which deploys read the app before their release', () => {
+  it('a plain deploy does not; each safeguard alone does (it reads or changes the app first)', () => {
+    assert.equal(readsFirst(parseSafeguards(blank)), false);
+    const each: Array<Partial<SafeguardInputs>> = [
+      { healthCheckUrl: '/health' },
+      { maintenanceMode: true },
+      { stopProcessTypes: 'worker' },
+      { configVars: 'FEATURE_X=on' },
+      { configVars: 'OLD_FLAG=' },
+      { createApp: true },
+      { buildpacks: 'heroku/nodejs' },
+    ];
+    for (const inputs of each) assert.equal(readsFirst(parseSafeguards({ ...blank, ...inputs })), true, JSON.stringify(inputs));
   });
 });

@@ -7,19 +7,13 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import * as tl from 'azure-pipelines-task-lib/task';
 import type { TaskLog } from '../core/base/log';
+import { neutralise } from '../core/base/log-commands';
 import type { NetworkSettings } from '../core/base/network';
 import type { TaskHost } from './host';
 import { runTask, type TaskDefinition } from './run-task';
 
-/**
- * Text the task prints (much of it from outside: build output, app logs, commit subjects, HTTP
- * bodies, Heroku's messages) with every `##vso[` and `##[` defused, anywhere in it, any case, so
- * that none of it can become a logging command the agent obeys. The task's own commands are
- * written by task-lib, never through this.
- */
-export function neutralise(text: string): string {
-  return text.replace(/##(vso)?\[/gi, (match) => `**${match.slice(2)}`);
-}
+// Everything the task prints (much of it from outside: build output, app logs, commit subjects, HTTP
+// bodies, Heroku's messages) goes through neutralise(); the task's own commands are written by task-lib.
 
 const log: TaskLog = {
   info: (line) => console.log(neutralise(line)),

@@ -161,6 +161,18 @@ function coerceNumericStrings(body: unknown, errors: ErrorObject[]): boolean {
   return changed;
 }
 
+/** One request as the API saw it; `startedAt`/`endedAt` are `performance.now()` of this process. */
+export interface ApiRecord {
+  method: string;
+  path: string;
+  status: number;
+  accountId: string | null;
+  body: unknown;
+  startedAt: number;
+  /** When the answer was sent (0 until then, or when the connection was reset). */
+  endedAt: number;
+}
+
 export interface SchemaViolation {
   method: string;
   path: string;
@@ -172,8 +184,10 @@ export class ApiServer {
   readonly rateLimit = new RateLimiter();
   /** Every response body that did not match the schema (also answered as a 500). */
   readonly violations: SchemaViolation[] = [];
-  /** Every request the API served, for tests that count a client's calls. */
-  readonly requests: Array<{ method: string; path: string; status: number; accountId: string | null; body: unknown }> = [];
+  /** Every request the API served, for tests that count a client's calls and check their order. */
+  readonly requests: ApiRecord[] = [];
+  /** Milliseconds every answer is held back: a network round trip to Heroku's API, for the bench. */
+  latencyMs = 0;
 
   constructor(
     private readonly router: ApiRouter,
@@ -228,14 +242,27 @@ export class ApiServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://api.heroku.invalid');
-    const record = { method, path: url.pathname, status: 0, accountId: null as string | null, body: undefined as unknown };
+    const record: ApiRecord = {
+      method,
+      path: url.pathname,
+      status: 0,
+      accountId: null,
+      body: undefined,
+      startedAt: performance.now(),
+      endedAt: 0,
+    };
     this.requests.push(record);
     const headers: Record<string, string> = {};
     const reply = (status: number, body: unknown): void => {
       record.status = status;
+      record.endedAt = performance.now();
       this.send(res, status, body, headers);
     };
     try {
+      if (this.latencyMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+        if (res.destroyed) return;
+      }
       const fault = this.faults.takeApi(method, url.pathname);
       if (fault?.kind === 'reset') {
         record.status = -1;

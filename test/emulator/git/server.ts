@@ -28,7 +28,9 @@ export class GitServer {
   private readonly hookToken = randomBytes(16).toString('hex');
   private readonly backends = new Set<number>();
   /** Every request git made, with the Authorization it sent: tests prove which credentials reached Heroku. */
-  readonly requests: Array<{ method: string; path: string; authorization: string | null }> = [];
+  /** Every git request; `startedAt`/`endedAt` (when its answer ended) are `performance.now()` of this process. */
+  readonly requests: Array<{ method: string; path: string; authorization: string | null; startedAt: number; endedAt: number }> =
+    [];
 
   constructor(private readonly platform: Platform) {
     this.hooks = new ReceiveHooks(platform);
@@ -66,7 +68,15 @@ export class GitServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://git.heroku.invalid');
     if (url.pathname.startsWith('/__hooks/')) return this.handleHook(req, res, url.pathname.slice('/__hooks/'.length));
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, authorization: req.headers.authorization ?? null });
+    const record = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      authorization: req.headers.authorization ?? null,
+      startedAt: performance.now(),
+      endedAt: 0,
+    };
+    this.requests.push(record);
+    res.on('close', () => (record.endedAt = performance.now()));
     const match = REPO_PATH.exec(url.pathname);
     if (!match?.[1] || !match[2]) return this.deny(res, 404, 'Not found.');
     const account = this.authenticate(req);

@@ -73,23 +73,30 @@ class TrustingProxyAgent extends HttpsProxyAgent<string> {
   }
 }
 
+/** axios's settings for one URL: its Node http adapter (the only one bundled), agents and proxy. */
+export interface HttpTransport {
+  adapter: 'http';
+  proxy: AxiosProxyConfig | false;
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+}
+
 /**
  * How axios reaches `url`: through the agent's proxy if it has one (https by a CONNECT tunnel,
  * plain http as an ordinary proxied request), trusting the agent's CA besides the usual roots.
  */
-export function httpTransport(
-  url: string,
-  network: NetworkSettings,
-): { proxy: AxiosProxyConfig | false; httpAgent: http.Agent; httpsAgent: https.Agent } {
+export function httpTransport(url: string, network: NetworkSettings): HttpTransport {
   const proxy = proxyFor(url, network);
   const ca = readCa(network.caFile);
   const trust = ca ? { ca: [...tls.rootCertificates, ca.toString('utf8')] } : {};
+  const adapter = 'http';
   const httpAgent = new http.Agent({ keepAlive: true });
-  if (!proxy) return { proxy: false, httpAgent, httpsAgent: new https.Agent({ keepAlive: true, ...trust }) };
+  if (!proxy) return { adapter, proxy: false, httpAgent, httpsAgent: new https.Agent({ keepAlive: true, ...trust }) };
   const httpsAgent = new TrustingProxyAgent(proxyUrlWithCredentials(proxy), trust);
-  if (new URL(url).protocol === 'https:') return { proxy: false, httpAgent, httpsAgent };
+  if (new URL(url).protocol === 'https:') return { adapter, proxy: false, httpAgent, httpsAgent };
   const through = new URL(proxy.url);
   return {
+    adapter,
     proxy: {
       protocol: through.protocol.replace(/:$/, ''),
       host: through.hostname,

@@ -12,6 +12,7 @@ import { createApp } from '../heroku/app-changes';
 import { clientFor, type AppClient } from '../heroku/client';
 import type { Outcome } from '../workflow/report';
 import { SafeRelease } from '../workflow/safe-release';
+import { readsFirst } from '../workflow/safeguards';
 import { Steps } from '../workflow/steps';
 import { gitPushRelease } from './git-push-release';
 import type { DeployProgress, DeployRequest, DeployResult } from './types';
@@ -59,28 +60,21 @@ async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelea
 
   // A bad checkout or ref fails before anything is asked of Heroku.
   const sha = await resolveCommit(cwd, request.ref, signal);
-  // Then every read at once; failures are reported in this order.
-  const reads = await Promise.allSettled([
-    app.account(),
-    safeguards.createApp
-      ? app.find<App>(app.path(), `reading the app ${app.name}`)
-      : app.get<App>(app.path(), `reading the app ${app.name}`),
-    commitSubject(cwd, sha, signal),
-    isShallow(cwd, signal),
-  ]);
-  const account = await settled(reads[0]);
-  const email = account.email ?? 'unknown account';
-  log.info(`Deploying as ${email}.`);
-  const existing = await settled(reads[1]);
-  const subject = await settled(reads[2]);
-  const shallow = await settled(reads[3]);
+  const [subject, shallow] = await Promise.all([commitSubject(cwd, sha, signal), isShallow(cwd, signal)]);
+  const known = accountAndApp(app, request, log);
 
-  const appInfo = existing ?? (await create(app, request, steps));
-  const appUrl = appInfo.web_url ?? null;
+  // Safeguards read and change the app before the release, so they need it first; a plain deploy
+  // pushes at once and reads the account and the app with its release, in one round trip.
+  let appInfo: App | null = null;
+  let created = false;
+  if (readsFirst(safeguards)) {
+    const found = (await known()).app;
+    created = !found;
+    appInfo = found ?? (await create(app, request, steps));
+  }
   const branch = describeBranch(request.sourceBranch);
-  log.info(
-    `Deploying commit ${short(sha)} "${subject}"${branch ? ` (${branch})` : ''} to ${app.name}${appUrl ? ` (${appUrl})` : ''}.`,
-  );
+  const urlText = appInfo?.web_url ? ` (${appInfo.web_url})` : '';
+  log.info(`Deploying commit ${short(sha)} "${subject}"${branch ? ` (${branch})` : ''} to ${app.name}${urlText}.`);
   if (request.sourceVersion && request.ref === 'HEAD' && request.sourceVersion !== sha) {
     log.info(
       `Note: the checkout's HEAD (${short(sha)}) is not Build.SourceVersion (${short(request.sourceVersion)}); deploying HEAD, what the job checked out.`,
@@ -99,15 +93,18 @@ async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelea
     network: request.network,
     signal,
     log,
+    checks: async () => void (await known()),
   });
-  const pushed = await safeRelease.run(strategy, appInfo, !existing);
+  const pushed = await safeRelease.run(strategy, appInfo, created);
+  // Read by now (before the push, or with the release); a read that failed after the push was a warning.
+  const after = await known().catch(() => null);
 
   const { release, previous } = pushed;
   return {
     outcome: pushed.outcome,
     app: app.name,
-    appUrl,
-    account: email,
+    appUrl: (appInfo ?? after?.app)?.web_url ?? null,
+    account: after?.email ?? 'unknown account',
     release: {
       id: String(release.id),
       version: release.version ?? 0,
@@ -122,6 +119,32 @@ async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelea
     steps: steps.records,
     healthCheckStatus: safeRelease.healthCheckStatus,
   };
+}
+
+interface AccountAndApp {
+  email: string;
+  /** Null when it does not exist and `createApp` is set (else its absence is an error). */
+  app: App | null;
+}
+
+/**
+ * The key's account and the app, read together and at most once (the first call starts them); a
+ * failure is reported in that order: a wrong key explains a missing app.
+ */
+function accountAndApp(app: AppClient, request: DeployRequest, log: TaskLog): () => Promise<AccountAndApp> {
+  let reads: Promise<AccountAndApp> | undefined;
+  const read = async (): Promise<AccountAndApp> => {
+    const [account, found] = await Promise.allSettled([
+      app.account(),
+      request.safeguards.createApp
+        ? app.find<App>(app.path(), `reading the app ${app.name}`)
+        : app.get<App>(app.path(), `reading the app ${app.name}`),
+    ]);
+    const email = (await settled(account)).email ?? 'unknown account';
+    log.info(`Deploying as ${email}.`);
+    return { email, app: await settled(found) };
+  };
+  return () => (reads ??= read());
 }
 
 /** Creates the app (createApp: true and it does not exist); its creation stays, whatever follows. */

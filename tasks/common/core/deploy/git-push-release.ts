@@ -1,15 +1,17 @@
 // The git-push release strategy: push the commit to the app's main on Heroku (fetching the history a
 // shallow checkout lacks), then find the release it made, wait out its release phase and check from
 // the Platform API that it runs the commit. Heroku already having the commit is handled too.
-import { TaskError } from '../base/errors';
+import { settled } from '../base/async';
+import { TaskError, toTaskError } from '../base/errors';
 import { short } from '../base/format';
 import type { TaskLog } from '../base/log';
 import type { NetworkSettings } from '../base/network';
 import { ensureHistory, type OriginAccess } from '../git/history';
-import { explainPushFailure, herokuHeads, pushToHeroku } from '../git/push';
+import { explainPushFailure, herokuHeads, pushToHeroku, type PushOutcome } from '../git/push';
 import type { Build, Release } from '../heroku/api';
 import type { AppClient } from '../heroku/client';
 import {
+  deploysCommit,
   readRelease,
   releaseAgain,
   releaseCommit,
@@ -32,6 +34,12 @@ export interface PushTarget {
   network: NetworkSettings;
   signal?: AbortSignal;
   log: TaskLog;
+  /**
+   * The deploy's own reads (the key's account, the app), at most once: made with the release's reads
+   * after the push, in the same round trip. Their failure (a wrong key, a missing app) explains a
+   * failed push better than git can, so it is thrown first.
+   */
+  checks: () => Promise<void>;
 }
 
 export interface Pushed extends Released {
@@ -59,9 +67,13 @@ async function pushAndRelease(target: PushTarget): Promise<Pushed> {
   const app = target.app.name;
   const repoUrl = `${target.gitUrl}/${app}.git`;
   const gitRequest = { cwd: target.cwd, repoUrl, apiKey: target.apiKey, network: target.network, signal: target.signal };
+  const failure = async (outcome: PushOutcome, herokuHead: string | null): Promise<Error> => {
+    await target.checks();
+    return explainPushFailure(outcome, { app, sha, herokuHead, gitUrl: target.gitUrl, shallow });
+  };
   const headOnHeroku = async (): Promise<string | null> => {
     const heads = await herokuHeads(gitRequest);
-    if (heads.outcome) throw explainPushFailure(heads.outcome, { app, sha, herokuHead: null, gitUrl: target.gitUrl, shallow });
+    if (heads.outcome) throw await failure(heads.outcome, null);
     return heads.head;
   };
 
@@ -69,7 +81,7 @@ async function pushAndRelease(target: PushTarget): Promise<Pushed> {
   let herokuHead: string | null | undefined;
   if (shallow) {
     herokuHead = await headOnHeroku();
-    if (herokuHead === sha) return alreadyOnHeroku(target);
+    if (herokuHead === sha) return alreadyOnHeroku(target, await afterPush(target));
     await ensureHistory({
       cwd: target.cwd,
       sha,
@@ -85,11 +97,11 @@ async function pushAndRelease(target: PushTarget): Promise<Pushed> {
   const outcome = await log.group(`git push ${short(sha)} to ${app} on Heroku${force ? ' (force)' : ''}`, () =>
     pushToHeroku({ ...gitRequest, sha, force, onLine: (line) => log.info(line) }),
   );
-  if (outcome.status === 'up-to-date') return alreadyOnHeroku(target);
+  if (outcome.status === 'up-to-date') return alreadyOnHeroku(target, await afterPush(target));
   if (outcome.status !== 'pushed') {
     const diverged = outcome.reason === 'fetch first' || outcome.reason === 'non-fast-forward';
     if (diverged && herokuHead === undefined) herokuHead = await headOnHeroku().catch(() => null);
-    throw explainPushFailure(outcome, { app, sha, herokuHead: herokuHead ?? null, gitUrl: target.gitUrl, shallow });
+    throw await failure(outcome, herokuHead ?? null);
   }
   if (outcome.skippedBuild) {
     throw new TaskError(
@@ -97,33 +109,63 @@ async function pushAndRelease(target: PushTarget): Promise<Pushed> {
       `Heroku accepted the push but built nothing ("skipping build"): only pushes to main or master are deployed. Nothing went live on ${app}.`,
     );
   }
-  return released(target);
+  return released(target, await afterPush(target));
+}
+
+/** What one round trip after the push tells: the recent releases and builds. */
+interface AfterPush {
+  snapshot: ReleaseSnapshot;
+  /** The newest succeeded build of the commit; null when none is listed. */
+  build: Build | null;
 }
 
 /**
- * The newest build of `sha` and the release it made, from the Platform API. Text in the push output
- * (`Released vN`) is never trusted for this: a release command can print anything.
+ * The reads after a push, all at once: the deploy's own checks, the recent releases and the recent
+ * builds. A failed check fails the deploy as it would have before the push, saying that the push
+ * went through.
  */
-async function buildOf(app: AppClient, sha: string): Promise<Build | null> {
-  const builds = await app.list<Build>(
-    app.path('builds'),
-    `listing the builds of ${app.name}`,
-    'created_at ..; order=desc, max=10',
-  );
-  return builds.find((b) => b.source_blob?.version === sha && b.status === 'succeeded') ?? null;
+async function afterPush(target: PushTarget): Promise<AfterPush> {
+  const { app, sha } = target;
+  const [checked, snapshot, builds] = await Promise.allSettled([
+    target.checks(),
+    releaseSnapshot(app),
+    app.list<Build>(app.path('builds'), `listing the builds of ${app.name}`, 'created_at ..; order=desc, max=10'),
+  ]);
+  if (checked.status === 'rejected') {
+    const failure = toTaskError(checked.reason);
+    throw new TaskError(
+      failure.kind,
+      `${failure.message} The push of ${short(sha)} had gone through before this was found: \`heroku releases -a ${app.name}\` shows whether it went live.`,
+      failure.details,
+    );
+  }
+  return {
+    snapshot: await settled(snapshot),
+    // Text in the push output (`Released vN`) is never trusted for this: a release command can print anything.
+    build: (await settled(builds)).find((b) => b.source_blob?.version === sha && b.status === 'succeeded') ?? null,
+  };
 }
 
-/** After a push: the release its build made, read together with the recent releases, settled and verified. */
-async function released(target: PushTarget): Promise<Pushed> {
+/**
+ * The commit `release` runs. When it is the release of `build` and runs that build's slug, the build
+ * says which commit (no further read); otherwise (no build listed, Fir's OCI images) its slug or image
+ * is read.
+ */
+function commitOf(app: AppClient, release: Release, build: Build | null): Promise<string | null> {
+  const slug = build?.slug?.id;
+  if (slug && release.slug?.id === slug) return Promise.resolve(build.source_blob?.version ?? null);
+  return releaseCommit(app, release);
+}
+
+/** After a push: the release its build made, settled and verified. */
+async function released(target: PushTarget, { snapshot, build }: AfterPush): Promise<Pushed> {
   const { app } = target;
-  const [snapshot, build] = await Promise.all([releaseSnapshot(app), buildOf(app, target.sha)]);
   const releaseId = build?.release?.id;
   // No build listed for the commit (an API without the builds list): the newest release, if it says it deploys the commit.
-  const describesSha = (r: Release | null): boolean => (r?.description ?? '').includes(`Deploy ${target.sha.slice(0, 7)}`);
   let release = releaseId
     ? snapshot.recent.find((r) => r.id === releaseId)
-    : build === null && describesSha(snapshot.latest)
-      ? (snapshot.latest ?? undefined)
+    : build === null && snapshot.latest && deploysCommit(snapshot.latest, target.sha)
+      ? snapshot.latest
       : undefined;
   if (!release && releaseId)
     release = await readRelease(app, releaseId, `reading the release of the build of ${short(target.sha)}`);
@@ -134,19 +176,19 @@ async function released(target: PushTarget): Promise<Pushed> {
     );
   }
   const previous = liveBefore(snapshot, release);
-  const settled = await settleRelease(app, release, { log: target.log, signal: target.signal });
-  await verifyRelease(target, settled, previous, null);
-  return { outcome: 'released', release: settled, commit: target.sha, previous, previousCommit: null };
+  const settledRelease = await settleRelease(app, release, { log: target.log, signal: target.signal });
+  await verifyRelease(target, settledRelease, { previous, previousCommit: null, build });
+  return { outcome: 'released', release: settledRelease, commit: target.sha, previous, previousCommit: null };
 }
 
 /** Fails unless `release` succeeded and runs the commit asked for. */
 async function verifyRelease(
   target: PushTarget,
   release: Release,
-  previous: Release | null,
-  previousCommit: string | null,
+  known: { previous: Release | null; previousCommit: string | null; build: Build | null },
 ): Promise<void> {
   const { app, sha } = target;
+  const { previous, previousCommit } = known;
   if (release.status === 'failed') {
     const live = (await releaseSnapshot(app, { doing: 'checking which release is live' })).current;
     const liveText = live
@@ -163,7 +205,7 @@ async function verifyRelease(
       `Release v${release.version} of ${app.name} ended ${release.status ?? 'in an unknown state'}, not succeeded: check \`heroku releases -a ${app.name}\`.`,
     );
   }
-  const commit = await releaseCommit(app, release);
+  const commit = await commitOf(app, release, known.build);
   if (commit !== sha) {
     throw new TaskError(
       'verification',
@@ -173,12 +215,11 @@ async function verifyRelease(
 }
 
 /** Heroku's main already has the commit: succeed if it is live, else release it again. */
-async function alreadyOnHeroku(target: PushTarget): Promise<Pushed> {
+async function alreadyOnHeroku(target: PushTarget, { snapshot, build }: AfterPush): Promise<Pushed> {
   const { app, sha, log } = target;
   log.info(`Heroku's main branch of ${app.name} is already at ${short(sha)}: nothing to push.`);
-  const snapshot = await releaseSnapshot(app);
   const current = snapshot.current;
-  const liveCommit = current ? await releaseCommit(app, current) : null;
+  const liveCommit = current ? await commitOf(app, current, build) : null;
   if (current && liveCommit === sha) {
     log.info(`v${current.version} of ${app.name} already runs ${short(sha)}: no new release.`);
     return { outcome: 'already-deployed', release: current, commit: sha, previous: current, previousCommit: liveCommit };
@@ -188,6 +229,7 @@ async function alreadyOnHeroku(target: PushTarget): Promise<Pushed> {
   );
   const again = await releaseAgain(app, sha, snapshot.recent);
   const release = await settleRelease(app, again, { log, signal: target.signal });
-  await verifyRelease(target, release, current, liveCommit);
+  // The release made from the slug of an older release of the commit: read what it runs.
+  await verifyRelease(target, release, { previous: current, previousCommit: liveCommit, build: null });
   return { outcome: 're-released', release, commit: sha, previous: current, previousCommit: liveCommit };
 }

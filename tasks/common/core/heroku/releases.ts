@@ -25,6 +25,12 @@ export async function releaseSnapshot(
   return { recent, latest: recent[0] ?? null, current: recent.find((r) => r.current) ?? null };
 }
 
+/** Whether `release` says it deploys `sha` (a git push's release is described `Deploy <sha7>`): a hint, never proof. */
+export function deploysCommit(release: Release, sha: string): boolean {
+  // Stryker disable next-line StringLiteral: any fallback without 7 hex digits in a row (no sha prefix) answers false, as ''
+  return (release.description ?? '').includes(sha.slice(0, 7));
+}
+
 /** One release, by id or version. */
 export function readRelease(app: AppClient, idOrVersion: string | number, doing: string): Promise<Release> {
   return app.get<Release>(app.path('releases', String(idOrVersion)), doing);
@@ -103,9 +109,7 @@ export async function settleRelease(app: AppClient, release: Release, options: S
 export async function releaseAgain(app: AppClient, sha: string, recent: Release[]): Promise<Release> {
   const candidates = recent.filter((r) => artifactOf(r));
   // Releases of a git push are described `Deploy <sha>`: look at those first.
-  // Stryker disable next-line StringLiteral: any fallback without 7 hex digits in a row (no sha prefix) answers false, as ''
-  const describesSha = (r: Release): boolean => (r.description ?? '').includes(sha.slice(0, 7));
-  candidates.sort((a, b) => Number(!describesSha(a)) - Number(!describesSha(b)));
+  candidates.sort((a, b) => Number(!deploysCommit(a, sha)) - Number(!deploysCommit(b, sha)));
   for (const release of candidates) {
     if ((await releaseCommit(app, release)) !== sha) continue;
     const artifact = artifactOf(release);

@@ -62,18 +62,19 @@ export class SafeRelease {
 
   /**
    * Runs the sequence around `strategy`; temporary changes are undone whatever happens. `appInfo` is
-   * the app as read before any change (its maintenance state and web_url); `created`: this task
-   * created it, so it runs nothing yet and there is nothing to stop.
+   * the app as read before any change (its maintenance state and web_url; null when no safeguard
+   * needs it: see readsFirst); `created`: this task created it, so it runs nothing yet and there is
+   * nothing to stop.
    */
-  run<R extends Released>(strategy: ReleaseStrategy<R>, appInfo: App, created: boolean): Promise<R> {
+  run<R extends Released>(strategy: ReleaseStrategy<R>, appInfo: App | null, created: boolean): Promise<R> {
     return this.target.steps.undoingOnExit('deploy', () => this.sequence(strategy, appInfo, created));
   }
 
-  private async sequence<R extends Released>(strategy: ReleaseStrategy<R>, appInfo: App, created: boolean): Promise<R> {
+  private async sequence<R extends Released>(strategy: ReleaseStrategy<R>, appInfo: App | null, created: boolean): Promise<R> {
     const { app, safeguards, steps } = this.target;
     // Last reads before changing anything: where to check, what to restore, what to roll back to
     // (the release live when the task started, before any config change).
-    const healthUrl = safeguards.healthCheck ? healthCheckUrl(safeguards.healthCheck, appInfo.web_url ?? null, app.name) : null;
+    const healthUrl = safeguards.healthCheck ? healthCheckUrl(safeguards.healthCheck, appInfo?.web_url ?? null, app.name) : null;
     if (created && safeguards.stopProcessTypes.length)
       steps.skip(`Stop ${safeguards.stopProcessTypes.join(', ')}`, 'a new app runs nothing yet');
     const quantities =
@@ -88,7 +89,7 @@ export class SafeRelease {
         (changed) => (changed ? `set to ${set}` : 'already set'),
       );
     }
-    const maintenanceOff = await this.maintenanceOn(appInfo.maintenance === true);
+    const maintenanceOff = await this.maintenanceOn(appInfo?.maintenance === true);
     const restore = await this.stopProcessTypes(quantities);
     await this.changeConfigVars();
 

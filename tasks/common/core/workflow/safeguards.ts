@@ -38,6 +38,21 @@ export const NO_SAFEGUARDS: Safeguards = {
   buildpacks: [],
 };
 
+/**
+ * Whether a deploy must read the app before its release: any safeguard reads or changes it first (a
+ * plain deploy, with none, starts its release at once).
+ */
+export function readsFirst(safeguards: Safeguards): boolean {
+  return (
+    safeguards.createApp !== null ||
+    safeguards.maintenanceMode ||
+    safeguards.healthCheck !== null ||
+    safeguards.stopProcessTypes.length > 0 ||
+    Object.keys(safeguards.configVars).length > 0 ||
+    safeguards.buildpacks.length > 0
+  );
+}
+
 /** The health check and rollback inputs, as typed (empty string when not set); every task that releases has them. */
 export interface HealthCheckInputs {
   healthCheckUrl: string;
