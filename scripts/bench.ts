@@ -107,7 +107,8 @@ async function measure(heroku: Emulator, variants: Variant[], latencyMs: number)
   const tag = `${latencyMs}`;
   const rawApp = await heroku.createApp(`bench-raw-${tag}`);
   const raw = await makeRepo();
-  if ((await raw.push(`${heroku.gitUrl}/${rawApp.name}.git`, heroku.apiKey)).code !== 0) throw new Error('the first raw push failed');
+  if ((await raw.push(`${heroku.gitUrl}/${rawApp.name}.git`, heroku.apiKey)).code !== 0)
+    throw new Error('the first raw push failed');
   const targets: Array<{ variant: Variant; repo: Repo; env: NodeJS.ProcessEnv }> = [];
   for (const [i, variant] of variants.entries()) {
     const app = await heroku.createApp(`bench-task-${tag}-${i}`);
@@ -141,7 +142,10 @@ async function measure(heroku: Emulator, variants: Variant[], latencyMs: number)
       const before = heroku.api.requests.length;
       const elapsed = await runTask(variant.entry, env, repo.dir);
       measured.task.set(variant.label, [...(measured.task.get(variant.label) ?? []), elapsed]);
-      measured.apiCalls.set(variant.label, [...(measured.apiCalls.get(variant.label) ?? []), heroku.api.requests.length - before]);
+      measured.apiCalls.set(variant.label, [
+        ...(measured.apiCalls.get(variant.label) ?? []),
+        heroku.api.requests.length - before,
+      ]);
     }
   }
   heroku.api.latencyMs = 0;
@@ -162,7 +166,10 @@ async function main(): Promise<void> {
     for (const latency of LATENCIES) results.set(latency, await measure(heroku, variants, latency));
 
     const scratch = await makeRepo();
-    const env = agentEnvironment({ cwd: scratch.dir, inputs: { appName: 'bench-start', apiKey: heroku.apiKey } }, await tempDir('bench-'));
+    const env = agentEnvironment(
+      { cwd: scratch.dir, inputs: { appName: 'bench-start', apiKey: heroku.apiKey } },
+      await tempDir('bench-'),
+    );
     const nodeStart: number[] = [];
     const starts = new Map<string, number[]>();
     for (let i = 0; i < RUNS; i++) {
