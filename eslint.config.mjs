@@ -7,7 +7,7 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import noImportCycle from './eslint-rules/no-import-cycle.mjs';
 
 const CORE = './tasks/common/core';
-const FEATURES = ['deploy', 'promote'];
+const FEATURES = ['deploy', 'promote', 'cli'];
 const layer = (name) => `${CORE}/${name}`;
 const inside = (folder) => `${folder}/**`;
 
@@ -50,11 +50,32 @@ export default tseslint.config(
       'import-x/no-restricted-paths': ['error', { zones, basePath: import.meta.dirname }],
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'azure-pipelines-task-lib', message: 'only tasks/common/pipeline/adapter.ts talks to the agent' }], patterns: [{ group: ['azure-pipelines-task-lib/*'], message: 'only tasks/common/pipeline/adapter.ts talks to the agent' }] },
+        {
+          paths: [
+            { name: 'azure-pipelines-task-lib', message: 'only tasks/common/pipeline/adapter.ts talks to the agent' },
+            { name: 'azure-pipelines-tool-lib', message: 'only tasks/common/pipeline/tool-cache.ts uses the tool cache' },
+          ],
+          patterns: [
+            { group: ['azure-pipelines-task-lib/*'], message: 'only tasks/common/pipeline/adapter.ts talks to the agent' },
+            { group: ['azure-pipelines-tool-lib/*'], message: 'only tasks/common/pipeline/tool-cache.ts uses the tool cache' },
+          ],
+        },
       ],
     },
   },
   { files: ['tasks/common/pipeline/adapter.ts'], rules: { 'no-restricted-imports': 'off' } },
+  {
+    files: ['tasks/common/pipeline/tool-cache.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'azure-pipelines-task-lib', message: 'only tasks/common/pipeline/adapter.ts talks to the agent' }],
+          patterns: [{ group: ['azure-pipelines-task-lib/*'], message: 'only tasks/common/pipeline/adapter.ts talks to the agent' }],
+        },
+      ],
+    },
+  },
   {
     // The project's own lint rules: plain ES modules, no type information.
     files: ['eslint-rules/*.mjs'],

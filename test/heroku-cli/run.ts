@@ -15,7 +15,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmulator, type Emulator } from '../emulator/index';
+import { runAgentTask } from '../support/agent';
+import { startAssetsServer } from '../support/cli-assets';
 import { makeRepo, runCommand, type Repo } from '../support/git';
+import { standaloneTarball } from './standalone';
 
 const CLI_VERSION = '11.10.0';
 const CACHE_ROOT = path.join(os.tmpdir(), 'heroku-cli-conformance');
@@ -110,6 +113,11 @@ async function startParticleboardStub(): Promise<{ url: string; requests: string
 
 interface Context {
   heroku: Emulator;
+  /** Where npm installed the CLI (node_modules/heroku). */
+  installDir: string;
+  particleboardUrl: string;
+  /** A new temporary directory, removed at the end of the run. */
+  tempDir(prefix: string): Promise<string>;
   /** Runs `heroku <args>` (never throws; the result says how it went). */
   cli(args: string[]): Promise<CliResult>;
   /** Registers a directory to remove at the end of the run. */
@@ -207,7 +215,17 @@ async function main(): Promise<number> {
       }
     };
 
-    await runChecks({ heroku, cli, cleanUp: (dir) => dirs.push(dir) }, check);
+    await runChecks(
+      {
+        heroku,
+        cli,
+        cleanUp: (dir) => dirs.push(dir),
+        installDir: path.resolve(path.dirname(bin), '..', '..'),
+        particleboardUrl: particleboard.url,
+        tempDir,
+      },
+      check,
+    );
     console.log(
       `(${((Date.now() - started) / 1000).toFixed(1)} s; ${heroku.api.requests.length} Platform API requests, ${particleboard.requests.length} to the Particleboard stub)`,
     );
@@ -591,6 +609,55 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
     );
     const all = await ok(ctx, ['logs', '-a', STAGE]);
     assertIncludes(all.stdout, 'app[web.1]: sample-app listening on', 'logs (default 100 lines)');
+  });
+
+  await check('HerokuCli@1 installs this CLI from a local assets server and runs a script with it', async () => {
+    const from = heroku.api.requests.length;
+    const assets = await startAssetsServer([{ version: CLI_VERSION, tarball: await standaloneTarball(ctx.installDir) }]);
+    try {
+      const tools = await ctx.tempDir('heroku-cli-tools-');
+      const home = await ctx.tempDir('heroku-cli-task-home-');
+      const script = [
+        `heroku apps:info -a ${STAGE}`,
+        `heroku releases -a ${STAGE}`,
+        `heroku config:set FROM_TASK=yes -a ${STAGE}`,
+      ].join('\n');
+      const run = await runAgentTask({
+        task: 'HerokuCliV1',
+        inputs: { scriptType: 'bash', inlineScript: script, apiKey: heroku.apiKey, cliVersion: CLI_VERSION },
+        variables: { HEROKU_API_URL: heroku.apiUrl, HEROKU_CLI_ASSETS_URL: assets.url, 'Agent.ToolsDirectory': tools },
+        env: { HOME: home, TERM: 'dumb', NO_COLOR: '1', COLUMNS: '200', HEROKU_PARTICLEBOARD_URL: ctx.particleboardUrl },
+        timeoutMs: 600_000,
+      });
+      const log = `${run.stdout}\n${run.stderr}`;
+      assert(run.result === 'Succeeded', `the task failed (${run.message}):\n${indent(log)}`);
+      assert(
+        assets.requests.filter((r) => r.endsWith('.tar.gz')).length === 1,
+        `the task should download the tarball once: ${assets.requests.join(', ')}`,
+      );
+      assertIncludes(
+        run.log,
+        `Heroku CLI downloaded and cached (${path.join(tools, 'heroku', CLI_VERSION, process.arch, 'bin')}): heroku/${CLI_VERSION}`,
+        'the log',
+      );
+      assertIncludes(run.log, `=== ${STAGE}`, 'apps:info');
+      assertIncludes(run.log, `Web URL:`, 'apps:info');
+      assertIncludes(run.log, `=== ${STAGE} Releases - Current: v`, 'releases');
+      assert(
+        heroku.app(STAGE).configVars.FROM_TASK === 'yes',
+        `config:set did not reach the emulator: ${JSON.stringify(heroku.app(STAGE).configVars)}`,
+      );
+      assertIncludes(
+        run.log,
+        `Setting FROM_TASK and restarting ${STAGE}... done, v${heroku.app(STAGE).releases.at(-1)?.version}`,
+        'config:set',
+      );
+      assertRequest(heroku, from, `PATCH /apps/${STAGE}/config-vars 200`);
+      assert(!run.printed.includes(heroku.apiKey), 'the key is printed nowhere');
+      assert(!/terms of service/i.test(log), `the CLI printed its terms-of-service banner:\n${indent(log)}`);
+    } finally {
+      await assets.close();
+    }
   });
 
   await check('every API answer of the run was a success or an expected error', () => {

@@ -27,6 +27,8 @@ describe('architecture lint', function () {
       [`${CORE}/workflow/report.ts`, "import type { PromoteResult } from '../promote/types';\nexport type X = PromoteResult;\n"],
       [`${CORE}/deploy/report.ts`, "import type { PromoteResult } from '../promote/types';\nexport type X = PromoteResult;\n"],
       [`${CORE}/promote/report.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
+      [`${CORE}/cli/report.ts`, "import type { DeployResult } from '../deploy/types';\nexport type X = DeployResult;\n"],
+      [`${CORE}/cli/install.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
     ];
     // (An import upwards often closes a circle too: that rule may fire as well.)
     for (const [file, code] of cases)
@@ -41,6 +43,15 @@ describe('architecture lint', function () {
     assert.deepEqual(await rulesFlagged(eslint, `${CORE}/heroku/client.ts`, code), ['no-restricted-imports']);
     assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/run-task.ts', code), ['no-restricted-imports']);
     assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/adapter.ts', code), []);
+    assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/tool-cache.ts', code), ['no-restricted-imports']);
+  });
+
+  it('lets only pipeline/tool-cache.ts import tool-lib', async () => {
+    const code = "import * as toolLib from 'azure-pipelines-tool-lib/tool';\nexport const x = toolLib.findLocalTool;\n";
+    assert.deepEqual(await rulesFlagged(eslint, `${CORE}/cli/install.ts`, code), ['no-restricted-imports']);
+    assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/adapter.ts', code), []);
+    assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/task-inputs.ts', code), ['no-restricted-imports']);
+    assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/tool-cache.ts', code), []);
   });
 
   it('flags an import circle, even one of types only', async () => {

@@ -77,6 +77,22 @@ const CONTRACTS: Record<string, TaskContract> = {
     },
     outputs: ['promotionId', 'releaseVersions', 'commit'],
   },
+  HerokuCliV1: {
+    id: '081127ff-ff3f-45ce-9515-a682d9458081',
+    inputs: {
+      herokuConnection: { type: 'connectedService:heroku', required: false },
+      apiKey: { type: 'string', required: false },
+      scriptType: { type: 'pickList', required: true },
+      scriptLocation: { type: 'pickList', required: false, defaultValue: 'inlineScript' },
+      scriptPath: { type: 'filePath' },
+      inlineScript: { type: 'multiLine' },
+      arguments: { type: 'string', required: false, defaultValue: '' },
+      workingDirectory: { type: 'filePath', required: false, defaultValue: '' },
+      failOnStandardError: { type: 'boolean', required: false, defaultValue: 'false' },
+      cliVersion: { type: 'string', required: false, defaultValue: '' },
+    },
+    outputs: [],
+  },
 };
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -202,7 +218,7 @@ describe('task.json', () => {
   const folders = sourceTaskFolders();
 
   it('finds the tasks', () => {
-    for (const folder of ['HerokuDeployV1', 'HerokuPromoteV1'])
+    for (const folder of ['HerokuDeployV1', 'HerokuPromoteV1', 'HerokuCliV1'])
       assert.ok(folders.includes(folder), `tasks/ holds ${folders.join(', ')}`);
   });
 

@@ -91,21 +91,18 @@ export function originAccess(host: TaskHost): OriginAccess | null {
  * The workingDirectory input (default: System.DefaultWorkingDirectory), resolved. It must exist
  * unless `mustExist` is false (a task that only reads history from it, when there is one).
  */
-export function workingDirectory(host: TaskHost, options: { mustExist?: boolean } = {}): string {
+export function workingDirectory(host: TaskHost, options: { mustExist?: boolean; purpose?: string } = {}): string {
+  const purpose =
+    options.purpose ??
+    'the folder of the git checkout (the default, $(System.DefaultWorkingDirectory), is where `checkout: self` puts it)';
   const dir = host.input('workingDirectory') || host.variable('System.DefaultWorkingDirectory') || process.cwd();
   requireDefined('workingDirectory', dir);
   const resolved = path.resolve(dir);
   if (options.mustExist !== false && !existsSync(resolved)) {
-    throw new TaskError(
-      'input',
-      `The workingDirectory ${resolved} does not exist: point it at the folder of the git checkout (the default, $(System.DefaultWorkingDirectory), is where \`checkout: self\` puts it).`,
-    );
+    throw new TaskError('input', `The workingDirectory ${resolved} does not exist: point it at ${purpose}.`);
   }
   if (existsSync(resolved) && !statSync(resolved).isDirectory()) {
-    throw new TaskError(
-      'input',
-      `The workingDirectory ${resolved} is a file, not a folder: point it at the folder of the git checkout (the default, $(System.DefaultWorkingDirectory), is where \`checkout: self\` puts it).`,
-    );
+    throw new TaskError('input', `The workingDirectory ${resolved} is a file, not a folder: point it at ${purpose}.`);
   }
   return resolved;
 }

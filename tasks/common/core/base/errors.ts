@@ -19,6 +19,7 @@ export type FailureKind =
   | 'health-check' // the new release did not answer as expected (and was rolled back, if asked)
   | 'rollback' // the rollback itself failed: a person must act now
   | 'undo' // a temporary change (maintenance, scaled-down workers) could not be undone
+  | 'script' // the user's script failed (its exit code, or standard error with failOnStandardError)
   | 'cancelled'
   | 'unexpected'; // a bug: no code path meant to fail this way
 

@@ -1,8 +1,9 @@
 // Running git: never prompting, English messages to parse, configuration (credentials included)
 // passed only through the child's environment — never argv, never .git/config, never a file.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { TaskError } from '../base/errors';
 import { seconds } from '../base/format';
+import { killTree, splitLines, watchdog } from '../base/process-tree';
 
 export interface GitResult {
   code: number;
@@ -48,63 +49,6 @@ export function gitEnvironment(config: Array<[string, string]> = [], base: NodeJ
   });
   env.GIT_CONFIG_COUNT = String(existing + entries.length);
   return env;
-}
-
-/** Stops a network git child and the helpers it started (its process group on POSIX, taskkill /T on Windows). */
-function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  // Stryker disable next-line ConditionalExpression,BlockStatement: Windows-only branch; it cannot run on this Linux machine (false is the Linux path itself)
-  if (process.platform === 'win32') {
-    // Stryker disable next-line all: Windows only (taskkill); cannot run on this Linux machine
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    // Stryker disable next-line all: Windows only (taskkill); cannot run on this Linux machine
-    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () =>
-      child.kill(),
-    );
-    return;
-  }
-  // Stryker disable BlockStatement: kill(-pid) fails only when no process of the group is left, and then child.kill has nothing to stop either (the emptied try block is killed by run-git.test.ts)
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
-  // Stryker restore BlockStatement
-}
-
-function splitLines(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
-  let partial = '';
-  return {
-    push(chunk) {
-      const lines = (partial + chunk).split(/\r?\n|\r(?!\n)/);
-      // Stryker disable next-line StringLiteral: split() always returns at least one element; the default only satisfies the type checker
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    },
-    end() {
-      if (partial) onLine(partial);
-      // Stryker disable next-line StringLiteral: end() runs once, when git has closed its output; nothing reads partial after it
-      partial = '';
-    },
-  };
-}
-
-/**
- * On POSIX, a `sh` that waits on a pipe from this process: EOF without "done" means this process
- * died, and it stops git's process group. (Windows has no process groups: see the README's limits.)
- */
-function watchdog(group: number): ChildProcess | null {
-  // Stryker disable next-line ConditionalExpression: false is the Linux path itself (the guard is for Windows); true is killed by the watchdog tests in run-git.test.ts
-  if (process.platform === 'win32') return null;
-  const script = 'read line; [ "$line" = done ] || { kill -TERM -"$1"; sleep 2; kill -KILL -"$1"; } 2>/dev/null';
-  // Stryker disable next-line ArrayDeclaration: the watchdog prints nothing, so its output piped or ignored is the same (the args [] variant is killed by run-git.test.ts)
-  const dog = spawn('sh', ['-c', script, 'watchdog', String(group)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-  // Stryker disable next-line StringLiteral: sh exists on every POSIX agent; the handler only keeps a failed spawn from crashing the task
-  dog.on('error', () => undefined);
-  // Stryker disable next-line OptionalChaining,StringLiteral: stdin is a pipe, and node destroys it when the watchdog exits, so writing "done" to a dead one raises no error event
-  dog.stdin?.on('error', () => undefined);
-  dog.unref();
-  return dog;
 }
 
 export function runGit(args: string[], options: GitRunOptions): Promise<GitResult> {

@@ -1,0 +1,116 @@
+// Running a program other than git (tar, the Heroku CLI, a user's script): in its own process group,
+// so that a cancel or a deadline stops everything it started, with its output streamed as lines and
+// only a bounded amount of it kept.
+import { spawn } from 'node:child_process';
+import { killTree, splitLines, watchdog } from './process-tree';
+
+export interface ProcessOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Stops the process (and its tree) after this long; undefined for none (a user's script: the job's timeout governs). */
+  timeoutMs?: number;
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
+  /** How much of each stream is kept in the result (its end); 1 MB by default. Streamed lines are not limited by it. */
+  maxOutputChars?: number;
+  /** Streamed lines longer than this are cut (64 KB by default). */
+  maxLineChars?: number;
+  /** Windows: pass the arguments as they are (cmd.exe's own quoting). */
+  windowsVerbatimArguments?: boolean;
+}
+
+export interface ProcessResult {
+  /** The exit code; 128 + n style codes are left to the caller: a signal gives `signal` and code 1. */
+  code: number;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  cancelled: boolean;
+}
+
+const DEFAULT_MAX_OUTPUT = 1024 * 1024;
+const DEFAULT_MAX_LINE = 64 * 1024;
+/** How long a stopped tree has between SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 2000;
+
+/** Runs `command` with `args`; rejects only when it cannot start (ENOENT and the like). */
+export function runProcess(command: string, args: string[], options: ProcessOptions): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      resolve({ code: 1, signal: null, stdout: '', stderr: '', timedOut: false, cancelled: true });
+      return;
+    }
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+      detached: process.platform !== 'win32',
+      windowsVerbatimArguments: options.windowsVerbatimArguments,
+    });
+    const dog = child.pid !== undefined ? watchdog(child.pid) : null;
+    const maxOutput = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT;
+    const maxLine = options.maxLineChars ?? DEFAULT_MAX_LINE;
+    const kept = { stdout: '', stderr: '' };
+    const keep = (stream: 'stdout' | 'stderr', chunk: string): void => {
+      kept[stream] += chunk;
+      if (kept[stream].length > maxOutput) kept[stream] = kept[stream].slice(-maxOutput);
+    };
+    const out = options.onStdoutLine ? splitLines(options.onStdoutLine, maxLine) : undefined;
+    const err = options.onStderrLine ? splitLines(options.onStderrLine, maxLine) : undefined;
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      keep('stdout', chunk);
+      out?.push(chunk);
+    });
+    child.stderr.on('data', (chunk: string) => {
+      keep('stderr', chunk);
+      err?.push(chunk);
+    });
+
+    let kill: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      killTree(child, 'SIGTERM');
+      kill = setTimeout(() => killTree(child, 'SIGKILL'), KILL_GRACE_MS);
+      kill.unref();
+    };
+    let timedOut = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            stop();
+          }, options.timeoutMs);
+    options.signal?.addEventListener('abort', stop, { once: true });
+    const finish = (): void => {
+      clearTimeout(timer);
+      clearTimeout(kill);
+      options.signal?.removeEventListener('abort', stop);
+      dog?.stdin?.end('done\n');
+    };
+    child.on('error', (error) => {
+      finish();
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      finish();
+      out?.end();
+      err?.end();
+      resolve({
+        code: code ?? 1,
+        signal,
+        stdout: kept.stdout,
+        stderr: kept.stderr,
+        timedOut,
+        cancelled: options.signal?.aborted === true,
+      });
+    });
+  });
+}

@@ -1,0 +1,179 @@
+// Where HerokuCli@1 finds Heroku's standalone builds: the assets host (or a mirror), the platform
+// names, the stable channel's manifest and an exact version through the versions index; and the
+// downloads' deadlines, size caps and cancel.
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { DIRECT } from '../../tasks/common/core/base/network';
+import { platformTarget, resolveAssets, stableBuild, versionBuild } from '../../tasks/common/core/cli/assets';
+import { fetcher, type Fetcher } from '../../tasks/common/core/cli/download';
+
+const SHA = 'a'.repeat(64);
+const mirror = resolveAssets('https://mirror.corp/heroku-cli/');
+
+/** A Fetcher answering from a map of URL -> JSON, recording what was asked. */
+function fakeFetcher(answers: Record<string, unknown>): Fetcher & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    json(url) {
+      asked.push(url);
+      if (!(url in answers)) return Promise.reject(new Error(`unexpected ${url}`));
+      return Promise.resolve(answers[url]);
+    },
+    file: () => Promise.reject(new Error('no downloads here')),
+  };
+}
+
+describe('HerokuCli assets', () => {
+  it('takes HEROKU_CLI_ASSETS_URL as a base URL: https, or http on this machine only', () => {
+    assert.deepEqual(resolveAssets(undefined), { url: 'https://cli-assets.heroku.com', isDefault: true });
+    assert.deepEqual(resolveAssets(' https://cli-assets.heroku.com/ '), {
+      url: 'https://cli-assets.heroku.com',
+      isDefault: true,
+    });
+    assert.deepEqual(mirror, { url: 'https://mirror.corp/heroku-cli', isDefault: false });
+    assert.equal(resolveAssets('http://127.0.0.1:8080').url, 'http://127.0.0.1:8080');
+    assert.throws(() => resolveAssets('http://mirror.corp'), /must be an https URL/);
+    assert.throws(() => resolveAssets('ftp://mirror.corp'), /must be an https URL/);
+    assert.throws(() => resolveAssets('mirror.corp'), /is not a URL/);
+    assert.throws(() => resolveAssets('https://u:p@mirror.corp'), /without credentials/);
+  });
+
+  it("names the platform as Heroku's builds do, and refuses one Heroku does not build for", () => {
+    assert.equal(platformTarget('linux', 'x64'), 'linux-x64');
+    assert.equal(platformTarget('darwin', 'arm64'), 'darwin-arm64');
+    assert.equal(platformTarget('win32', 'ia32'), 'win32-x86');
+    assert.throws(() => platformTarget('freebsd', 'x64'), /no standalone CLI for freebsd-x64: install the CLI on the agent/);
+    assert.throws(() => platformTarget('linux', 'riscv64'), /linux-riscv64/);
+  });
+
+  it("reads the stable channel's manifest, and fetches its tarball's path from the mirror", async () => {
+    const http = fakeFetcher({
+      'https://mirror.corp/heroku-cli/channels/stable/heroku-linux-x64-buildmanifest': {
+        version: '11.10.0',
+        sha: 'f00ba12',
+        gz: 'https://cli-assets.heroku.com/channels/stable/heroku-v11.10.0-f00ba12-linux-x64.tar.gz',
+        sha256gz: SHA.toUpperCase(),
+      },
+    });
+    assert.deepEqual(await stableBuild(mirror, 'linux-x64', http), {
+      version: '11.10.0',
+      url: 'https://mirror.corp/heroku-cli/channels/stable/heroku-v11.10.0-f00ba12-linux-x64.tar.gz',
+      sha256: SHA,
+      baseDir: 'heroku',
+    });
+  });
+
+  it('builds the versioned tarball URL when a manifest has no gz, and refuses a manifest without a SHA-256', async () => {
+    const url = 'https://mirror.corp/heroku-cli/channels/stable/heroku-linux-x64-buildmanifest';
+    const noGz = await stableBuild(
+      mirror,
+      'linux-x64',
+      fakeFetcher({ [url]: { version: '9.0.0', sha: 'abc1234', sha256gz: SHA, baseDir: 'cli' } }),
+    );
+    assert.equal(noGz.url, 'https://mirror.corp/heroku-cli/versions/9.0.0/abc1234/heroku-v9.0.0-abc1234-linux-x64.tar.gz');
+    assert.equal(noGz.baseDir, 'cli');
+    for (const manifest of [{ version: '9.0.0', gz: 'x.tar.gz' }, { version: 'nine', gz: 'x.tar.gz', sha256gz: SHA }, '<html>'])
+      await assert.rejects(stableBuild(mirror, 'linux-x64', fakeFetcher({ [url]: manifest })), /is not one of Heroku's/);
+  });
+
+  it('finds an exact version through the versions index and its own manifest', async () => {
+    const tarball = 'https://cli-assets.heroku.com/versions/11.10.0/f00ba12/heroku-v11.10.0-f00ba12-linux-x64.tar.gz';
+    const http = fakeFetcher({
+      'https://mirror.corp/heroku-cli/versions/heroku-linux-x64-tar-gz.json': { '11.9.0': 'elsewhere', '11.10.0': tarball },
+      'https://mirror.corp/heroku-cli/versions/11.10.0/f00ba12/heroku-v11.10.0-f00ba12-linux-x64-buildmanifest': {
+        version: '11.10.0',
+        gz: tarball,
+        sha256gz: SHA,
+      },
+    });
+    const build = await versionBuild(mirror, 'linux-x64', '11.10.0', http);
+    assert.equal(build.url, 'https://mirror.corp/heroku-cli/versions/11.10.0/f00ba12/heroku-v11.10.0-f00ba12-linux-x64.tar.gz');
+    assert.equal(build.sha256, SHA);
+    await assert.rejects(
+      versionBuild(mirror, 'linux-x64', '1.0.0', http),
+      /Heroku CLI 1\.0\.0 does not exist for linux-x64 \(.* lists 2 versions, the last ones 11\.9\.0, 11\.10\.0\): set cliVersion/,
+    );
+  });
+
+  it('refuses a version manifest that describes another version', async () => {
+    const tarball = 'versions/2.0.0/abc1234/heroku-v2.0.0-abc1234-linux-x64.tar.gz';
+    const http = fakeFetcher({
+      'https://mirror.corp/heroku-cli/versions/heroku-linux-x64-tar-gz.json': { '2.0.0': tarball },
+      'https://mirror.corp/heroku-cli/versions/2.0.0/abc1234/heroku-v2.0.0-abc1234-linux-x64-buildmanifest': {
+        version: '3.0.0',
+        gz: tarball,
+        sha256gz: SHA,
+      },
+    });
+    await assert.rejects(versionBuild(mirror, 'linux-x64', '2.0.0', http), /is for 3\.0\.0, not 2\.0\.0/);
+  });
+
+  describe('downloads', () => {
+    let server: http.Server;
+    let base = '';
+    let dir = '';
+    before(async () => {
+      server = http.createServer((req, res) => {
+        if (req.url === '/big') {
+          res.writeHead(200); // no Content-Length: the cap must be counted
+          res.end(Buffer.alloc(4096));
+        } else if (req.url === '/announced') {
+          res.writeHead(200, { 'Content-Length': '999999999' });
+          res.end();
+        } else if (req.url === '/slow') {
+          res.writeHead(200);
+          res.write('{');
+        } else if (req.url === '/ok') {
+          res.writeHead(200).end('hello');
+        } else res.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cli-download-'));
+    });
+    after(async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await fs.rm(dir, { recursive: true, force: true });
+    });
+    const limits = { jsonTimeoutMs: 300, jsonMaxBytes: 1024, fileTimeoutMs: 300, fileMaxBytes: 1024 };
+    const get = (signal = new AbortController().signal) => fetcher(DIRECT, signal, limits);
+
+    it('hashes what it writes', async () => {
+      assert.deepEqual(await get().file(`${base}/ok`, path.join(dir, 'ok'), 'x'), {
+        sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
+        bytes: 5,
+      });
+    });
+
+    it('stops a download past its size cap, announced or not', async () => {
+      await assert.rejects(
+        get().file(`${base}/big`, path.join(dir, 'big'), 'the tarball'),
+        /larger than the 0 MB a Heroku CLI tarball can be/,
+      );
+      await assert.rejects(get().file(`${base}/announced`, path.join(dir, 'a'), 'the tarball'), /is 954 MB, more than/);
+      await assert.rejects(get().json(`${base}/big`, 'the manifest'), /Could not download the manifest/);
+    });
+
+    it('gives each request a deadline for the whole answer', async () => {
+      await assert.rejects(get().json(`${base}/slow`, 'the manifest'), /did not answer in full within 0 s/);
+      await assert.rejects(get().file(`${base}/slow`, path.join(dir, 'slow'), 'the tarball'), /did not answer in full/);
+    });
+
+    it('stops at a cancel', async () => {
+      const controller = new AbortController();
+      const pending = get(controller.signal).file(`${base}/slow`, path.join(dir, 'cancel'), 'the tarball');
+      setTimeout(() => controller.abort(), 50);
+      await assert.rejects(pending, /cancelled while downloading the tarball/);
+    });
+
+    it('says which file is missing', async () => {
+      await assert.rejects(get().json(`${base}/missing`, 'the manifest'), /answered 404\. Check cliVersion/);
+    });
+  });
+});
