@@ -1,4 +1,4 @@
-// Running a program other than git (tar, the Heroku CLI, a user's script): in its own process group,
+// Running a program (git, tar, the Heroku CLI, a user's script): by default in its own process group,
 // so that a cancel or a deadline stops everything it started, with its output streamed as lines and
 // only a bounded amount of it kept.
 import { spawn } from 'node:child_process';
@@ -14,6 +14,13 @@ export interface ProcessOptions {
   onStderrLine?: (line: string) => void;
   /** How much of each stream is kept in the result (its end); 1 MB by default. Streamed lines are not limited by it. */
   maxOutputChars?: number;
+  /** Keep the start of stdout rather than its end (a list read from the top). */
+  keepStdoutStart?: boolean;
+  /**
+   * Its own process group with a watchdog (default): a cancel or deadline stops what it started, and
+   * so does this process dying. False for a quick local command: no group, no watchdog to start.
+   */
+  ownGroup?: boolean;
   /** Streamed lines longer than this are cut (64 KB by default). */
   maxLineChars?: number;
   /** Windows: pass the arguments as they are (cmd.exe's own quoting). */
@@ -21,7 +28,7 @@ export interface ProcessOptions {
 }
 
 export interface ProcessResult {
-  /** The exit code; 128 + n style codes are left to the caller: a signal gives `signal` and code 1. */
+  /** The exit code; a process ended by a signal has `signal` set and code 1. */
   code: number;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -42,19 +49,24 @@ export function runProcess(command: string, args: string[], options: ProcessOpti
       resolve({ code: 1, signal: null, stdout: '', stderr: '', timedOut: false, cancelled: true });
       return;
     }
+    const group = options.ownGroup !== false;
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,
-      detached: process.platform !== 'win32',
+      detached: group && process.platform !== 'win32',
       windowsVerbatimArguments: options.windowsVerbatimArguments,
     });
-    const dog = child.pid !== undefined ? watchdog(child.pid) : null;
+    const dog = group && child.pid !== undefined ? watchdog(child.pid) : null;
     const maxOutput = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT;
     const maxLine = options.maxLineChars ?? DEFAULT_MAX_LINE;
     const kept = { stdout: '', stderr: '' };
     const keep = (stream: 'stdout' | 'stderr', chunk: string): void => {
+      if (stream === 'stdout' && options.keepStdoutStart) {
+        if (kept.stdout.length < maxOutput) kept.stdout = (kept.stdout + chunk).slice(0, maxOutput);
+        return;
+      }
       kept[stream] += chunk;
       if (kept[stream].length > maxOutput) kept[stream] = kept[stream].slice(-maxOutput);
     };
@@ -71,13 +83,19 @@ export function runProcess(command: string, args: string[], options: ProcessOpti
       err?.push(chunk);
     });
 
+    // The group is signalled even once the program itself has exited: a helper may outlive it (and
+    // hold its output open); the SIGKILL is cancelled once everything has closed.
+    const signalAll = (signal: NodeJS.Signals): void => {
+      if (group) killTree(child, signal);
+      else child.kill(signal);
+    };
     let kill: NodeJS.Timeout | undefined;
     let stopped = false;
     const stop = (): void => {
       if (stopped) return;
       stopped = true;
-      killTree(child, 'SIGTERM');
-      kill = setTimeout(() => killTree(child, 'SIGKILL'), KILL_GRACE_MS);
+      signalAll('SIGTERM');
+      kill = setTimeout(() => signalAll('SIGKILL'), KILL_GRACE_MS);
       kill.unref();
     };
     let timedOut = false;

@@ -1,9 +1,8 @@
 // Running git: never prompting, English messages to parse, configuration (credentials included)
 // passed only through the child's environment — never argv, never .git/config, never a file.
-import { spawn } from 'node:child_process';
 import { TaskError } from '../base/errors';
 import { seconds } from '../base/format';
-import { killTree, splitLines, watchdog } from '../base/process-tree';
+import { runProcess, type ProcessResult } from '../base/run-process';
 
 export interface GitResult {
   code: number;
@@ -51,89 +50,37 @@ export function gitEnvironment(config: Array<[string, string]> = [], base: NodeJ
   return env;
 }
 
-export function runGit(args: string[], options: GitRunOptions): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) {
-      reject(new TaskError('cancelled', 'The task was cancelled before git could run.'));
-      return;
-    }
-    const child = spawn('git', args, {
+export async function runGit(args: string[], options: GitRunOptions): Promise<GitResult> {
+  if (options.signal?.aborted) throw new TaskError('cancelled', 'The task was cancelled before git could run.');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let result: ProcessResult;
+  try {
+    result = await runProcess('git', args, {
       cwd: options.cwd,
       env: gitEnvironment(options.config),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Stryker disable next-line BooleanLiteral: windowsHide matters only on Windows
-      windowsHide: true,
-      // Stryker disable next-line ConditionalExpression: the platform test is true on Linux, where tests run (the network === true variants are killed by run-git.test.ts)
-      detached: options.network === true && process.platform !== 'win32',
+      signal: options.signal,
+      timeoutMs,
+      onStderrLine: options.onStderrLine,
+      maxOutputChars: MAX_OUTPUT_CHARS,
+      keepStdoutStart: true,
+      ownGroup: options.network === true,
     });
-    const dog = options.network && child.pid !== undefined ? watchdog(child.pid) : null;
-    let stdout = '';
-    let stderr = '';
-    const lines = options.onStderrLine ? splitLines(options.onStderrLine) : undefined;
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      if (stdout.length < MAX_OUTPUT_CHARS) stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: string) => {
-      stderr += chunk;
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: slicing the last 4 MB of a string no longer than that returns it whole (the false and <= variants are killed by run-git.test.ts)
-      if (stderr.length > MAX_OUTPUT_CHARS) stderr = stderr.slice(-MAX_OUTPUT_CHARS);
-      lines?.push(chunk);
-    });
-    // The group is signalled even once git itself has exited: a helper may outlive it (and hold its
-    // output open); the SIGKILL is cancelled once everything has closed.
-    let kill: NodeJS.Timeout | undefined;
-    const stop = (): void => {
-      // Stryker disable next-line ConditionalExpression: killTree on a local git (no group of its own) falls back to child.kill (the false variant is killed by run-git.test.ts)
-      if (options.network) killTree(child, 'SIGTERM');
-      else child.kill('SIGTERM');
-      kill = setTimeout(() => (options.network ? killTree(child, 'SIGKILL') : child.kill('SIGKILL')), 2000);
-      kill.unref();
-    };
-    let timedOut = false;
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, timeoutMs);
-    // Stryker disable next-line ObjectLiteral,BooleanLiteral: a signal fires abort at most once, and the listener is removed when git ends
-    options.signal?.addEventListener('abort', stop, { once: true });
-    const finish = (): void => {
-      clearTimeout(timer);
-      clearTimeout(kill);
-      // Stryker disable next-line StringLiteral: a listener left on the signal after git ended would find the child exited and do nothing
-      options.signal?.removeEventListener('abort', stop);
-      dog?.stdin?.end('done\n');
-    };
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      finish();
-      reject(
-        error.code === 'ENOENT'
-          ? new TaskError(
-              'git',
-              'git is not installed on this agent (or not on its PATH): install git 2.x, or use an agent image that has it (all Microsoft-hosted images do).',
-            )
-          : error,
-      );
-    });
-    child.on('close', (code, signal) => {
-      finish();
-      lines?.end();
-      if (options.signal?.aborted)
-        // Stryker disable next-line StringLiteral: every caller names a git command, so the `?? ''` fallback is unreachable (the message is asserted in run-git.test.ts)
-        reject(new TaskError('cancelled', `The task was cancelled: git ${args[0] ?? ''} was stopped.`));
-      else if (timedOut)
-        reject(
-          new TaskError(
-            'git',
-            // Stryker disable next-line StringLiteral: every caller names a git command, so the `?? ''` fallback is unreachable (the message is asserted in git-limits.test.ts)
-            `git ${args[0] ?? ''} did not finish within ${seconds(timeoutMs)} and was stopped. Re-run the job; if it keeps happening, check the agent's network and https://status.heroku.com.`,
-          ),
-        );
-      else resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-  });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new TaskError(
+      'git',
+      'git is not installed on this agent (or not on its PATH): install git 2.x, or use an agent image that has it (all Microsoft-hosted images do).',
+    );
+  }
+  // Stryker disable next-line StringLiteral: every caller names a git command, so the `?? ''` fallback is unreachable (the message is asserted in run-git.test.ts)
+  if (result.cancelled) throw new TaskError('cancelled', `The task was cancelled: git ${args[0] ?? ''} was stopped.`);
+  if (result.timedOut)
+    throw new TaskError(
+      'git',
+      // Stryker disable next-line StringLiteral: every caller names a git command, so the `?? ''` fallback is unreachable (the message is asserted in git-limits.test.ts)
+      `git ${args[0] ?? ''} did not finish within ${seconds(timeoutMs)} and was stopped. Re-run the job; if it keeps happening, check the agent's network and https://status.heroku.com.`,
+    );
+  return { code: result.signal ? 128 : result.code, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** git, failing with a TaskError naming `what` when it exits non-zero. */
