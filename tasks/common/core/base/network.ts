@@ -91,6 +91,7 @@ export function httpTransport(
   const through = new URL(proxy.url);
   return {
     proxy: {
+      // Stryker disable next-line Regex: a URL's protocol has one colon, its last character, so /:/ removes the same one
       protocol: through.protocol.replace(/:$/, ''),
       host: through.hostname,
       port: Number(through.port || (through.protocol === 'https:' ? 443 : 80)),
