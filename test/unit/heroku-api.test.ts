@@ -304,6 +304,23 @@ describe('Platform API client', () => {
     assert.deepEqual(waits, [500]);
   });
 
+  it("sends a POST's body as JSON, and repeats a POST its caller says is harmless to repeat", async () => {
+    const bodies: string[] = [];
+    let calls = 0;
+    const server = await serve((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += String(chunk)));
+      req.on('end', () => {
+        bodies.push(`${req.headers['content-type'] ?? ''} ${body}`);
+        res.writeHead(++calls === 1 ? 503 : 201, { 'Content-Type': 'application/json' });
+        res.end('{"id":"b1"}');
+      });
+    });
+    assert.deepEqual(await client(server.url, []).post('/apps/a/builds', { source_blob: { url: 'u' } }, true), { id: 'b1' });
+    await server.close();
+    assert.deepEqual(bodies, Array(2).fill('application/json {"source_blob":{"url":"u"}}'));
+  });
+
   it('repeats a call whose idempotence is not said only when it is a GET', async () => {
     const server = await scriptedServer([{ status: 503 }, { status: 200, body: { ok: 1 } }, { status: 503 }]);
     const api = client(server.url, []);

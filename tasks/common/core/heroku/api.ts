@@ -284,6 +284,7 @@ export class HerokuApi {
     };
     const id = typeof body.id === 'string' ? body.id : null;
     const message = typeof body.message === 'string' ? body.message.trim() : `HTTP ${response.status}`;
+    // Stryker disable next-line ConditionalExpression: a missing Request-Id is undefined, which the error's default turns into null as well
     const requestId = typeof response.headers['request-id'] === 'string' ? response.headers['request-id'] : null;
     return new HerokuApiError(response.status, id, message, method, path, requestId);
   }
