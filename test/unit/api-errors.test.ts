@@ -126,6 +126,14 @@ describe('Platform API failures explained', () => {
     );
   });
 
+  it('on a 5xx of a change to no app in particular, names the releases command without an app', () => {
+    const error = explainApiError(http(502, null, 'POST', '/pipeline-promotions'), {
+      doing: 'promoting',
+      apiUrl: 'https://api.heroku.com',
+    });
+    assert.match(error.message, /re-run the job later, after checking with `heroku releases` whether the change was made\.$/);
+  });
+
   it('quotes any other refusal with where it happened', () => {
     const error = explainApiError(http(422, 'invalid_params', 'PATCH', '/apps/my-app/formation'), {
       ...context,
@@ -137,6 +145,11 @@ describe('Platform API failures explained', () => {
         'api',
         'Heroku refused PATCH /apps/my-app/formation while scaling worker to 0 (422 invalid_params: invalid_params message).',
       ],
+    );
+    assert.equal(
+      explainApiError(http(409, null, 'POST', '/apps/my-app/releases'), context).message,
+      'Heroku refused POST /apps/my-app/releases while reading the app my-app (409 : error message).',
+      'no id: nothing in its place',
     );
   });
 });

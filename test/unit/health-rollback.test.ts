@@ -160,6 +160,19 @@ describe('the health check of a new release, and its rollback', () => {
     );
   });
 
+  it('passes on a failure of the check itself as it is, neither a verdict nor a cancel, and rolls nothing back', async () => {
+    const host = new FakeHost();
+    const network = { ...host.network(), caFile: '/nonexistent/ca.pem' };
+    let api: RecordingApi | undefined;
+    await assert.rejects(
+      guard({ status: { now: 503 }, guarded: { network, app: (api = new RecordingApi(() => ({}))).client().forApp('my-app') } }),
+      (error: TaskError) =>
+        error.kind === 'input' &&
+        /^The agent's CA file \(Agent\.CAInfo\) \/nonexistent\/ca\.pem cannot be read/.test(error.message),
+    );
+    assert.deepEqual(api.calls, []);
+  });
+
   it('does not roll back to nothing, to a release without code, nor to the release itself', async () => {
     for (const rollbackTarget of [null, { ...before, slug: null }]) {
       const { result, api } = await guard({ status: { now: 500 }, guarded: { rollbackTarget } });

@@ -1,11 +1,16 @@
 // The Platform API client's retry policy, against a scripted local server and a fake clock.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import sinon from 'sinon';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import { HerokuApi, HerokuApiError, UNREADABLE } from '../../tasks/common/core/heroku/api';
+import { clientFor, HerokuClient, UNDO_DEADLINES } from '../../tasks/common/core/heroku/client';
+import { DIRECT } from '../../tasks/common/core/base/network';
+import { FakeHost } from '../support/fake-host';
 import { RecordingApi } from '../support/recording-api';
 import { refusingUrl, scriptedServer } from '../support/scripted-server';
+import { startTlsFront } from '../support/tls-front';
 
 function client(url: string, waits: number[]): HerokuApi {
   return new HerokuApi({
@@ -224,7 +229,11 @@ describe('Platform API client', () => {
         error.message === 'The task was cancelled while calling GET /apps/a/releases.',
     );
     assert.equal(requests, 1, 'not retried');
-    await assert.rejects(api.get('/account'), /cancelled/, 'no call starts after the cancel');
+    await assert.rejects(
+      api.get('/account'),
+      { message: 'The task was cancelled while calling GET /account.' },
+      'no call starts after the cancel',
+    );
     assert.equal(requests, 1);
     await hanging.close();
 
@@ -263,5 +272,478 @@ describe('Platform API client', () => {
     assert.ok(lines.length >= 3, `the long line came in pieces (${lines.length})`);
     assert.ok(lines.every((l) => l.length <= 64 * 1024 + 30));
     assert.match(lines[1] ?? '', / \[line cut at 64 KB\]$/);
+  });
+
+  it('says who is calling: its own User-Agent by default, or the one given', async () => {
+    const server = await scriptedServer([{ status: 200 }, { status: 200 }]);
+    await new HerokuApi({ baseUrl: server.url, apiKey: 'KEY' }).get('/account');
+    await new HerokuApi({ baseUrl: server.url, apiKey: 'KEY', userAgent: 'tfs-agent/3.0' }).get('/account');
+    await server.close();
+    assert.deepEqual(
+      server.requests.map((r) => r['user-agent']),
+      ['heroku-azure-pipelines', 'tfs-agent/3.0'],
+    );
+  });
+
+  it('repeats a PATCH after a 5xx (setting a value twice is harmless), sending its body each time', async () => {
+    const bodies: string[] = [];
+    let calls = 0;
+    const server = await serve((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += String(chunk)));
+      req.on('end', () => {
+        bodies.push(`${req.method ?? ''} ${body}`);
+        res.writeHead(++calls === 1 ? 503 : 200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ maintenance: true }));
+      });
+    });
+    const waits: number[] = [];
+    assert.deepEqual(await client(server.url, waits).patch('/apps/a', { maintenance: true }), { maintenance: true });
+    await server.close();
+    assert.deepEqual(bodies, ['PATCH {"maintenance":true}', 'PATCH {"maintenance":true}']);
+    assert.deepEqual(waits, [500]);
+  });
+
+  it("sends a POST's body as JSON, and repeats a POST its caller says is harmless to repeat", async () => {
+    const bodies: string[] = [];
+    let calls = 0;
+    const server = await serve((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += String(chunk)));
+      req.on('end', () => {
+        bodies.push(`${req.headers['content-type'] ?? ''} ${body}`);
+        res.writeHead(++calls === 1 ? 503 : 201, { 'Content-Type': 'application/json' });
+        res.end('{"id":"b1"}');
+      });
+    });
+    assert.deepEqual(await client(server.url, []).post('/apps/a/builds', { source_blob: { url: 'u' } }, true), { id: 'b1' });
+    await server.close();
+    assert.deepEqual(bodies, Array(2).fill('application/json {"source_blob":{"url":"u"}}'));
+  });
+
+  it('repeats a call whose idempotence is not said only when it is a GET', async () => {
+    const server = await scriptedServer([{ status: 503 }, { status: 200, body: { ok: 1 } }, { status: 503 }]);
+    const api = client(server.url, []);
+    assert.deepEqual(await api.request('GET', '/apps/a/releases'), { ok: 1 });
+    await assert.rejects(api.request('DELETE', '/apps/a/domains/d'), (error: HerokuApiError) => error.status === 503);
+    await server.close();
+    assert.deepEqual(server.calls, ['GET /apps/a/releases', 'GET /apps/a/releases', 'DELETE /apps/a/domains/d']);
+  });
+
+  it('spreads its waits with jitter: between half and all of 0.5, 1, 2, 4, 8 s, never more than 8 s', async () => {
+    const server = await scriptedServer(Array.from({ length: 7 }, () => ({ status: 503 })));
+    const waits: number[] = [];
+    const api = new HerokuApi({
+      baseUrl: server.url,
+      apiKey: 'KEY',
+      maxRetries: 6,
+      budgetMs: 60_000,
+      random: () => 0,
+      sleep: (ms) => (waits.push(ms), Promise.resolve()),
+    });
+    await assert.rejects(api.get('/account'), (error: HerokuApiError) => error.attempts === 7);
+    await server.close();
+    assert.deepEqual(waits, [250, 500, 1000, 2000, 4000, 4000]);
+  });
+
+  describe('Retry-After and the budget, on a fake clock', () => {
+    let clock: sinon.SinonFakeTimers;
+    const now = Date.UTC(2026, 0, 1, 12, 0, 0);
+    beforeEach(() => {
+      clock = sinon.useFakeTimers({ now, toFake: ['Date'] });
+    });
+    afterEach(() => clock.restore());
+
+    /** A client whose waits move the fake clock on, as real ones would. */
+    function ticking(url: string, waits: number[], options: Partial<ConstructorParameters<typeof HerokuApi>[0]> = {}) {
+      return new HerokuApi({
+        baseUrl: url,
+        apiKey: 'KEY',
+        random: () => 1,
+        sleep: (ms) => {
+          waits.push(ms);
+          clock.tick(ms);
+          return Promise.resolve();
+        },
+        ...options,
+      });
+    }
+
+    it('waits until the date a Retry-After names, at once for a date past, and backs off when it is empty', async () => {
+      const server = await scriptedServer([
+        { status: 429, headers: { 'Retry-After': new Date(now + 7000).toUTCString() } },
+        { status: 429, headers: { 'Retry-After': new Date(now - 60_000).toUTCString() } },
+        { status: 503, headers: { 'Retry-After': '' } },
+        { status: 200, body: { ok: true } },
+      ]);
+      const waits: number[] = [];
+      assert.deepEqual(await ticking(server.url, waits).get('/account'), { ok: true });
+      await server.close();
+      assert.deepEqual(waits, [7000, 0, 2000]);
+    });
+
+    it('gives up when the next wait would reach the budget exactly', async () => {
+      const server = await scriptedServer(Array.from({ length: 5 }, () => ({ status: 503 })));
+      const waits: number[] = [];
+      const error = await ticking(server.url, waits, { budgetMs: 1500 })
+        .get('/account')
+        .catch((e: unknown) => e);
+      await server.close();
+      assert.ok(error instanceof HerokuApiError && error.status === 503, String(error));
+      assert.deepEqual(waits, [500], 'after 0.5 s, a wait of 1 s would reach the 1.5 s budget');
+      assert.equal(error.attempts, 2);
+    });
+
+    it('logs each request with its status or error code and time, and each retry with its wait and cause', async () => {
+      const server = await scriptedServer([
+        { status: 502, body: { id: 'bad_gateway', message: 'Bad gateway.' } },
+        { status: 503 },
+        { status: 200, body: { ok: true } },
+      ]);
+      const lines: string[] = [];
+      await ticking(server.url, [], { debug: (l) => lines.push(l) }).get('/account');
+      await server.close();
+      const refused = await refusingUrl();
+      await ticking(refused, [], { debug: (l) => lines.push(l), maxRetries: 1 })
+        .post('/apps/a/releases', {})
+        .catch(() => undefined);
+      assert.deepEqual(lines, [
+        'GET /account -> 502 (0 ms)',
+        'retrying GET /account in 500 ms (bad_gateway)',
+        'GET /account -> 503 (0 ms)',
+        'retrying GET /account in 1000 ms (503)',
+        'GET /account -> 200 (0 ms)',
+        'POST /apps/a/releases -> ECONNREFUSED (0 ms)',
+        'retrying POST /apps/a/releases in 500 ms (ECONNREFUSED)',
+        'POST /apps/a/releases -> ECONNREFUSED (0 ms)',
+      ]);
+    });
+
+    it('logs an answer too big to read as no answer', async () => {
+      const big = await serve((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ padding: 'x'.repeat(3000) }));
+      });
+      const lines: string[] = [];
+      await assert.rejects(ticking(big.url, [], { maxBodyBytes: 2048, debug: (l) => lines.push(l) }).get('/account'));
+      await big.close();
+      assert.deepEqual(lines, ['GET /account -> no answer (0 ms)']);
+    });
+
+    it("cuts a retry's deadline to what is left of the budget", async () => {
+      let calls = 0;
+      const server = await serve((_req, res) => {
+        if (++calls === 1) {
+          res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '20' });
+          res.end('{}');
+          return;
+        }
+        // The second answer takes 2.5 s: more than the 1.2 s left of the budget, less than timeoutMs.
+        const timer = setTimeout(() => {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end('{"late":true}');
+        }, 2500);
+        res.on('close', () => clearTimeout(timer));
+      });
+      const waits: number[] = [];
+      const api = ticking(server.url, waits, { budgetMs: 21_200, timeoutMs: 4000, maxRetries: 1 });
+      await assert.rejects(api.get('/account'), (error: HerokuApiError) => {
+        assert.deepEqual([error.code, error.message, error.attempts], ['ETIMEDOUT', 'no full answer within the deadline', 2]);
+        return true;
+      });
+      await server.close();
+      assert.deepEqual(waits, [20_000]);
+    });
+  });
+
+  it('waits for a slow answer up to timeoutMs, not a fixed second', async () => {
+    const server = await serve((_req, res) => {
+      const timer = setTimeout(() => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end('{"slow":true}');
+      }, 1200);
+      res.on('close', () => clearTimeout(timer));
+    });
+    const api = new HerokuApi({ baseUrl: server.url, apiKey: 'KEY', timeoutMs: 2500, maxRetries: 0 });
+    assert.deepEqual(await api.get('/account'), { slow: true });
+    await server.close();
+  });
+
+  it('warns once when the rate-limit budget drops under 100 calls, ignoring a header that is no number', async () => {
+    const server = await scriptedServer(
+      ['100', 'unknown', '-Infinity', '99', '50'].map((left) => ({ status: 200, headers: { 'RateLimit-Remaining': left } })),
+    );
+    const warnings: string[] = [];
+    const api = new HerokuApi({ baseUrl: server.url, apiKey: 'KEY', warn: (l) => warnings.push(l) });
+    for (let i = 0; i < 5; i++) await api.get('/account');
+    await server.close();
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0] ?? '', /^This Heroku account has 99 API calls left this hour \(RateLimit-Remaining\)/);
+    assert.match(warnings[0] ?? '', /deploys fail when it reaches 0/);
+  });
+
+  it("keeps Heroku's message (trimmed), or the status when there is none, and the request id when given", async () => {
+    const server = await scriptedServer([
+      { status: 422, body: { id: 'invalid_params', message: '  Name is taken.\n' }, headers: { 'Request-Id': 'req-42' } },
+      { status: 404, body: 'Not Found' },
+    ]);
+    const api = new HerokuApi({ baseUrl: server.url, apiKey: 'KEY' });
+    const refused = await api.post('/apps', { name: 'a' }).catch((e: unknown) => e);
+    const missing = await api.get('/apps/a').catch((e: unknown) => e);
+    await server.close();
+    assert.ok(refused instanceof HerokuApiError && missing instanceof HerokuApiError);
+    assert.deepEqual(
+      [refused.status, refused.id, refused.message, refused.requestId, String(refused)],
+      [422, 'invalid_params', 'Name is taken.', 'req-42', 'HerokuApiError: Name is taken.'],
+    );
+    assert.deepEqual([missing.status, missing.id, missing.message, missing.requestId], [404, null, 'HTTP 404', null]);
+  });
+
+  it('takes only a 2xx for an answer: a redirect is not followed, nor a 300 or a broken status line read', async () => {
+    const server = await scriptedServer([
+      { status: 300, body: { choices: [] } },
+      { status: 302, headers: { Location: 'https://elsewhere.example/account' } },
+    ]);
+    const api = new HerokuApi({ baseUrl: server.url, apiKey: 'KEY' });
+    await assert.rejects(api.get('/account'), (error: HerokuApiError) => error.status === 300 && error.message === 'HTTP 300');
+    await assert.rejects(api.get('/account'), (error: HerokuApiError) => error.status === 302);
+    await server.close();
+    assert.equal(server.calls.length, 2, 'nothing followed');
+
+    const broken = net.createServer((socket) =>
+      socket.once('data', () =>
+        socket.end('HTTP/1.1 099 Odd\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}'),
+      ),
+    );
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', () => resolve()));
+    const odd = new HerokuApi({ baseUrl: `http://127.0.0.1:${(broken.address() as AddressInfo).port}`, apiKey: 'KEY' });
+    await assert.rejects(odd.get('/account'), (error: HerokuApiError) => error.status === 99 && error.attempts === 1);
+    await new Promise((resolve) => broken.close(resolve));
+  });
+
+  it('refuses a JSON null or an answer without a content type as unreadable', async () => {
+    const server = await serve((req, res) => {
+      if (req.url === '/null') res.writeHead(200, { 'Content-Type': 'application/json' }).end('null');
+      else res.writeHead(200).end('ok');
+    });
+    const api = new HerokuApi({ baseUrl: server.url, apiKey: 'KEY' });
+    await assert.rejects(api.get('/null'), {
+      id: UNREADABLE,
+      message: 'answered 200 with application/json instead of JSON',
+    });
+    await assert.rejects(api.get('/bare'), { id: UNREADABLE, message: 'answered 200 with no content type instead of JSON' });
+    await server.close();
+  });
+
+  it('does not retry an untrusted TLS certificate, and keeps its code for the explanation', async () => {
+    const backend = await scriptedServer([]);
+    const front = await startTlsFront(backend.url);
+    const error = await client(front.url, [])
+      .get('/account')
+      .catch((e: unknown) => e);
+    await front.close();
+    await backend.close();
+    assert.ok(error instanceof HerokuApiError, String(error));
+    assert.deepEqual([error.status, error.code, error.attempts], [null, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 1]);
+    assert.equal(backend.calls.length, 0);
+  });
+
+  describe('when the connection fails', () => {
+    afterEach(() => sinon.restore());
+
+    /** Every connection the API client opens fails with the system error `code`. */
+    function connectionsFail(code: string): void {
+      sinon.stub(http.Agent.prototype, 'createConnection').callsFake(() => {
+        const socket = new net.Socket();
+        process.nextTick(() => socket.destroy(Object.assign(new Error(`connect ${code} 10.0.0.1:443`), { code })));
+        return socket;
+      });
+    }
+
+    async function attempts(code: string, method: 'GET' | 'POST'): Promise<[string | null, number]> {
+      connectionsFail(code);
+      const api = new HerokuApi({
+        baseUrl: 'http://api.heroku.example',
+        apiKey: 'KEY',
+        maxRetries: 1,
+        sleep: () => Promise.resolve(),
+      });
+      const error = await (method === 'GET' ? api.get('/account') : api.post('/apps/a/releases', {})).catch((e: unknown) => e);
+      sinon.restore();
+      assert.ok(error instanceof HerokuApiError, String(error));
+      return [error.code, error.attempts];
+    }
+
+    it('repeats a GET after any failure of the connection, keeping the system error code', async () => {
+      for (const code of [
+        'ECONNRESET',
+        'ECONNREFUSED',
+        'ETIMEDOUT',
+        'ECONNABORTED',
+        'EPIPE',
+        'EAI_AGAIN',
+        'ENETUNREACH',
+        'EHOSTUNREACH',
+        'ERR_SOCKET_CONNECTION_TIMEOUT',
+      ])
+        assert.deepEqual(await attempts(code, 'GET'), [code, 2], code);
+    });
+
+    it('repeats a POST only when the request cannot have reached Heroku (refused, no DNS, no route)', async () => {
+      for (const code of ['ECONNREFUSED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH'])
+        assert.deepEqual(await attempts(code, 'POST'), [code, 2], code);
+      for (const code of ['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ERR_SOCKET_CONNECTION_TIMEOUT'])
+        assert.deepEqual(await attempts(code, 'POST'), [code, 1], code);
+    });
+
+    it('does not repeat a failure that is not of the connection', async () => {
+      assert.deepEqual(await attempts('EPROTO', 'GET'), ['EPROTO', 1]);
+    });
+  });
+
+  describe('following a text stream', () => {
+    it('asks for text without the API key, and gives each line, the last one even without a newline', async () => {
+      const headers: http.IncomingHttpHeaders[] = [];
+      const server = await serve((req, res) => {
+        headers.push(req.headers);
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.write('Running release command...\r\nmigrat');
+        setTimeout(() => res.end(req.url === '/open' ? 'ing\ndone' : 'ing\ndone\n'), 50);
+      });
+      const api = new HerokuApi({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' });
+      for (const path of ['/open', '/closed']) {
+        const lines: string[] = [];
+        await api.followOutput(`${server.url}${path}`, (l) => lines.push(l));
+        assert.deepEqual(lines, ['Running release command...', 'migrating', 'done'], path);
+      }
+      await server.close();
+      assert.equal(headers[0]?.accept, 'text/plain');
+      assert.equal(headers[0]?.authorization, undefined);
+    });
+
+    it('fails on a stream that is not there (404), reading nothing from it', async () => {
+      const server = await serve((_req, res) => res.writeHead(404, { 'Content-Type': 'text/plain' }).end('no such stream\n'));
+      const lines: string[] = [];
+      await assert.rejects(
+        new HerokuApi({ baseUrl: server.url, apiKey: 'KEY' }).followOutput(`${server.url}/gone`, (l) => lines.push(l)),
+        /404/,
+      );
+      await server.close();
+      assert.deepEqual(lines, []);
+    });
+
+    it('stops following when the task is cancelled', async () => {
+      const controller = new AbortController();
+      const server = await serve((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.write('started\n');
+      });
+      const lines: string[] = [];
+      await assert.rejects(
+        new HerokuApi({ baseUrl: server.url, apiKey: 'KEY' }).followOutput(
+          `${server.url}/stream`,
+          (l) => {
+            lines.push(l);
+            controller.abort();
+          },
+          controller.signal,
+        ),
+      );
+      await server.close();
+      assert.deepEqual(lines, ['started']);
+    });
+
+    it('keeps a line of exactly 64 KB whole, cuts a longer one at 64 KB, and reads the next line intact', async () => {
+      const server = await serve((req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        if (req.url === '/exact') {
+          res.write('y'.repeat(64 * 1024));
+          setTimeout(() => res.end('\nnext\n'), 100);
+        } else res.end(`${'x'.repeat(150 * 1024)}\nafter\n`);
+      });
+      const api = new HerokuApi({ baseUrl: server.url, apiKey: 'KEY' });
+      const exact: string[] = [];
+      await api.followOutput(`${server.url}/exact`, (l) => exact.push(l));
+      const long: string[] = [];
+      await api.followOutput(`${server.url}/long`, (l) => long.push(l));
+      await server.close();
+      assert.deepEqual(exact, ['y'.repeat(64 * 1024), 'next']);
+      assert.equal(long[0], `${'x'.repeat(64 * 1024)} [line cut at 64 KB]`);
+      assert.equal(long.at(-1), 'after');
+      assert.ok(
+        long.slice(1, -1).every((l) => /^x{1,65536}( \[line cut at 64 KB\])?$/.test(l)),
+        'the rest of the long line, if any, is x and at most 64 KB',
+      );
+    });
+  });
+});
+
+describe('Platform API as the tasks call it', () => {
+  const noWait = { sleep: () => Promise.resolve(), random: () => 1 };
+
+  it('says it was checking the API key when reading the account fails', async () => {
+    const api = new RecordingApi(
+      () => new HerokuApiError(500, 'internal_server_error', 'Internal server error', 'GET', '/account'),
+    );
+    await assert.rejects(api.client().account(), (error: TaskError) =>
+      error.message.startsWith("Heroku's API failed while checking the API key (500 internal_server_error"),
+    );
+  });
+
+  it('finds nothing only where Heroku says so (404 not_found); another 404 or status with that id is explained', async () => {
+    const failing = (status: number, id: string | null) =>
+      new RecordingApi(() => new HerokuApiError(status, id, 'Not found.', 'GET', '/apps/a/addons/x')).client();
+    assert.equal(await failing(404, 'not_found').find('/apps/a/addons/x', 'reading the add-on x'), null);
+    await assert.rejects(failing(404, null).find('/apps/a/addons/x', 'reading the add-on x'), (error: TaskError) =>
+      error.message.startsWith('Heroku refused GET /apps/a/addons/x while reading the add-on x (404 : Not found.)'),
+    );
+    await assert.rejects(failing(410, 'not_found').find('/apps/a/addons/x', 'reading the add-on x'), {
+      message: /^Heroku found nothing at GET \/apps\/a\/addons\/x while reading the add-on x/,
+    });
+  });
+
+  it('repeats a PUT after a 5xx (it sets the whole resource: doing it twice is harmless)', async () => {
+    const server = await scriptedServer([{ status: 503 }, { status: 200, body: [{ buildpack: 'heroku/nodejs' }] }]);
+    const client = HerokuClient.connect({ baseUrl: server.url, apiKey: 'KEY', ...noWait });
+    assert.deepEqual(await client.put('/apps/a/buildpack-installations', { updates: [] }, 'setting the buildpacks'), [
+      { buildpack: 'heroku/nodejs' },
+    ]);
+    await server.close();
+    assert.deepEqual(server.calls, ['PUT /apps/a/buildpack-installations', 'PUT /apps/a/buildpack-installations']);
+  });
+
+  it('undoes with tight limits after a cancel: the call still goes out, and is tried twice at most', async () => {
+    const cancel = new AbortController();
+    cancel.abort();
+    const server = await scriptedServer([{ status: 503 }, { status: 503 }, { status: 200 }]);
+    const client = HerokuClient.connect({ baseUrl: server.url, apiKey: 'KEY', signal: cancel.signal, ...noWait });
+    const undo = client.forApp('a').withDeadlines(UNDO_DEADLINES);
+    await assert.rejects(undo.patch('/apps/a', { maintenance: false }, 'turning maintenance mode off'), /2 attempts/);
+    await server.close();
+    assert.deepEqual(server.calls, ['PATCH /apps/a', 'PATCH /apps/a']);
+  });
+
+  it('names an API other than the default in the log, and logs requests and a low rate limit there', async () => {
+    const server = await scriptedServer([
+      { status: 200, body: { email: 'dev@example.com' }, headers: { 'RateLimit-Remaining': '12' } },
+    ]);
+    const host = new FakeHost();
+    const access = { apiKey: 'KEY', network: DIRECT };
+    const client = clientFor(
+      { ...access, api: { url: server.url, isDefault: false, source: 'the variable HEROKU_API_URL' } },
+      host.log,
+    );
+    assert.deepEqual(await client.account(), { email: 'dev@example.com' });
+    await server.close();
+    assert.equal(
+      host.lines[0],
+      `Heroku API: ${server.url} (from the variable HEROKU_API_URL, not the default https://api.heroku.com)`,
+    );
+    assert.match(host.lines[1] ?? '', /^warn: This Heroku account has 12 API calls left this hour/);
+    assert.match(host.debugLines.join('\n'), /^GET \/account -> 200 \(\d+ ms\)$/m);
+
+    const quiet = new FakeHost();
+    clientFor({ ...access, api: { url: 'https://api.heroku.com', isDefault: true, source: 'the default' } }, quiet.log);
+    assert.deepEqual(quiet.lines, []);
   });
 });

@@ -2,6 +2,7 @@
 // commit of a release on Cedar and Fir, and releasing an already-built commit again.
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
+import { TaskError } from '../../tasks/common/core/base/errors';
 import type { TaskLog } from '../../tasks/common/core/base/log';
 import { HerokuApiError, type HerokuApi, type Release } from '../../tasks/common/core/heroku/api';
 import { HerokuClient } from '../../tasks/common/core/heroku/client';
@@ -252,6 +253,23 @@ describe('releases', () => {
     assert.ok(Date.now() - started > 30 * 60_000, 'it gave up only once the 30 minutes had passed');
     assert.ok(Date.now() - started <= 30 * 60_000 + 2000, 'and no later than the poll after that');
     assert.deepEqual(new Set(waits), new Set([2000]));
+  });
+
+  it('stops waiting for a release phase when the task is cancelled, naming the release', async () => {
+    const { api, client } = fakeApi();
+    api.get.onCall(0).resolves({ id: 'r', version: 7, status: 'pending' });
+    api.get.resolves({ id: 'r', version: 7, status: 'succeeded' });
+    const controller = new AbortController();
+    const sleep = (): Promise<void> => {
+      controller.abort();
+      return Promise.resolve();
+    };
+    await assert.rejects(
+      settleRelease(client, { id: 'r', version: 7, status: 'pending' }, { log: fakeLog(), sleep, signal: controller.signal }),
+      (error: TaskError) =>
+        error.kind === 'cancelled' && error.message === 'The task was cancelled while v7 was in its release phase.',
+    );
+    assert.equal(api.get.callCount, 1, 'no poll after the cancel');
   });
 
   it('says which release it was waiting for when Heroku fails while polling', async () => {

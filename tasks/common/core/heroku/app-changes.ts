@@ -46,6 +46,7 @@ export async function setMaintenance(app: AppClient, on: boolean): Promise<void>
 /** The current quantities of `types`, each of which must exist in the app's formation. */
 export async function processQuantities(app: AppClient, types: string[]): Promise<Record<string, number>> {
   const formation = await app.list<Formation>(app.path('formation'), 'reading the formation');
+  // Stryker disable next-line StringLiteral: every formation entry Heroku lists has its process type (it is the entry's key); the default only satisfies the type checker
   const known = new Map(formation.map((f) => [f.type ?? '', f.quantity ?? 0]));
   const missing = types.filter((t) => !known.has(t));
   if (missing.length) {

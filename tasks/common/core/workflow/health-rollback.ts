@@ -58,9 +58,11 @@ export async function checkHealthOrRollBack(guarded: GuardedRelease): Promise<Gu
       return await steps.run(
         title,
         () => checkHealth({ url, options, network: guarded.network, log, signal: guarded.signal }),
+        // Stryker disable next-line StringLiteral: a healthy verdict always comes from an answer, so its status is never missing
         (r) => (r.healthy ? `healthy (${r.last?.status ?? ''})` : `unhealthy: ${describeAttempt(r.last)}`),
       );
     } catch (error) {
+      // Stryker disable next-line ConditionalExpression: an error that is no TaskError has no kind, so the kind test rethrows it too
       if (!(error instanceof TaskError) || error.kind !== 'cancelled') throw error;
       throw new TaskError(
         'cancelled',
