@@ -52,6 +52,41 @@ describe('Platform API client', () => {
     assert.deepEqual(waits, [500, 1000, 20_000]);
   });
 
+  it('retries a GET whose answer is cut off midway, and never a POST (it may have taken effect)', async () => {
+    let answered = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      answered += 1;
+      if (answered === 1 || req.method === 'POST') {
+        // The headers and half the body, then the connection drops.
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
+        res.write('{"email":');
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"email":"dev@example.com"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const waits: number[] = [];
+      assert.deepEqual(await client(url, waits).get('/account'), { email: 'dev@example.com' });
+      assert.equal(answered, 2, 'sent again after the cut');
+      assert.equal(waits.length, 1);
+
+      answered = 0;
+      const error = await client(url, [])
+        .post('/apps/a/releases', { slug: 's' })
+        .catch((e: unknown) => e);
+      assert.ok(error instanceof HerokuApiError, String(error));
+      assert.equal(error.code, 'ECONNRESET', error.message);
+      assert.equal(answered, 1, 'a POST is not sent again');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('gives up after four retries with the last error, and does not retry a 4xx', async () => {
     const down = await scriptedServer(
       Array.from({ length: 6 }, () => ({ status: 502, body: { id: 'bad_gateway', message: 'Bad gateway.' } })),

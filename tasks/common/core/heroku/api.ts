@@ -302,7 +302,11 @@ export class HerokuApi {
         );
       }
       // Stryker disable next-line ConditionalExpression,StringLiteral: axios raises ETIMEDOUT/ECONNABORTED itself only for its timeout option, which API calls do not set; a socket's comes with the same code on its cause, which wins below
-      const code = error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED' ? 'ETIMEDOUT' : (error.code ?? null);
+      // An answer cut off after its headers ("stream has been aborted", no cause): the connection
+      // dropped midway, as a reset does (a GET is sent again, a POST is not).
+      const cutOff = error.code === AxiosError.ERR_BAD_RESPONSE && /aborted/i.test(error.message);
+      const code =
+        error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED' ? 'ETIMEDOUT' : cutOff ? 'ECONNRESET' : (error.code ?? null);
       const causeCode: unknown = error.cause && 'code' in error.cause ? error.cause.code : null;
       const cause = typeof causeCode === 'string' ? causeCode : null;
       return new HerokuApiError(
