@@ -9,13 +9,12 @@ import { TaskError } from '../../tasks/common/core/base/errors';
 import { DIRECT } from '../../tasks/common/core/base/network';
 import { commitsBetween, formatCommit } from '../../tasks/common/core/git/commit-diff';
 import {
-  commitSubject,
   hasCommit,
   hasPersistedCredentials,
   isAncestor,
   isShallow,
   originUrl,
-  resolveCommit,
+  readCommit,
 } from '../../tasks/common/core/git/git';
 import { ensureHistory, fetchFailure, type HistoryRequest } from '../../tasks/common/core/git/history';
 import type { NetworkSettings } from '../../tasks/common/core/base/network';
@@ -74,20 +73,19 @@ const sha = (s: string | undefined): string => s ?? assert.fail('no such commit'
 describe('git in-process', () => {
   it('resolves refs to full SHAs and explains a folder that is no checkout, or a ref it lacks', async () => {
     const { repo, shas } = await history(2);
-    assert.equal(await resolveCommit(repo.dir, 'HEAD'), shas[1]);
-    assert.equal(await resolveCommit(repo.dir, 'HEAD~1'), shas[0]);
-    assert.equal(await resolveCommit(repo.dir, 'main'), shas[1]);
-    assert.equal(await commitSubject(repo.dir, sha(shas[0])), 'Commit 0');
+    assert.deepEqual(await readCommit(repo.dir, 'HEAD'), { sha: shas[1], subject: 'Commit 1', shallow: false });
+    assert.deepEqual(await readCommit(repo.dir, 'HEAD~1'), { sha: shas[0], subject: 'Commit 0', shallow: false });
+    assert.equal((await readCommit(repo.dir, 'main')).sha, shas[1]);
     assert.equal(await isShallow(repo.dir), false);
     assert.equal(await originUrl(repo.dir), null);
 
     const empty = await tempDir('not-a-checkout-');
     await assert.rejects(
-      resolveCommit(empty, 'HEAD'),
+      readCommit(empty, 'HEAD'),
       (e: TaskError) => e.kind === 'git' && e.message.startsWith(`${empty} is not a git checkout. Point workingDirectory`),
     );
     await assert.rejects(
-      resolveCommit(repo.dir, 'v9.9'),
+      readCommit(repo.dir, 'v9.9'),
       (e: TaskError) => e.kind === 'git' && e.message.startsWith(`The ref "v9.9" does not name a commit in ${repo.dir}.`),
     );
   });
@@ -156,6 +154,7 @@ describe('git in-process', () => {
     });
     assert.equal(await hasCommit(checkout.dir, herokuHead), true);
     assert.equal(await isShallow(checkout.dir), true, 'not the whole history');
+    assert.equal((await readCommit(checkout.dir, 'HEAD')).shallow, true, 'readCommit says so too');
     assert.equal(await hasCommit(checkout.dir, sha(shas[0])), false, 'the oldest commits were not fetched');
     assert.deepEqual(host.lines, [
       `The checkout is shallow: fetching history from origin until Heroku's current commit ${herokuHead.slice(0, 8)} is found.`,
@@ -205,7 +204,7 @@ describe('git in-process', () => {
     const { repo, shas } = await history(1);
     const gitDir = path.join(repo.dir, '.git');
     await assert.rejects(
-      resolveCommit(gitDir, 'HEAD'),
+      readCommit(gitDir, 'HEAD'),
       (e: TaskError) => e.kind === 'git' && e.message.startsWith(`${gitDir} is not a git checkout.`),
     );
     assert.deepEqual(await commitsBetween(gitDir, sha(shas[0]), sha(shas[0])), {
@@ -217,7 +216,7 @@ describe('git in-process', () => {
     await modern.git('init', '--quiet', '--object-format=sha256');
     const head = await modern.commit('First', { 'a.txt': 'a' });
     assert.match(head, /^[0-9a-f]{64}$/);
-    assert.equal(await resolveCommit(modern.dir, 'HEAD'), head);
+    assert.equal((await readCommit(modern.dir, 'HEAD')).sha, head);
   });
 
   it('answers what the deploy asks of a checkout: ancestry, commits it has, subjects', async () => {
@@ -227,8 +226,6 @@ describe('git in-process', () => {
     assert.equal(await isAncestor(repo.dir, newer, older), false);
     assert.equal(await hasCommit(repo.dir, newer), true);
     assert.equal(await hasCommit(repo.dir, 'f'.repeat(40)), false);
-    assert.equal(await commitSubject(repo.dir, newer), 'Commit 1');
-    assert.equal(await commitSubject(repo.dir, 'f'.repeat(40)), '', 'no subject for a commit the checkout lacks');
 
     const plain = await tempDir('plain-');
     await assert.rejects(

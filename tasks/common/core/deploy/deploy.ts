@@ -5,7 +5,7 @@ import { settled } from '../base/async';
 import { toTaskError } from '../base/errors';
 import { short } from '../base/format';
 import type { TaskLog } from '../base/log';
-import { commitSubject, isShallow, resolveCommit } from '../git/git';
+import { readCommit } from '../git/git';
 import { basicCredentials } from '../git/push';
 import type { App } from '../heroku/api';
 import { createApp } from '../heroku/app-changes';
@@ -59,8 +59,7 @@ async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelea
     log.info(`Heroku git: ${request.git.url} (from ${request.git.source}, not the default https://git.heroku.com)`);
 
   // A bad checkout or ref fails before anything is asked of Heroku.
-  const sha = await resolveCommit(cwd, request.ref, signal);
-  const [subject, shallow] = await Promise.all([commitSubject(cwd, sha, signal), isShallow(cwd, signal)]);
+  const { sha, subject, shallow } = await readCommit(cwd, request.ref, signal);
   const known = accountAndApp(app, request, log);
 
   // Safeguards read and change the app before the release, so they need it first; a plain deploy

@@ -95,24 +95,39 @@ export async function gitOrFail(args: string[], options: GitRunOptions, what: st
   return result.stdout.trim();
 }
 
-/** The full SHA of `ref` in the checkout at `cwd`, with errors that say what to fix. */
-export async function resolveCommit(cwd: string, ref: string, signal?: AbortSignal): Promise<string> {
-  const inside = await runGit(['rev-parse', '--is-inside-work-tree'], { cwd, signal });
-  if (inside.code !== 0 || inside.stdout.trim() !== 'true') {
+/** A commit of the checkout, as the deploy needs it. */
+export interface CheckoutCommit {
+  /** Full SHA (40 hex digits, 64 in a SHA-256 repository). */
+  sha: string;
+  subject: string;
+  /** Whether the checkout is shallow (a fetchDepth checkout). */
+  shallow: boolean;
+}
+
+/**
+ * The commit `ref` names in the checkout at `cwd`, its subject, and whether the checkout is
+ * shallow: two git calls at once, with errors that say what to fix.
+ */
+export async function readCommit(cwd: string, ref: string, signal?: AbortSignal): Promise<CheckoutCommit> {
+  const [where, commit] = await Promise.all([
+    runGit(['rev-parse', '--is-inside-work-tree', '--is-shallow-repository'], { cwd, signal }),
+    runGit(['log', '-1', '--format=%H%n%s', '--end-of-options', `${ref}^{commit}`, '--'], { cwd, signal }),
+  ]);
+  const [inside, shallow] = where.stdout.split('\n');
+  if (where.code !== 0 || inside !== 'true') {
     throw new TaskError(
       'git',
       `${cwd} is not a git checkout. Point workingDirectory at the repository the pipeline checked out (a \`checkout: self\` step puts it in $(Build.SourcesDirectory)), and do not use \`checkout: none\` in this job.`,
     );
   }
-  const resolved = await runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { cwd, signal });
-  const sha = resolved.stdout.trim();
-  if (resolved.code !== 0 || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
+  const [sha = '', subject = ''] = commit.stdout.split('\n');
+  if (commit.code !== 0 || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
     throw new TaskError(
       'git',
       `The ref "${ref}" does not name a commit in ${cwd}. Use a branch, tag or SHA that the checkout has (a shallow checkout only has the commits it fetched: set \`fetchDepth: 0\` on the checkout step to have them all), or leave ref empty to deploy HEAD.`,
     );
   }
-  return sha;
+  return { sha, subject: subject.trim(), shallow: shallow === 'true' };
 }
 
 export async function isShallow(cwd: string, signal?: AbortSignal): Promise<boolean> {
@@ -127,12 +142,6 @@ export async function hasCommit(cwd: string, sha: string, signal?: AbortSignal):
 
 export async function isAncestor(cwd: string, ancestor: string, descendant: string, signal?: AbortSignal): Promise<boolean> {
   return (await runGit(['merge-base', '--is-ancestor', ancestor, descendant], { cwd, signal })).code === 0;
-}
-
-/** The subject line of a commit, for the log and the summary. */
-export async function commitSubject(cwd: string, sha: string, signal?: AbortSignal): Promise<string> {
-  const result = await runGit(['log', '-1', '--format=%s', sha], { cwd, signal });
-  return result.code === 0 ? result.stdout.trim() : '';
 }
 
 /** The `origin` remote's URL, or null when the checkout has none. */
