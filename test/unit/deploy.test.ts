@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import sinon from 'sinon';
 import { DIRECT } from '../../tasks/common/core/base/network';
-import { deploy } from '../../tasks/common/core/deploy/deploy';
+import { deploy, describeBranch } from '../../tasks/common/core/deploy/deploy';
 import type { DeployRequest } from '../../tasks/common/core/deploy/types';
 import { HerokuApiError, type HerokuApi, type Release } from '../../tasks/common/core/heroku/api';
 import { HerokuClient } from '../../tasks/common/core/heroku/client';
@@ -158,6 +158,85 @@ describe('deploy in-process', () => {
     const raced = await deploy(request(), new FakeHost().log);
     assert.ok(!raced.ok);
     assert.match(raced.failure.message, /^Heroku's release v8 runs commit eeeeeeee, not the pushed [0-9a-f]{8}/);
+  });
+
+  it('names the step by what it did, logs a non-default git host, and times the deploy', async () => {
+    const sha = await repo.head();
+    current = heroku(() => [release(6, { current: true }), release(5)], { 'slug-6': sha });
+    const host = new FakeHost();
+    const started = Date.now();
+    const first = await deploy(request(), host.log);
+    assert.ok(first.ok, first.ok ? '' : first.failure.message);
+    assert.deepEqual(first.result.steps[0], { name: `Deploy ${sha.slice(0, 8)}`, outcome: 'done', detail: 'released v6' });
+    assert.ok(
+      host.lines.includes(`Heroku git: ${gitUrl} (from test, not the default https://git.heroku.com)`),
+      host.lines.join('\n'),
+    );
+    assert.ok(first.result.durationMs >= 0 && first.result.durationMs <= Date.now() - started, String(first.result.durationMs));
+
+    const again = await deploy(request({ git: { url: gitUrl, isDefault: true, source: 'the default' } }), host.log);
+    assert.ok(again.ok);
+    assert.equal(again.result.steps[0]?.detail, 'already live as v6');
+    assert.equal(host.lines.filter((l) => l.startsWith('Heroku git:')).length, 1, 'the default git host is not logged');
+  });
+
+  it('takes the release of the newest succeeded build of the pushed commit, never a failed build or another commit', async () => {
+    const sha = await repo.head();
+    current = heroku(
+      () => [release(8), release(7), release(6, { current: true })],
+      { 'slug-7': sha, 'slug-8': 'a'.repeat(40) },
+      (method, p) =>
+        method === 'GET' && p === '/apps/my-app/builds'
+          ? [
+              {
+                id: 'b-other',
+                status: 'succeeded',
+                source_blob: { version: 'a'.repeat(40) },
+                release: { id: 'rel-8' },
+                slug: { id: 'slug-8' },
+              },
+              { id: 'b-failed', status: 'failed', source_blob: { version: sha }, release: { id: 'rel-8' } },
+              {
+                id: 'b-ours',
+                status: 'succeeded',
+                source_blob: { version: sha },
+                release: { id: 'rel-7' },
+                slug: { id: 'slug-7' },
+              },
+            ]
+          : undefined,
+    );
+    const outcome = await deploy(request(), new FakeHost().log);
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
+    assert.equal(outcome.result.release.version, 7);
+    assert.ok(!current.calls.some((c) => c.includes('/slugs/')), 'the build proved the commit');
+  });
+
+  it("explains diverged history with Heroku's head, read after the refused push", async () => {
+    // Someone deployed another history to Heroku's main.
+    const other = await makeRepo({ files: { 'b.txt': 'other' } });
+    const url = `${gitUrl}/my-app.git`;
+    const pushed = await runCommand('git', ['push', '--quiet', url, 'HEAD:refs/heads/main'], { cwd: other.dir, env: gitEnv() });
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const theirs = await other.head();
+    current = heroku(() => [release(2, { current: true })], {});
+    const outcome = await deploy(request(), new FakeHost().log);
+    assert.ok(!outcome.ok);
+    assert.equal(outcome.failure.kind, 'non-fast-forward');
+    assert.match(
+      outcome.failure.message,
+      new RegExp(`^Heroku's main branch of my-app \\(${theirs.slice(0, 8)}\\) has commits that`),
+    );
+  });
+
+  it('describes the branch the pipeline built', () => {
+    assert.equal(describeBranch('refs/heads/feature/login'), 'feature/login');
+    assert.equal(describeBranch('refs/pull/42/merge'), 'pull request #42');
+    assert.equal(describeBranch('refs/pull/42/head'), 'pull request #42');
+    assert.equal(describeBranch('refs/tags/v1.2'), 'tag v1.2');
+    assert.equal(describeBranch('xrefs/pull/42/merge'), 'xrefs/pull/42/merge');
+    assert.equal(describeBranch('refs/pull/42/merged'), 'refs/pull/42/merged');
+    assert.equal(describeBranch(undefined), null);
   });
 
   it('succeeds without a release when the live release already runs the commit, and releases it again when it does not', async () => {
