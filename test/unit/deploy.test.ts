@@ -229,6 +229,26 @@ describe('deploy in-process', () => {
     );
   });
 
+  it("from a shallow checkout, reads Heroku's head first and pushes nothing when Heroku already has the commit", async () => {
+    const sha = await repo.head();
+    const url = `${gitUrl}/my-app.git`;
+    const seeded = await runCommand('git', ['push', '--quiet', url, 'HEAD:refs/heads/main'], { cwd: repo.dir, env: gitEnv() });
+    assert.equal(seeded.code, 0, seeded.stderr);
+    const shallow = path.join(await tempDir('shallow-'), 'checkout');
+    const cloned = await runCommand('git', ['clone', '--quiet', '--depth', '1', `file://${repo.dir}`, shallow], {
+      cwd: repo.dir,
+      env: gitEnv(),
+    });
+    assert.equal(cloned.code, 0, cloned.stderr);
+    current = heroku(() => [release(6, { current: true })], { 'slug-6': sha });
+    const host = new FakeHost();
+    const outcome = await deploy(request({ workingDirectory: shallow }), host.log);
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
+    assert.equal(outcome.result.outcome, 'already-deployed');
+    assert.ok(host.lines.includes(`Heroku's main branch of my-app is already at ${sha.slice(0, 8)}: nothing to push.`));
+    assert.ok(!host.lines.some((l) => l.startsWith('[group] git push')), 'no push group');
+  });
+
   it('describes the branch the pipeline built', () => {
     assert.equal(describeBranch('refs/heads/feature/login'), 'feature/login');
     assert.equal(describeBranch('refs/pull/42/merge'), 'pull request #42');
