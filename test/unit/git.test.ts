@@ -85,6 +85,13 @@ describe('git in-process', () => {
       (e: TaskError) => e.kind === 'git' && e.message.startsWith(`${empty} is not a git checkout. Point workingDirectory`),
     );
     await assert.rejects(
+      readCommit(repo.dir, 'HEAD~1..HEAD'),
+      (e: TaskError) => e.kind === 'git' && e.message.startsWith('The ref "HEAD~1..HEAD" does not name a commit'),
+      'a range is not a commit',
+    );
+    await repo.commit('A subject\nthat wraps\n\nAnd a body.', { 'b.txt': 'b' });
+    assert.equal((await readCommit(repo.dir, 'HEAD')).subject, 'A subject that wraps');
+    await assert.rejects(
       readCommit(repo.dir, 'v9.9'),
       (e: TaskError) => e.kind === 'git' && e.message.startsWith(`The ref "v9.9" does not name a commit in ${repo.dir}.`),
     );

@@ -106,12 +106,14 @@ export interface CheckoutCommit {
 
 /**
  * The commit `ref` names in the checkout at `cwd`, its subject, and whether the checkout is
- * shallow: two git calls at once, with errors that say what to fix.
+ * shallow: three git calls at once, with errors that say what to fix.
  */
 export async function readCommit(cwd: string, ref: string, signal?: AbortSignal): Promise<CheckoutCommit> {
-  const [where, commit] = await Promise.all([
+  // rev-parse --verify and cat-file take one commit: a range (`main..topic`) is refused, never resolved.
+  const [where, resolved, object] = await Promise.all([
     runGit(['rev-parse', '--is-inside-work-tree', '--is-shallow-repository'], { cwd, signal }),
-    runGit(['log', '-1', '--format=%H%n%s', '--end-of-options', `${ref}^{commit}`, '--'], { cwd, signal }),
+    runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { cwd, signal }),
+    runGit(['cat-file', 'commit', `${ref}^{commit}`], { cwd, signal }),
   ]);
   const [inside, shallow] = where.stdout.split('\n');
   if (where.code !== 0 || inside !== 'true') {
@@ -120,14 +122,24 @@ export async function readCommit(cwd: string, ref: string, signal?: AbortSignal)
       `${cwd} is not a git checkout. Point workingDirectory at the repository the pipeline checked out (a \`checkout: self\` step puts it in $(Build.SourcesDirectory)), and do not use \`checkout: none\` in this job.`,
     );
   }
-  const [sha = '', subject = ''] = commit.stdout.split('\n');
-  if (commit.code !== 0 || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
+  const sha = resolved.stdout.trim();
+  if (resolved.code !== 0 || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
     throw new TaskError(
       'git',
       `The ref "${ref}" does not name a commit in ${cwd}. Use a branch, tag or SHA that the checkout has (a shallow checkout only has the commits it fetched: set \`fetchDepth: 0\` on the checkout step to have them all), or leave ref empty to deploy HEAD.`,
     );
   }
-  return { sha, subject: subject.trim(), shallow: shallow === 'true' };
+  return { sha, subject: object.code === 0 ? subjectOf(object.stdout) : '', shallow: shallow === 'true' };
+}
+
+/** A commit object's subject as `git log --format=%s` gives it: the message's first paragraph on one line. */
+function subjectOf(commitObject: string): string {
+  const message = commitObject.slice(commitObject.indexOf('\n\n') + 2);
+  return (message.split(/\n\s*\n/)[0] ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
 }
 
 export async function isShallow(cwd: string, signal?: AbortSignal): Promise<boolean> {
