@@ -9,6 +9,8 @@ export type Route = (method: string, path: string, body: unknown) => unknown;
 /** A stand-in for HerokuApi that records each call as `METHOD path body` and answers from `route`. */
 export class RecordingApi {
   readonly calls: string[] = [];
+  /** The Range header of each GET that sent one, by path. */
+  readonly ranges: Record<string, string[]> = {};
   /** The lines of each text stream (release output, logs) by URL; a URL not listed fails to open. */
   readonly streams: Record<string, string[]> = {};
   constructor(private readonly route: Route) {}
@@ -23,7 +25,8 @@ export class RecordingApi {
     const answer = this.route(method, path, body);
     return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer as T);
   }
-  get<T>(path: string): Promise<T> {
+  get<T>(path: string, range?: string): Promise<T> {
+    if (range !== undefined) (this.ranges[path] ??= []).push(range);
     return this.answer('GET', path);
   }
   post<T>(path: string, body: unknown): Promise<T> {

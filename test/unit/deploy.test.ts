@@ -3,84 +3,27 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import sinon from 'sinon';
-import { DIRECT } from '../../tasks/common/core/base/network';
 import { deploy, describeBranch } from '../../tasks/common/core/deploy/deploy';
 import type { DeployRequest } from '../../tasks/common/core/deploy/types';
-import { HerokuApiError, type HerokuApi, type Release } from '../../tasks/common/core/heroku/api';
-import { HerokuClient } from '../../tasks/common/core/heroku/client';
+import { HerokuApiError } from '../../tasks/common/core/heroku/api';
 import { NO_SAFEGUARDS } from '../../tasks/common/core/workflow/safeguards';
 import { FakeHost } from '../support/fake-host';
 import { gitEnv, makeRepo, runCommand, tempDir, type Repo } from '../support/git';
-import { RecordingApi, type Route } from '../support/recording-api';
-
-/** A folder of bare repositories, `<app>.git`, as Heroku's git host; its file:// URL. */
-async function gitHost(app: string): Promise<string> {
-  const dir = await tempDir('git-host-');
-  const made = await runCommand('git', ['init', '--quiet', '--bare', path.join(dir, `${app}.git`)], { cwd: dir, env: gitEnv() });
-  assert.equal(made.code, 0, made.stderr);
-  return `file://${dir}`;
-}
-
-const release = (version: number, more: Partial<Release> = {}): Release => ({
-  id: `rel-${version}`,
-  version,
-  status: 'succeeded',
-  slug: { id: `slug-${version}` },
-  description: '',
-  ...more,
-});
-
-/** my-app, whose releases are `releases()` (newest first) and whose slugs run `commits`. */
-function heroku(releases: () => Release[], commits: Record<string, string>, more: Route = () => undefined): RecordingApi {
-  return new RecordingApi((method, p, body) => {
-    const answer = more(method, p, body);
-    if (answer !== undefined) return answer;
-    if (method === 'GET' && p === '/account') return { email: 'dev@example.com' };
-    if (method === 'GET' && p === '/apps/my-app')
-      return { id: 'app-1', name: 'my-app', web_url: 'https://my-app.herokuapp.com/', maintenance: false };
-    if (method === 'GET' && p === '/apps/my-app/releases') return releases();
-    // A build per release of code, newest first: its commit and the release it made.
-    if (method === 'GET' && p === '/apps/my-app/builds')
-      return releases()
-        .filter((r) => r.slug?.id && commits[r.slug.id])
-        .map((r) => ({
-          id: `build-${r.version}`,
-          status: 'succeeded',
-          source_blob: { version: commits[r.slug!.id!] },
-          release: { id: r.id },
-        }));
-    const slug = /^\/apps\/my-app\/slugs\/(.+)$/.exec(p)?.[1];
-    if (method === 'GET' && slug) return { id: slug, commit: commits[slug] ?? null };
-    return new Error(`no route for ${method} ${p}`);
-  });
-}
+import { connectTo, deployRequest, gitHost, heroku, release } from '../support/deploy-fixtures';
+import type { RecordingApi, Route } from '../support/recording-api';
 
 describe('deploy in-process', () => {
   let current: RecordingApi;
   let repo: Repo;
   let gitUrl: string;
   beforeEach(async () => {
-    const connect = HerokuClient.connect.bind(HerokuClient);
-    sinon.stub(HerokuClient, 'connect').callsFake((options) => connect(options, current as unknown as HerokuApi));
+    connectTo(() => current);
     repo = await makeRepo({ files: { 'a.txt': '1' } });
     gitUrl = await gitHost('my-app');
   });
   afterEach(() => sinon.restore());
 
-  const request = (more: Partial<DeployRequest> = {}): DeployRequest => ({
-    apiKey: 'KEY',
-    api: { url: 'https://api.heroku.example', isDefault: false, source: 'test' },
-    git: { url: gitUrl, isDefault: false, source: 'test' },
-    appName: 'my-app',
-    ref: 'HEAD',
-    force: false,
-    workingDirectory: repo.dir,
-    sourceBranch: 'refs/heads/feature/x',
-    originAccess: null,
-    network: DIRECT,
-    safeguards: NO_SAFEGUARDS,
-    ...more,
-  });
+  const request = (more: Partial<DeployRequest> = {}): DeployRequest => deployRequest(repo.dir, gitUrl, more);
 
   it('pushes the commit, finds its release, checks it runs the commit, and reports the release live before', async () => {
     const sha = await repo.head();
