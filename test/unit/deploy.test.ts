@@ -202,6 +202,64 @@ describe('deploy in-process', () => {
     assert.equal(describeBranch(undefined), null);
   });
 
+  it("logs the app's URL when a safeguard read the app first, and notes a HEAD that is not Build.SourceVersion", async () => {
+    const sha = await repo.head();
+    current = heroku(() => [release(6, { current: true, description: undefined })], { 'slug-6': sha });
+    const createApp = { region: null, team: null, stack: null };
+    const host = new FakeHost();
+    const outcome = await deploy(
+      request({ sourceVersion: 'b'.repeat(40), safeguards: { ...NO_SAFEGUARDS, createApp } }),
+      host.log,
+    );
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
+    assert.ok(
+      host.lines.includes(
+        `Deploying commit ${sha.slice(0, 8)} "Initial commit" (feature/x) to my-app (https://my-app.herokuapp.com/).`,
+      ),
+      host.lines.join('\n'),
+    );
+    assert.ok(
+      host.lines.includes(
+        `Note: the checkout's HEAD (${sha.slice(0, 8)}) is not Build.SourceVersion (bbbbbbbb); deploying HEAD, what the job checked out.`,
+      ),
+    );
+    assert.equal(outcome.result.release.description, '', 'a release without a description reports an empty one');
+    assert.ok(current.calls.includes('GET /apps/my-app'));
+
+    // The commit the pipeline built, or a ref asked for by name: no note.
+    for (const more of [{ sourceVersion: sha }, { sourceVersion: 'b'.repeat(40), ref: 'main' }]) {
+      const quiet = new FakeHost();
+      assert.ok((await deploy(request(more), quiet.log)).ok);
+      assert.ok(!quiet.lines.some((l) => l.startsWith('Note:')), quiet.lines.join('\n'));
+    }
+  });
+
+  it('names the account "unknown account" when Heroku gives no email, and every property of a created app', async () => {
+    const sha = await repo.head();
+    current = heroku(
+      () => [release(2, { current: true })],
+      { 'slug-2': sha },
+      (method, p) => {
+        if (method === 'GET' && p === '/account') return {};
+        if (method === 'GET' && p === '/apps/my-app') return new HerokuApiError(404, 'not_found', 'Not found', 'GET', p);
+        if (method === 'POST' && p === '/teams/apps')
+          return { id: 'app-1', name: 'my-app', region: { name: 'eu' }, stack: { name: 'heroku-24' }, team: { name: 'acme' } };
+        return undefined;
+      },
+    );
+    const host = new FakeHost();
+    const createApp = { region: 'eu', team: 'acme', stack: 'heroku-24' };
+    const outcome = await deploy(request({ safeguards: { ...NO_SAFEGUARDS, createApp } }), host.log);
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
+    assert.equal(outcome.result.account, 'unknown account');
+    assert.ok(host.lines.includes('Deploying as unknown account.'));
+    assert.deepEqual(outcome.result.steps[0], {
+      name: 'Create the app my-app',
+      outcome: 'done',
+      detail: 'region eu, stack heroku-24, team acme',
+    });
+  });
+
   it('succeeds without a release when the live release already runs the commit, and releases it again when it does not', async () => {
     const sha = await repo.head();
     current = heroku(() => [release(6, { current: true })], { 'slug-6': sha });

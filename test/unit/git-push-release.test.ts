@@ -233,6 +233,25 @@ describe('git push release in-process', () => {
     assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
     assert.equal(outcome.result.release.version, 9);
     assert.ok(current.calls.includes('GET /apps/my-app/releases/rel-9'));
+
+    await repo.commit('Second', { 'a.txt': '2' });
+    const next = await repo.head();
+    current = heroku(
+      () => [release(3, { current: true })],
+      {},
+      (method, p) => {
+        if (method === 'GET' && p === '/apps/my-app/builds')
+          return [{ id: 'b', status: 'succeeded', source_blob: { version: next }, release: { id: 'rel-9' } }];
+        if (method === 'GET' && p === '/apps/my-app/releases/rel-9') return new Error('socket hang up');
+        return undefined;
+      },
+    );
+    const unread = await deploy(request(), new FakeHost().log);
+    assert.ok(!unread.ok);
+    assert.match(
+      unread.failure.message,
+      new RegExp(`^Unexpected error while reading the release of the build of ${next.slice(0, 8)}: socket hang up`),
+    );
   });
 
   it('says which commit stays live when a release made again fails its release phase, and refuses a release in another state', async () => {
