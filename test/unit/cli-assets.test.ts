@@ -37,8 +37,9 @@ describe('HerokuCli assets', () => {
     });
     assert.deepEqual(mirror, { url: 'https://mirror.corp/heroku-cli', isDefault: false });
     assert.equal(resolveAssets('http://127.0.0.1:8080').url, 'http://127.0.0.1:8080');
-    assert.throws(() => resolveAssets('http://mirror.corp'), /must be an https URL/);
-    assert.throws(() => resolveAssets('ftp://mirror.corp'), /must be an https URL/);
+    assert.throws(() => resolveAssets('http://mirror.corp'), /must be an https URL .*, not http:\/\/mirror\.corp: the CLI/);
+    assert.throws(() => resolveAssets('ftp://mirror.corp'), /must be an https URL .*, not ftp:: the CLI/);
+    assert.throws(() => resolveAssets('https://mirror.corp/cli?token=x'), /without credentials, query or fragment/);
     assert.throws(() => resolveAssets('mirror.corp'), /is not a URL/);
     assert.throws(() => resolveAssets('https://u:p@mirror.corp'), /without credentials/);
   });

@@ -3,7 +3,7 @@
 // (`channels/stable/heroku-linux-x64-buildmanifest`: version, tarball URL, its SHA-256), and an
 // index of every version (`versions/heroku-linux-x64-tar-gz.json`: version -> tarball URL) whose
 // own build manifest sits beside its tarball. HEROKU_CLI_ASSETS_URL replaces the host (a mirror).
-import { isLoopback } from '../base/endpoints';
+import { parseBaseUrl, type BaseUrlProblem } from '../base/endpoints';
 import { TaskError } from '../base/errors';
 import type { Fetcher } from './download';
 import type { Assets } from './types';
@@ -17,27 +17,16 @@ export const EXACT_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 export function resolveAssets(value: string | undefined): Assets {
   const raw = (value ?? '').trim();
   if (!raw) return { url: DEFAULT_ASSETS_URL, isDefault: true };
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new TaskError(
-      'input',
-      `The variable HEROKU_CLI_ASSETS_URL ("${raw}") is not a URL: give the base URL of a mirror of ${DEFAULT_ASSETS_URL}, or remove the variable.`,
-    );
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname)))
-    throw new TaskError(
-      'input',
-      `The variable HEROKU_CLI_ASSETS_URL must be an https URL (plain http only on this machine: 127.0.0.1, localhost, ::1), not ${url.origin}: the CLI it installs runs with the API key.`,
-    );
-  if (url.username || url.password || url.search || url.hash)
-    throw new TaskError(
-      'input',
-      'The variable HEROKU_CLI_ASSETS_URL must be a plain base URL, without credentials, query or fragment.',
-    );
-  const base = `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-  return { url: base, isDefault: base === DEFAULT_ASSETS_URL };
+  const parsed = parseBaseUrl(raw);
+  if (parsed.ok) return { url: parsed.url, isDefault: parsed.url === DEFAULT_ASSETS_URL };
+  const messages: Record<BaseUrlProblem, string> = {
+    'not-a-url': `The variable HEROKU_CLI_ASSETS_URL ("${raw}") is not a URL: give the base URL of a mirror of ${DEFAULT_ASSETS_URL}, or remove the variable.`,
+    scheme: `The variable HEROKU_CLI_ASSETS_URL must be an https URL (plain http only on this machine: 127.0.0.1, localhost, ::1), not ${parsed.protocol}: the CLI it installs runs with the API key.`,
+    'plain-http': `The variable HEROKU_CLI_ASSETS_URL must be an https URL (plain http only on this machine: 127.0.0.1, localhost, ::1), not ${parsed.origin}: the CLI it installs runs with the API key.`,
+    credentials: 'The variable HEROKU_CLI_ASSETS_URL must be a plain base URL, without credentials, query or fragment.',
+    query: 'The variable HEROKU_CLI_ASSETS_URL must be a plain base URL, without credentials, query or fragment.',
+  };
+  throw new TaskError('input', messages[parsed.problem]);
 }
 
 const OS: Partial<Record<NodeJS.Platform, string>> = { linux: 'linux', darwin: 'darwin', win32: 'win32' };
