@@ -382,7 +382,10 @@ describe('shallow checkouts: fetching the history Heroku needs', () => {
     await ensureHistory(request(checkout.dir, shas[599], shas[699], host)); // 100 commits back
     assert.equal(await hasCommit(checkout.dir, sha(shas[599])), true);
     assert.equal(await isShallow(checkout.dir), true, 'the last deepening step was enough');
-    assert.deepEqual(host.lines, [`${deepening} ${short(shas[599])} is found.`]);
+    assert.deepEqual(host.lines, [
+      `${deepening} ${short(shas[599])} is found.`,
+      `Fetched 585 more commit(s) of history from origin: Heroku's ${short(shas[599])} is an ancestor of ${short(shas[699])}.`,
+    ]);
 
     const oldest = await shallowClone(origin, 1);
     const unshallowed = new FakeHost();

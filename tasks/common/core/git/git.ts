@@ -152,6 +152,12 @@ export async function hasCommit(cwd: string, sha: string, signal?: AbortSignal):
   return (await runGit(['cat-file', '-e', `${sha}^{commit}`], { cwd, signal })).code === 0;
 }
 
+/** How many commits of `sha`'s history the checkout has (a shallow one: down to its boundary). */
+export async function commitCount(cwd: string, sha: string, signal?: AbortSignal): Promise<number> {
+  const result = await runGit(['rev-list', '--count', sha], { cwd, signal });
+  return result.code === 0 ? Number.parseInt(result.stdout.trim(), 10) || 0 : 0;
+}
+
 export async function isAncestor(cwd: string, ancestor: string, descendant: string, signal?: AbortSignal): Promise<boolean> {
   return (await runGit(['merge-base', '--is-ancestor', ancestor, descendant], { cwd, signal })).code === 0;
 }

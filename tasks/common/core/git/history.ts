@@ -3,7 +3,7 @@
 import { isLoopback } from '../base/endpoints';
 import { TaskError } from '../base/errors';
 import { short } from '../base/format';
-import { hasCommit, hasPersistedCredentials, isAncestor, isShallow, originUrl, runGit } from './git';
+import { commitCount, hasCommit, hasPersistedCredentials, isAncestor, isShallow, originUrl, runGit } from './git';
 import { gitNetworkConfig, type NetworkSettings } from '../base/network';
 import type { TaskLog } from '../base/log';
 
@@ -101,24 +101,28 @@ export async function ensureHistory(request: HistoryRequest): Promise<void> {
 
   const ready = async (): Promise<boolean> =>
     (await hasCommit(cwd, herokuHead, signal)) && isAncestor(cwd, herokuHead, sha, signal);
-  let fetched = 0;
+  // The commits the checkout had before the first fetch, to say how many were fetched once found.
+  let had: number | null = null;
+  const found = async (): Promise<boolean> => {
+    if (!(await ready())) return false;
+    if (had !== null)
+      log.info(
+        `Fetched ${(await commitCount(cwd, sha, signal)) - had} more commit(s) of history from origin: Heroku's ${short(herokuHead)} is an ancestor of ${short(sha)}.`,
+      );
+    return true;
+  };
   for (const step of DEEPEN_STEPS) {
-    if (await ready()) {
-      if (fetched > 0)
-        log.info(
-          `Fetched ${fetched} more commit(s) of history from origin: Heroku's ${short(herokuHead)} is an ancestor of ${short(sha)}.`,
-        );
-      return;
-    }
+    if (await found()) return;
     if (!(await isShallow(cwd, signal))) break;
-    if (fetched === 0)
+    if (had === null) {
       log.info(
         `The checkout is shallow: fetching history from origin until Heroku's current commit ${short(herokuHead)} is found.`,
       );
+      had = await commitCount(cwd, sha, signal);
+    }
     await fetchOrigin(request, origin, [`--deepen=${step}`]);
-    fetched += step;
   }
-  if (await ready()) return;
+  if (await found()) return;
   if (await isShallow(cwd, signal)) {
     log.info("Heroku's current commit is not in the recent history: fetching the full history from origin.");
     await fetchOrigin(request, origin, ['--unshallow']);
