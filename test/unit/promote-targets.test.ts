@@ -91,6 +91,15 @@ describe('promote: the targets', () => {
     assert.match(named.message, /^Heroku's API failed while reading the app prod \(503 unavailable/);
     const downstream = await refusal(heroku(down('/apps/app-prod-eu')), {});
     assert.match(downstream.message, /^Heroku's API failed while reading the production app app-prod-eu \(503 unavailable/);
+
+    // A downstream app comes from the pipeline, not from targetApps: the message says so.
+    const gone = await refusal(heroku(), { couplings: [...shop, { app: { id: 'app-deleted' }, stage: 'production' }] });
+    assert.equal(gone.kind, 'not-found');
+    assert.match(
+      gone.message,
+      /^The pipeline shop has the app app-deleted in its production stage, but Heroku has no such app visible to this account \(404 not_found\).* or name the apps to promote to in targetApps\.$/,
+    );
+    assert.doesNotMatch(gone.message, /Check the targetApps input/);
   });
 
   it('promotes to the next stage downstream when targetApps is empty, and says so', async () => {

@@ -2,7 +2,7 @@
 // of the next stage downstream; each with its health check URL and what it runs now. All of it is
 // read and checked before anything changes.
 import { settled } from '../base/async';
-import { TaskError } from '../base/errors';
+import { TaskError, toTaskError } from '../base/errors';
 import type { App } from '../heroku/api';
 import type { HerokuClient } from '../heroku/client';
 import { downstreamStage, PROMOTION_ORDER, type Coupling, type Stage } from '../heroku/pipelines';
@@ -24,12 +24,25 @@ export interface TargetQuery {
 }
 
 /** Reads apps by name or id, all at once; a failure is reported for the first app that failed. */
-async function readApps(client: HerokuClient, keys: string[], doing: (key: string) => string): Promise<App[]> {
+/**
+ * The apps `keys` names (names or ids), read at once. An app that does not exist is explained by
+ * `missing` (where its key came from), or as a name in the targetApps input when `missing` is null.
+ */
+async function readApps(
+  client: HerokuClient,
+  keys: string[],
+  doing: (key: string) => string,
+  missing: ((key: string) => string) | null,
+): Promise<App[]> {
   const reads = await Promise.allSettled(
     keys.map((key) => client.forApp(key, 'targetApps').get<App>(`/apps/${encodeURIComponent(key)}`, doing(key))),
   );
   const apps: App[] = [];
-  for (const read of reads) apps.push(await settled(read));
+  for (const [i, read] of reads.entries()) {
+    if (missing && read.status === 'rejected' && toTaskError(read.reason).kind === 'not-found')
+      throw new TaskError('not-found', missing(keys[i] ?? ''));
+    apps.push(await settled(read));
+  }
   return apps;
 }
 
@@ -61,7 +74,7 @@ export async function resolveTargets(query: TargetQuery): Promise<Target[]> {
         `targetApps includes ${source}, the source app: an app cannot be promoted to itself. List only the apps to promote to, or leave targetApps empty for the next stage of ${pipeline}.`,
       );
     }
-    const apps = await readApps(client, query.targetApps, (name) => `reading the app ${name}`);
+    const apps = await readApps(client, query.targetApps, (name) => `reading the app ${name}`, null);
     // Stryker disable next-line StringLiteral: Heroku's apps always have a name (Platform API schema); the fallback only satisfies the type
     const outside = apps.filter((app) => stageOf(app) === null).map((app) => app.name ?? '');
     if (outside.length) {
@@ -87,7 +100,13 @@ export async function resolveTargets(query: TargetQuery): Promise<Target[]> {
       `${why} The pipeline has ${await describeStages(client, couplings)}. Name the apps to promote to in targetApps, or add the next stage's app to the pipeline (\`heroku pipelines:add ${pipeline} -a <app> --stage production\`).`,
     );
   }
-  const apps = await readApps(client, next.appIds, (id) => `reading the ${next.stage} app ${id}`);
+  const apps = await readApps(
+    client,
+    next.appIds,
+    (id) => `reading the ${next.stage} app ${id}`,
+    (id) =>
+      `The pipeline ${pipeline} has the app ${id} in its ${next.stage} stage, but Heroku has no such app visible to this account (404 not_found): it was deleted, or the key's account lost access to it. Remove it from the pipeline (\`heroku pipelines:info ${pipeline}\` lists the stages), give the account access, or name the apps to promote to in targetApps.`,
+  );
   query.log.info(
     `No targetApps given: promoting to the next stage downstream, ${next.stage}: ${apps.map((a) => a.name).join(', ')}.`,
   );
