@@ -123,7 +123,13 @@ describe('promote: verifying each target', () => {
         [p16],
         'Heroku reports the target failed without a release. Heroku kept v16 live on prod.',
       ],
-      [null, null, [], 'Heroku reports the target missing without a release. no release of prod is live.'],
+      [null, null, [], 'Heroku reports the target missing without a release. No release of prod is live.'],
+      [
+        { app: { id: 'app-prod' }, status: 'failed' },
+        p17,
+        [p16],
+        'Heroku reports the target failed although its release v17 succeeded. Heroku kept v16 live on prod. Its release phase output is above (`heroku releases:output 17 -a prod`).',
+      ],
     ];
     for (const [entry, release, releases, why] of cases) {
       const api = heroku((method, path) => (path === '/apps/prod/releases' ? releases : undefined));

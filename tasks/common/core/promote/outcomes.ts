@@ -43,12 +43,15 @@ export async function verifyTarget(
   if (!release && entry?.release?.id) release = await readRelease(client, entry.release.id, `reading the new release of ${name}`);
   if (entry?.status !== 'succeeded' || release?.status !== 'succeeded') {
     const live = (await releaseSnapshot(client, { doing: `checking which release of ${name} is live` })).current;
-    const kept = live ? `Heroku kept v${live.version} live on ${name}` : `no release of ${name} is live`;
+    const kept = live ? `Heroku kept v${live.version} live on ${name}` : `No release of ${name} is live`;
+    const reported = `Heroku reports the target ${entry?.status ?? 'missing'}`;
     const reason =
       entry?.error_message ||
-      (release
-        ? `v${release.version} ended ${release.status ?? 'in an unknown state'}`
-        : `Heroku reports the target ${entry?.status ?? 'missing'} without a release`);
+      (!release
+        ? `${reported} without a release`
+        : release.status === 'succeeded'
+          ? `${reported} although its release v${release.version} succeeded`
+          : `v${release.version} ended ${release.status ?? 'in an unknown state'}`);
     const output = release
       ? ` Its release phase output is above (\`heroku releases:output ${release.version} -a ${name}\`).`
       : '';
