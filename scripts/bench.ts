@@ -12,9 +12,9 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmulator, type Emulator } from '../test/emulator';
 import { agentEnvironment, taskEntry } from '../test/support/agent';
 import { makeRepo, runCommand, tempDir, type Repo } from '../test/support/git';
+import { startRemoteEmulator, type RemoteEmulator } from './bench-emulator';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const LATENCIES = [0, 100];
@@ -103,19 +103,18 @@ interface Measured {
 }
 
 /** RUNS rounds, each a raw push and a deploy of each variant, in rotating order, at `latencyMs`. */
-async function measure(heroku: Emulator, variants: Variant[], latencyMs: number): Promise<Measured> {
+async function measure(heroku: RemoteEmulator, variants: Variant[], latencyMs: number): Promise<Measured> {
   const tag = `${latencyMs}`;
   const rawApp = await heroku.createApp(`bench-raw-${tag}`);
   const raw = await makeRepo();
-  if ((await raw.push(`${heroku.gitUrl}/${rawApp.name}.git`, heroku.apiKey)).code !== 0)
-    throw new Error('the first raw push failed');
+  if ((await raw.push(`${heroku.gitUrl}/${rawApp}.git`, heroku.apiKey)).code !== 0) throw new Error('the first raw push failed');
   const targets: Array<{ variant: Variant; repo: Repo; env: NodeJS.ProcessEnv }> = [];
   for (const [i, variant] of variants.entries()) {
     const app = await heroku.createApp(`bench-task-${tag}-${i}`);
     const repo = await makeRepo();
     const run = {
       cwd: repo.dir,
-      inputs: { appName: app.name, apiKey: heroku.apiKey },
+      inputs: { appName: app, apiKey: heroku.apiKey },
       variables: { HEROKU_API_URL: heroku.apiUrl, HEROKU_GIT_URL: heroku.gitUrl },
     };
     const env = agentEnvironment(run, await tempDir('bench-agent-'));
@@ -124,7 +123,7 @@ async function measure(heroku: Emulator, variants: Variant[], latencyMs: number)
     targets.push({ variant, repo, env });
   }
 
-  heroku.api.latencyMs = latencyMs;
+  await heroku.setLatency(latencyMs);
   const measured: Measured = { raw: [], task: new Map(), apiCalls: new Map() };
   for (let i = 1; i <= RUNS; i++) {
     const order = [null, ...targets];
@@ -132,23 +131,23 @@ async function measure(heroku: Emulator, variants: Variant[], latencyMs: number)
     for (const target of rotated) {
       if (!target) {
         await raw.commit(`Change ${i}`, { 'message.txt': `raw ${i}\n` });
-        const [elapsed, result] = await timed(() => raw.push(`${heroku.gitUrl}/${rawApp.name}.git`, heroku.apiKey));
+        const [elapsed, result] = await timed(() => raw.push(`${heroku.gitUrl}/${rawApp}.git`, heroku.apiKey));
         if (result.code !== 0) throw new Error(`raw push ${i} failed: ${result.stderr}`);
         measured.raw.push(elapsed);
         continue;
       }
       const { variant, repo, env } = target;
       await repo.commit(`Change ${i}`, { 'message.txt': `${variant.label} ${i}\n` });
-      const before = heroku.api.requests.length;
+      const before = await heroku.requestCount();
       const elapsed = await runTask(variant.entry, env, repo.dir);
       measured.task.set(variant.label, [...(measured.task.get(variant.label) ?? []), elapsed]);
       measured.apiCalls.set(variant.label, [
         ...(measured.apiCalls.get(variant.label) ?? []),
-        heroku.api.requests.length - before,
+        (await heroku.requestCount()) - before,
       ]);
     }
   }
-  heroku.api.latencyMs = 0;
+  await heroku.setLatency(0);
   return measured;
 }
 
@@ -160,7 +159,7 @@ async function main(): Promise<void> {
   const baseline = baselineRev ? await buildRevision(baselineRev) : null;
   if (baseline) variants.push(baseline.variant);
 
-  const heroku = await startEmulator({ rateLimitBudget: 100_000 });
+  const heroku = await startRemoteEmulator();
   try {
     const results = new Map<number, Measured>();
     for (const latency of LATENCIES) results.set(latency, await measure(heroku, variants, latency));
