@@ -7,7 +7,7 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import noImportCycle from './eslint-rules/no-import-cycle.mjs';
 
 const CORE = './tasks/common/core';
-const FEATURES = ['deploy', 'promote', 'cli'];
+const FEATURES = ['deploy', 'promote', 'cli', 'rollback'];
 const layer = (name) => `${CORE}/${name}`;
 const inside = (folder) => `${folder}/**`;
 
