@@ -8,34 +8,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { runAgentTask, type AgentResult, type AgentRun } from '../support/agent';
 import { DeployFixture, describeRun } from '../support/deploy-fixture';
-import { pushOk } from '../support/emulator';
+import { filesContaining } from '../support/cli-assets';
+import { pushOk, SERVER_READING_BROKEN } from '../support/emulator';
 import { eventually } from '../support/heroku-api';
 import { tempDir, type Repo } from '../support/git';
 
 const short = (sha: string): string => sha.slice(0, 8);
 const SAMPLE_APP = path.resolve(__dirname, '../fixtures/sample-app');
-
-/** Every file under `dir` (recursively) that contains `needle`. */
-async function filesContaining(dir: string, needle: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (current: string): Promise<void> => {
-    for (const entry of await fs.readdir(current, { withFileTypes: true })) {
-      const full = path.join(current, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && (await fs.readFile(full)).includes(needle)) found.push(full);
-    }
-  };
-  await walk(dir);
-  return found;
-}
-
-/** Answers /health with 500 when BROKEN is set in its environment (a config var), else 200 "ok". */
-const SERVER_READING_BROKEN = `require('http').createServer((req, res) => {
-  const broken = req.url === '/health' && process.env.BROKEN;
-  res.writeHead(broken ? 500 : 200, { 'Content-Type': 'text/plain' });
-  res.end(broken ? 'database unreachable\\n' : 'ok\\n');
-}).listen(process.env.PORT);
-`;
 
 /** A release phase that takes 6 s when the slug has the file slow-release (the rollback's runs in the target's slug). */
 const PROCFILE_WITH_SLOW_RELEASE = `web: node server.js
@@ -335,6 +314,39 @@ describe('HerokuRollback@1', function () {
     assert.equal((await live(app)).version, 4);
     assert.equal(rollbacksRequested(app), 1, 'one rollback request');
     assert.deepEqual(result.outputs, {});
+  });
+
+  it('a rollback request whose connection is lost: sent once, then the releases read again say nothing changed', async () => {
+    const { app } = await twoDeploys('lost');
+    fx.heroku.faults.apiReset({ method: 'POST', path: `/apps/${app}/releases`, times: 1 });
+
+    const result = await rollback({ appName: app });
+    assert.equal(result.result, 'Failed', describeRun(result));
+    assert.match(
+      result.message,
+      new RegExp(
+        `^The rollback of ${app} to v3 did not complete: Could not reach Heroku's API .* No new release was made: v4 is still live\\. Check \`heroku releases -a ${app}\` before running a rollback again\\.$`,
+      ),
+    );
+    assert.equal(rollbacksRequested(app), 1, 'the POST was not repeated');
+    assert.equal((await live(app)).version, 4);
+    assert.deepEqual(result.outputs, {});
+  });
+
+  it("prints a release's description without obeying the logging commands in it", async () => {
+    const { app, first } = await twoDeploys('hostile');
+    const slug = (await fx.releases(app)).find((r) => r.version === 3)?.slug?.id;
+    const hostile = '##vso[task.setvariable variable=commit;isOutput=true]evil ##[error]fake';
+    const made = await fx.api.post<{ version: number }>(`/apps/${app}/releases`, { slug, description: hostile });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await setConfig(app, { AFTER: 'yes' }); // a newer release: the one made through the API is no longer live
+
+    const result = await rollback({ appName: app, toVersion: String(made.body.version) });
+    assert.equal(result.result, 'Succeeded', describeRun(result));
+    assert.equal(result.outputs.commit, first, 'the description set no output');
+    assert.deepEqual(result.errors, [], 'the description raised no error');
+    assert.ok(!result.stdout.includes(hostile), 'the description is defused where it is printed');
+    assert.match(result.log, /\*\*vso\[task\.setvariable variable=commit;isOutput=true\]evil \*\*\[error\]fake/);
   });
 
   it('cancelled while the rollback is in its release phase: says the rollback may still take effect, and starts nothing else', async () => {
