@@ -206,8 +206,8 @@ describe('versions and releases', function () {
 
     it('refuses what it does not know, saying what it takes', async () => {
       await assert.rejects(
-        bumpVersions(copy, 'HerokuRollback', 'patch'),
-        /No task "HerokuRollback": give all, a task name or a folder/,
+        bumpVersions(copy, 'HerokuNoSuchTask', 'patch'),
+        /No task "HerokuNoSuchTask": give all, a task name or a folder/,
       );
       const run = await runCommand(process.execPath, ['--import', 'tsx', 'scripts/version.ts', 'HerokuDeploy', 'huge'], {
         cwd: ROOT,
