@@ -381,4 +381,36 @@ describe('HerokuRollback@1', function () {
     await eventually(async () => ((await live(app)).version === 5 ? true : undefined), 20_000, 'the rollback to go live');
     assert.equal(rollbacksRequested(app), 1, 'one rollback request: nothing was retried');
   });
+
+  it('cancelled during the health check: the rollback is done and live, and its outputs say so', async () => {
+    const { app, first } = await twoDeploys('cancel-hc');
+    let sent = false;
+    const result = await rollback(
+      {
+        appName: app,
+        healthCheckUrl: '/health',
+        healthCheckExpectedStatus: '418',
+        healthCheckTimeout: '60',
+        healthCheckInterval: '1',
+      },
+      {
+        onLine: (line, child) => {
+          if (sent || !/^ {2}#1 /.test(line)) return;
+          sent = true;
+          child.kill('SIGINT');
+          setTimeout(() => child.kill('SIGTERM'), 5000).unref();
+        },
+      },
+    );
+    assert.ok(sent, 'the health check started');
+    assert.equal(result.result, 'Failed', describeRun(result));
+    assert.match(
+      result.message,
+      new RegExp(
+        `^The task was cancelled during the health check of ${app}: the rollback is done, v5 \\(v3's code, commit ${short(first)}\\) is live and was not checked to the end\\.$`,
+      ),
+    );
+    assert.deepEqual(result.outputs, { releaseVersion: '5', commit: first, rolledBackFrom: '4' });
+    assert.equal(rollbacksRequested(app), 1);
+  });
 });
