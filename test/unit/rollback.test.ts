@@ -183,6 +183,20 @@ describe('HerokuRollback in-process', () => {
     assert.equal(posts().length, 1);
   });
 
+  it("Heroku's refusal of the rollback is quoted, and the app read again says nothing changed", async () => {
+    const refused = (): Error =>
+      new HerokuApiError(422, 'invalid_params', 'Cannot rollback to v63: its slug has expired.', 'POST', '/apps/my-app/releases');
+    current = heroku(refused, [release(64, { current: true }), release(63)]);
+    const outcome = await rollback(request(), new FakeHost().log);
+    assert.ok(!outcome.ok);
+    assert.equal(outcome.failure.kind, 'rollback');
+    assert.match(
+      outcome.failure.message,
+      /^The rollback of my-app to v63 did not complete: Heroku refused POST \/apps\/my-app\/releases while rolling back to v63 \(422 invalid_params: Cannot rollback to v63: its slug has expired\.\)\. No new release was made: v64 is still live\./,
+    );
+    assert.equal(posts().length, 1);
+  });
+
   it('a rollback release that runs other code than the target is a verification failure, with no outputs', async () => {
     current = heroku(() => release(65, { current: true, slug: { id: 'slug-x' } }), []);
     const host = new FakeHost();
