@@ -29,6 +29,8 @@ describe('architecture lint', function () {
       [`${CORE}/promote/report.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
       [`${CORE}/cli/report.ts`, "import type { DeployResult } from '../deploy/types';\nexport type X = DeployResult;\n"],
       [`${CORE}/cli/install.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
+      [`${CORE}/rollback/report.ts`, "import type { PromoteResult } from '../promote/types';\nexport type X = PromoteResult;\n"],
+      [`${CORE}/rollback/target.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
     ];
     // (An import upwards often closes a circle too: that rule may fire as well.)
     for (const [file, code] of cases)

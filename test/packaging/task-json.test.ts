@@ -93,6 +93,22 @@ const CONTRACTS: Record<string, TaskContract> = {
     },
     outputs: [],
   },
+  HerokuRollbackV1: {
+    id: '7ebebe3f-ffa9-4e74-b711-6ce7824d115b',
+    inputs: {
+      herokuConnection: { type: 'connectedService:heroku', required: false },
+      apiKey: { type: 'string', required: false },
+      appName: { type: 'pickList', required: true },
+      toVersion: { type: 'string', required: false, defaultValue: '' },
+      expectedCommit: { type: 'string', required: false, defaultValue: '' },
+      healthCheckUrl: { type: 'string', required: false, defaultValue: '' },
+      healthCheckExpectedStatus: { type: 'string', required: false, defaultValue: '200' },
+      healthCheckExpectedText: { type: 'string', required: false, defaultValue: '' },
+      healthCheckTimeout: { type: 'string', required: false, defaultValue: '120' },
+      healthCheckInterval: { type: 'string', required: false, defaultValue: '5' },
+    },
+    outputs: ['releaseVersion', 'commit', 'rolledBackFrom'],
+  },
 };
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -218,7 +234,7 @@ describe('task.json', () => {
   const folders = sourceTaskFolders();
 
   it('finds the tasks', () => {
-    for (const folder of ['HerokuDeployV1', 'HerokuPromoteV1', 'HerokuCliV1'])
+    for (const folder of ['HerokuDeployV1', 'HerokuPromoteV1', 'HerokuCliV1', 'HerokuRollbackV1'])
       assert.ok(folders.includes(folder), `tasks/ holds ${folders.join(', ')}`);
   });
 

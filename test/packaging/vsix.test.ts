@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { manifestProblems, packagedPath } from '../../scripts/package';
 import { runAgentTask } from '../support/agent';
-import { useEmulator } from '../support/emulator';
+import { pushOk, useEmulator } from '../support/emulator';
 import { runCommand } from '../support/git';
 import { BUILD_TASKS, ROOT, readManifest, sourceTaskFolders } from './manifest';
 
@@ -170,6 +170,28 @@ describe('the .vsix (npm run package)', () => {
     assert.ok(!`${run.printed}\n${run.stderr}`.includes(context.heroku.apiKey), 'the API key appears in the log');
   });
 
+  it('the rollback task unpacked from it rolls an app back as the agent runs it', async function () {
+    this.timeout(120_000);
+    const folder = packagedPath(manifest, 'HerokuRollbackV1');
+    assert.ok(folder);
+    const app = context.name('vsix-rb');
+    await context.heroku.createApp(app);
+    const repo = await context.repo();
+    const first = await repo.head();
+    await pushOk(repo, context.gitUrl(app), context.heroku.apiKey);
+    await repo.commit('Second');
+    await pushOk(repo, context.gitUrl(app), context.heroku.apiKey);
+    const run = await runAgentTask({
+      task: path.join(unpacked, folder),
+      inputs: { appName: app, apiKey: context.heroku.apiKey },
+      variables: { HEROKU_API_URL: context.heroku.apiUrl },
+      cwd: repo.dir,
+    });
+    assert.equal(run.result, 'Succeeded', `${run.stdout}\n${run.stderr}`);
+    assert.deepEqual(run.outputs, { releaseVersion: '5', commit: first, rolledBackFrom: '4' });
+    assert.ok(!`${run.printed}\n${run.stderr}`.includes(context.heroku.apiKey), 'the API key appears in the log');
+  });
+
   describe('the manifest check of npm run package', () => {
     it('passes for vss-extension.json and the built tasks', () => {
       assert.deepEqual(manifestProblems(manifest, sourceTaskFolders()), []);
@@ -190,8 +212,8 @@ describe('the .vsix (npm run package)', () => {
         /no "ms\.vss-distributed-task\.task" contribution/,
       );
       assert.match(
-        manifestProblems(manifest, ['HerokuDeployV1', 'HerokuRollbackV1']).join('\n'),
-        /HerokuRollbackV1 is built but not in/,
+        manifestProblems(manifest, ['HerokuDeployV1', 'HerokuNotShippedV1']).join('\n'),
+        /HerokuNotShippedV1 is built but not in/,
       );
       assert.match(
         manifestProblems(manifest, []).join('\n'),

@@ -194,6 +194,14 @@ export function envApp(extra: Record<string, string> = {}): Record<string, strin
   };
 }
 
+/** A web process that answers /health with 500 when BROKEN is set in its environment (a config var), else 200 "ok". */
+export const SERVER_READING_BROKEN = `require('http').createServer((req, res) => {
+  const broken = req.url === '/health' && process.env.BROKEN;
+  res.writeHead(broken ? 500 : 200, { 'Content-Type': 'text/plain' });
+  res.end(broken ? 'database unreachable\\n' : 'ok\\n');
+}).listen(process.env.PORT);
+`;
+
 /** Pushes a repository and fails the test unless git exited 0. */
 export async function pushOk(repo: Repo, remote: string, apiKey: string, refspec?: string): Promise<RunResult> {
   const result = await repo.push(remote, apiKey, refspec);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { runAgentTask, type AgentResult } from '../support/agent';
 import { DeployFixture, describeRun } from '../support/deploy-fixture';
-import { pushOk } from '../support/emulator';
+import { pushOk, SERVER_READING_BROKEN } from '../support/emulator';
 import { tempDir, type Repo } from '../support/git';
 
 type Stage = 'review' | 'development' | 'staging' | 'production' | 'test';
@@ -17,14 +17,6 @@ interface PromotionTarget {
 }
 
 const short = (sha: string): string => sha.slice(0, 8);
-
-/** Answers /health with 500 when BROKEN is set in its environment (a config var), else 200 "ok". */
-const SERVER_READING_BROKEN = `require('http').createServer((req, res) => {
-  const broken = req.url === '/health' && process.env.BROKEN;
-  res.writeHead(broken ? 500 : 200, { 'Content-Type': 'text/plain' });
-  res.end(broken ? 'database unreachable\\n' : 'ok\\n');
-}).listen(process.env.PORT);
-`;
 
 /** A release command that fails where the config var MIGRATION_FAILS is set. */
 const PROCFILE_WITH_MIGRATION = `web: node server.js
