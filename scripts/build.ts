@@ -27,7 +27,13 @@ export async function taskFolders(): Promise<string[]> {
  *   implementation (undici); the tasks use the http adapter, named in every request;
  * - the XMLHttpRequest adapter, for browsers.
  * A stand-in that says so is bundled instead, in case one is ever reached.
- * The tests check that loading a task loads none of Node's fetch (test/packaging/bundle.test.ts).
+ * And of task-lib, its tool runner (with the promise library q, 34 KB): the tasks start their
+ * programs themselves (core/base/run-process.ts), with deadlines, caps and cancel it lacks. Its
+ * stand-in throws if `tl.tool` or `tl.exec` is ever called.
+ * And of task-lib's own messages only the English ones (64 KB with the nine translations, 8 KB
+ * without): the tasks' messages are English, and task-lib falls back to English for any culture.
+ * The tests check that loading a task loads none of Node's fetch, and that the English messages are
+ * there (test/packaging/bundle.test.ts).
  */
 const withoutUnusedModules: Plugin = {
   name: 'without-unused-modules',
@@ -46,6 +52,20 @@ const withoutUnusedModules: Plugin = {
       contents: 'export const getFetch = () => false; export default false;',
       loader: 'js',
     }));
+    pluginBuild.onResolve({ filter: /^\.\/toolrunner$/ }, (args) =>
+      /[\\/]azure-pipelines-task-lib$/.test(args.resolveDir) ? { path: 'task-lib-toolrunner', namespace: 'stub' } : undefined,
+    );
+    pluginBuild.onLoad({ filter: /^task-lib-toolrunner$/, namespace: 'stub' }, () => ({
+      contents:
+        'exports.ToolRunner = class ToolRunner { constructor() { throw new Error("task-lib\'s tool runner is not bundled in this task"); } };',
+      loader: 'js',
+    }));
+    pluginBuild.onLoad({ filter: /[\\/]azure-pipelines-task-lib[\\/]lib-resource\.js$/ }, async (args) => {
+      const resource = ((await import(args.path)) as { default: { messages?: Record<string, string> } }).default;
+      if (!resource.messages?.LIB_InputRequired)
+        throw new Error(`${args.path} no longer has task-lib's messages where scripts/build.ts expects them: update its trim.`);
+      return { contents: `module.exports = ${JSON.stringify({ messages: resource.messages })};`, loader: 'js' };
+    });
     // axios's utils read globalThis.FormData at load time, which makes Node load its fetch
     // implementation (undici, tens of ms) for a FormData class the tasks never send. Without it,
     // isFormData still knows a FormData by its tag.

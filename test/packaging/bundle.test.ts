@@ -43,5 +43,12 @@ describe('task bundles: start-up', () => {
         [],
       );
     });
+
+    it(`${task} carries task-lib's English messages and none of their translations, nor its tool runner`, async () => {
+      const bundle = await fs.readFile(taskEntry(task), 'utf8');
+      assert.ok(bundle.includes('Input required: %s'), "task-lib's English messages are bundled");
+      assert.ok(!bundle.includes('Eingabe erforderlich'), 'the German translation is left out');
+      assert.ok(bundle.includes("task-lib's tool runner is not bundled in this task"), "task-lib's tool runner is left out");
+    });
   }
 });
