@@ -38,6 +38,7 @@ export class Faults {
   private buildFailures: string[] = [];
   private releasePhaseFailures = 0;
   private gitDrops = 0;
+  private streamDrops: number[] = [];
   private holds: Array<{ released: Promise<void>; release: () => void }> = [];
   private holdAll: { released: Promise<void>; release: () => void } | null = null;
   /** Every API fault that fired, in order: tests assert the client really met them. */
@@ -130,6 +131,15 @@ export class Faults {
     return true;
   }
 
+  /** The next build output stream served has its connection dropped after `afterBytes` bytes. */
+  dropNextBuildStream(afterBytes: number): void {
+    this.streamDrops.push(afterBytes);
+  }
+
+  takeBuildStreamDrop(): number | undefined {
+    return this.streamDrops.shift();
+  }
+
   /**
    * Builds pause before compiling until the returned `release()` is called: a build in progress
    * that tests can race (the build lock) or cancel mid-push. `all` holds every build, else just the next.
@@ -163,6 +173,7 @@ export class Faults {
     this.buildFailures = [];
     this.releasePhaseFailures = 0;
     this.gitDrops = 0;
+    this.streamDrops = [];
     for (const hold of this.holds) hold.release();
     this.holdAll?.release();
     this.holds = [];

@@ -65,6 +65,10 @@ export class Platform {
   private readonly runtimes = new Map<string, AppRuntime>();
   /** Builds in progress per app id: Heroku runs one build at a time per app. */
   readonly buildLocks = new Map<string, string>();
+  /** Cancels a Builds API build in progress, by build id. */
+  readonly buildCancels = new Map<string, () => void>();
+  /** How long a source blob's URLs work (Heroku's: an hour). */
+  sourceUrlTtlMs = 60 * 60_000;
   /** Where release and build output streams are served (set once the storage server listens). */
   storageUrl = '';
   /** Release-phase commands and build scripts while they run. */
