@@ -210,7 +210,7 @@ export interface SourceBlob {
   expiresAt: number;
 }
 
-/** A request to the storage host (source URLs), as it arrived: tests assert no credential reached it. */
+/** A request to the storage host (source URLs, output streams), as it arrived: tests assert no credential reached it. */
 export interface StorageRequest {
   method: string;
   url: string;
@@ -271,7 +271,7 @@ export class HerokuState {
   readonly promotions = new Map<string, Promotion>();
   readonly logSessions = new Map<string, LogSession>();
   readonly sources = new Map<string, SourceBlob>();
-  /** Every request the source URLs received, in order. */
+  /** Every request the source URLs and output streams received, in order. */
   readonly storageRequests: StorageRequest[] = [];
 
   createAccount(email: string, name: string | null = null): { account: Account; apiKey: string } {

@@ -60,6 +60,8 @@ export class StorageServer {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       blob.data = Buffer.concat(chunks);
+      const last = blob.data.length - 1;
+      if (this.platform.faults.takeSourceCorruption() && last >= 0) blob.data[last] = (blob.data[last] ?? 0) ^ 0xff;
       res.writeHead(200, { ETag: '"emulated"' });
       res.end();
       return;
@@ -81,6 +83,7 @@ export class StorageServer {
         if (id === 'releases') stream ??= app.releases.find((r) => r.id === sub)?.output;
       }
       if (!stream) return this.notFound(res);
+      state.storageRequests.push({ method: req.method ?? 'GET', url: req.url ?? '', headers: { ...req.headers } });
       // Heroku's build output honours `Range: bytes=N-` (a client resumes a dropped stream there).
       const range = /^bytes=(\d+)-$/.exec(String(req.headers.range ?? ''));
       let skip = range ? Number(range[1]) : 0;

@@ -24,7 +24,7 @@ import {
   type Promotion,
   type Release,
 } from '../state';
-import { compile, type CompileResult } from './build';
+import { BuildFailure, compile, type CompileResult } from './build';
 import { AppDynos, dynoEnv, freePort, groupGone, killGroup, pipeLines, spawnCommand } from './dynos';
 import { AppLogs } from './logs';
 import { AppRouter, appHost } from './router';
@@ -411,6 +411,8 @@ export class Platform {
       }
       return result;
     } catch (error) {
+      // Heroku's build output ends with its reason (` !     Push failed`), before the stream closes.
+      if (error instanceof BuildFailure) build.output.write(` !     ${error.reason}\n`);
       this.finishBuild(build, 'failed');
       throw error;
     }

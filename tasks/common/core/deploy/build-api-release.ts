@@ -121,7 +121,7 @@ async function buildAndRelease(target: BuildTarget): Promise<Pushed> {
     );
     done = await waitForBuild(target, build);
     if (done.status === 'failed') {
-      const quoted = lastLines.filter((line) => line.trim()).slice(-5);
+      const quoted = failureLines(lastLines);
       throw new TaskError(
         'build',
         `Heroku's build of ${short(sha)} failed, so nothing was released and ${app.name} still runs its previous release. Its last lines: ${quoted.map((l) => l.trim()).join(' / ') || '(none)'}. Fix the build (its full output is above), then run the pipeline again.`,
@@ -182,6 +182,16 @@ async function followBuildOutput(target: BuildTarget, build: Build): Promise<str
   partial += decoder.end();
   if (partial) emit(partial);
   return last;
+}
+
+/**
+ * What a failed build's message quotes: its last error lines (` !     Push failed`, `npm ERR!`,
+ * `ERROR: ...`), not the sign-off after them; its last lines when none says error.
+ */
+export function failureLines(lines: string[]): string[] {
+  const said = lines.filter((line) => line.trim());
+  const errors = said.filter((line) => /^\s*!|\berr(or)?\b|ERR!|failed/i.test(line));
+  return (errors.length ? errors : said).slice(-5);
 }
 
 /** Polls the build until it is no longer pending. */

@@ -30,7 +30,7 @@ async function runBuild(ctx: ApiContext, app: App, build: Build, user: Account, 
     const checksum = build.sourceBlob.checksum;
     if (checksum) {
       const actual = `SHA256:${createHash('sha256').update(tarball).digest('hex')}`;
-      if (checksum.toLowerCase() !== actual)
+      if (checksum.toLowerCase() !== actual.toLowerCase())
         throw new BuildFailure(`Checksum of the source (${actual}) does not match source_blob.checksum (${checksum})`);
     }
     const dir = await ctx.platform.newSlugDir();
@@ -40,7 +40,7 @@ async function runBuild(ctx: ApiContext, app: App, build: Build, user: Account, 
     ctx.platform.releaseBuild(app, build, user);
   } catch (error) {
     const reason = error instanceof BuildFailure ? error.reason : error instanceof Error ? error.message : String(error);
-    build.output.write(` !     ${reason}\n`);
+    if (!build.output.done) build.output.write(` !     ${reason}\n`);
     ctx.platform.finishBuild(build, 'failed');
   } finally {
     ctx.platform.buildCancels.delete(build.id);
