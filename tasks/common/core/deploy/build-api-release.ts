@@ -199,9 +199,8 @@ async function waitForBuild(target: BuildTarget, build: Build): Promise<Build> {
   const { app, signal } = target;
   const deadline = Date.now() + (target.timeoutMs ?? 60 * 60_000);
   const sleep = target.sleep ?? realSleep;
-  let current = build;
   for (;;) {
-    current = await app.get<Build>(app.path('builds', build.id!), `reading the build of ${short(target.sha)}`);
+    const current = await app.get<Build>(app.path('builds', build.id), `reading the build of ${short(target.sha)}`);
     if (current.status !== 'pending') return current;
     if (Date.now() > deadline) {
       throw new TaskError(
@@ -220,7 +219,7 @@ async function releaseOf(target: BuildTarget, build: Build): Promise<Release> {
   let current = build;
   for (let attempt = 0; !current.release?.id && attempt < 10; attempt++) {
     await sleep(1000, target.signal);
-    current = await app.get<Build>(app.path('builds', build.id!), `reading the build of ${short(target.sha)}`);
+    current = await app.get<Build>(app.path('builds', build.id), `reading the build of ${short(target.sha)}`);
   }
   const id = current.release?.id;
   if (!id) {
@@ -237,7 +236,7 @@ async function cancelBuild(target: BuildTarget, build: Build): Promise<void> {
   const { app, log } = target;
   const undo = app.withDeadlines(UNDO_DEADLINES);
   try {
-    await undo.delete(app.path('builds', build.id!), `cancelling the build of ${short(target.sha)}`);
+    await undo.delete(app.path('builds', build.id), `cancelling the build of ${short(target.sha)}`);
     log.info(`Cancelled Heroku's build of ${short(target.sha)} (${build.id}): nothing of it is released.`);
   } catch (error) {
     log.warn(

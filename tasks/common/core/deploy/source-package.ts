@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import { TaskError, errorMessage } from '../base/errors';
 import { seconds } from '../base/format';
 import { runProcess } from '../base/run-process';
@@ -197,14 +197,10 @@ export async function packSource(spec: SourceSpec, file: string, maxBytes = MAX_
   const { cwd, appDirectory: dir, signal } = spec;
   const stop = new AbortController();
   const both = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-  const measure = new Measure(maxBytes);
-  const out = createWriteStream(file, { mode: 0o600 });
-  const written = finished(measure.pipe(out));
-  measure.on('error', () => stop.abort());
   let command: string;
   let args: string[];
   let env = process.env;
-  let folder = cwd;
+  let folder: string;
   let tree = '';
   if (spec.packageFrom === 'commit') {
     ({ top: folder, tree } = await treeOf(spec));
@@ -216,6 +212,14 @@ export async function packSource(spec: SourceSpec, file: string, maxBytes = MAX_
     command = 'tar';
     args = ['-czf', '-', '--exclude=.git', '.'];
   }
+  const measure = new Measure(maxBytes);
+  const out = createWriteStream(file, { mode: 0o600 });
+  // pipeline: a failure of either end (the size cap, a full disk) destroys both and stops the packer.
+  const written = pipeline(measure, out).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  measure.on('error', () => stop.abort());
   let result;
   try {
     result = await runProcess(command, args, {
@@ -227,13 +231,13 @@ export async function packSource(spec: SourceSpec, file: string, maxBytes = MAX_
       maxOutputChars: 64 * 1024,
     });
   } catch (error) {
-    out.destroy();
+    measure.destroy();
     throw new TaskError(
       'git',
       `Could not run ${command} to pack ${describe(dir)}: ${errorMessage(error)}. Install ${command} on the agent.`,
     );
   }
-  await written.catch(() => undefined);
+  const writeFailure = await written;
   if (measure.bytes > maxBytes) {
     throw new TaskError(
       'input',
@@ -241,6 +245,11 @@ export async function packSource(spec: SourceSpec, file: string, maxBytes = MAX_
     );
   }
   if (result.cancelled) throw new TaskError('cancelled', `The task was cancelled while packing ${describe(dir)}.`);
+  if (writeFailure)
+    throw new TaskError(
+      'unexpected',
+      `Writing the tarball of ${describe(dir)} to ${file} failed: ${errorMessage(writeFailure)}. Check the free disk space of the agent's temp folder.`,
+    );
   if (result.timedOut)
     throw new TaskError(
       'git',
