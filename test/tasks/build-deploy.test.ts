@@ -78,10 +78,9 @@ describe('HerokuDeploy@1 deployMethod: build (Build API)', function () {
   function assertNoCredentialToStorage(result: AgentResult, before: number): void {
     const key = fx.heroku.apiKey;
     const requests = fx.heroku.state.storageRequests.slice(before);
-    assert.ok(
-      requests.some((r) => r.method === 'PUT'),
-      'the tarball was uploaded',
-    );
+    const puts = requests.filter((r) => r.method === 'PUT');
+    assert.ok(puts.length > 0, 'the tarball was uploaded');
+    for (const put of puts) assert.equal(put.headers['content-type'], '', "an empty Content-Type, as Heroku's CLI sends");
     for (const request of requests) {
       assert.equal(request.headers.authorization, undefined, `no Authorization header on ${request.method} ${request.url}`);
       assert.ok(!JSON.stringify(request).includes(key), 'the key is not in a storage request');
@@ -209,7 +208,12 @@ describe('HerokuDeploy@1 deployMethod: build (Build API)', function () {
     assert.equal(ok.result, 'Succeeded', describeRun(ok));
     fx.heroku.faults.failNextBuild('Error: tsc found 3 errors (emulated)');
     await repo.commit('Break it', { 'services/api/change.txt': 'x\n' });
-    const failed = await fx.deploy(app, repo, { inputs: build('services/api', { maintenanceMode: 'true' }) });
+    const tmp = await tempDir('agent-tmp-');
+    const failed = await fx.deploy(app, repo, {
+      inputs: build('services/api', { maintenanceMode: 'true' }),
+      env: { TMPDIR: tmp },
+    });
+    assert.deepEqual(await fs.readdir(tmp), [], 'the tarball is deleted after a failure too');
     assert.equal(failed.result, 'Failed', describeRun(failed));
     assert.match(failed.message, /Its last lines: .*Push rejected, failed to compile Node\.js app\./);
     assert.match(failed.log, /Error: tsc found 3 errors \(emulated\)/);
@@ -281,7 +285,9 @@ describe('HerokuDeploy@1 deployMethod: build (Build API)', function () {
     const app = await fx.newApp('cancel');
     const hold = fx.heroku.faults.holdBuilds();
     let sent = false;
+    const tmp = await tempDir('agent-tmp-');
     const result = await fx.deploy(app, repo, {
+      env: { TMPDIR: tmp },
       inputs: build('services/api', { maintenanceMode: 'true' }),
       onLine: (line, child) => {
         if (!sent && line.includes('##[group]Heroku build of')) {
@@ -305,6 +311,7 @@ describe('HerokuDeploy@1 deployMethod: build (Build API)', function () {
       'no release landed',
     );
     assert.equal(fx.heroku.app(app).maintenance, false, 'maintenance mode was turned off');
+    assert.deepEqual(await fs.readdir(tmp), [], 'the tarball is deleted after a cancel');
   });
 
   it('runs the health check after a build deploy and rolls back when it fails', async () => {
