@@ -59,11 +59,12 @@ describe('source package (deployMethod: build)', function () {
     await fs.mkdir(path.join(repo.dir, 'svc/vendor/.git'), { recursive: true });
     await fs.writeFile(path.join(repo.dir, 'svc/vendor/.git/HEAD'), 'ref: refs/heads/main\n');
     await fs.writeFile(path.join(repo.dir, 'svc/.git'), 'gitdir: ../.git/modules/svc\n');
+    await fs.writeFile(path.join(repo.dir, 'svc/.gitmodules'), '[submodule "vendor"]\n');
     const { file, packed } = await pack('directory');
     const names = (await listing(file)).map((e) => e.split(' ')[1]);
     assert.ok(names.includes('./untracked.txt'), names.join(', '));
     assert.ok(names.includes('./run.sh'));
-    assert.ok(!names.some((n) => n?.includes('.git')));
+    assert.ok(!names.some((n) => n?.includes('.git')), 'neither .git nor .gitmodules');
     assert.equal(packed.files, 5);
     assert.equal(
       packed.sha256,

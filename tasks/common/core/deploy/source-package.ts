@@ -1,7 +1,8 @@
 // The source a Build API deploy uploads: a folder of the checkout (appDirectory), packed as a gzipped
 // tarball with its contents at the root, file modes and symlinks kept. Either the files of the
 // deployed commit (`git archive`: what was tested ships, untracked files never do) or the folder as
-// it is on disk after the pipeline's build steps (`tar`, without .git). The archive is streamed to a
+// it is on disk after the pipeline's build steps (`tar`, without .git and .gitmodules, as Heroku's
+// `heroku builds:create` packs a folder). The archive is streamed to a
 // temp file, its SHA-256 computed on the way, never held in memory.
 import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
@@ -210,7 +211,7 @@ export async function packSource(spec: SourceSpec, file: string, maxBytes = MAX_
   } else {
     folder = await resolveOnDisk(cwd, dir);
     command = 'tar';
-    args = ['-czf', '-', '--exclude=.git', '.'];
+    args = ['-czf', '-', '--exclude=.git', '--exclude=.gitmodules', '.'];
   }
   const measure = new Measure(maxBytes);
   const out = createWriteStream(file, { mode: 0o600 });
@@ -277,12 +278,12 @@ async function countCommitFiles(top: string, tree: string, signal?: AbortSignal)
   return result.code === 0 ? count : 0;
 }
 
-/** Files and symlinks under `dir`, .git folders left out (as the tarball leaves them). */
+/** Files and symlinks under `dir`, .git and .gitmodules left out (as the tarball leaves them). */
 async function countFiles(dir: string): Promise<number> {
   let count = 0;
   const walk = async (current: string): Promise<void> => {
     for (const entry of await fs.readdir(current, { withFileTypes: true })) {
-      if (entry.name === '.git') continue;
+      if (entry.name === '.git' || entry.name === '.gitmodules') continue;
       if (entry.isDirectory()) await walk(path.join(current, entry.name));
       else count++;
     }
