@@ -6,14 +6,17 @@
 //   answer held back 0 ms and then 100 ms (a round trip to Heroku); the overhead, and the sequential
 //   API round trips it implies ((overhead at 100 ms - overhead at 0 ms) / 100 ms);
 // - start-up: `node -e 0`, and process start to the task's first log line;
-// - Platform API calls per deploy; the .vsix size.
+// - Platform API calls per deploy; the .vsix size;
+// - the Build API section (scripts/bench-build.ts): first deploy of a depth-1 checkout, git vs build.
 // Figures are printed, never asserted. The task runs as the agent runs it (tests' git wrapper left out).
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startEmulator } from '../test/emulator';
 import { agentEnvironment, taskEntry } from '../test/support/agent';
 import { makeRepo, runCommand, tempDir, type Repo } from '../test/support/git';
+import { benchBuildApi } from './bench-build';
 import { startRemoteEmulator, type RemoteEmulator } from './bench-emulator';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -204,6 +207,13 @@ async function main(): Promise<void> {
       const trips = ((overheads[1] ?? 0) - (overheads[0] ?? 0)) / (LATENCIES[1] ?? 100);
       console.log(`    sequential API round trips (implied) .. ${trips.toFixed(1)}`);
       console.log(`    Platform API calls per deploy ......... ${median(results.get(0)?.apiCalls.get(variant.label) ?? [])}`);
+    }
+    // Whole deploys of seconds, where the emulator's own work does not skew the figures: one in this process.
+    const local = await startEmulator({ rateLimitBudget: 100_000 });
+    try {
+      await benchBuildApi(local);
+    } finally {
+      await local.stop();
     }
     console.log(
       `\n  .vsix size ............................. ${Number.isNaN(vsixSize) ? 'packaging failed' : `${(vsixSize / 1024).toFixed(0)} KB`}   (goal <= 500 KB)`,

@@ -3,6 +3,7 @@
 import { validateAppName, validateRef } from '../common/core/base/inputs';
 import { deploy } from '../common/core/deploy/deploy';
 import { deployReport } from '../common/core/deploy/report';
+import { parseDeploySource } from '../common/core/deploy/source-package';
 import type { DeployProgress, DeployRequest, DeployResult } from '../common/core/deploy/types';
 import { parseSafeguards } from '../common/core/workflow/safeguards';
 import type { TaskDefinition } from '../common/pipeline/run-task';
@@ -20,6 +21,13 @@ export const deployTask: TaskDefinition<DeployRequest, DeployResult, DeployProgr
   read(host, appName) {
     const ref = validateRef(input(host, 'ref'));
     const force = booleanInput(host, 'force', false);
+    const source = parseDeploySource({
+      deployMethod: input(host, 'deployMethod'),
+      appDirectory: input(host, 'appDirectory'),
+      packageFrom: input(host, 'packageFrom'),
+      ref,
+      force,
+    });
     const cwd = workingDirectory(host);
     const safeguards = parseSafeguards({
       ...healthCheckInputs(host),
@@ -37,6 +45,7 @@ export const deployTask: TaskDefinition<DeployRequest, DeployResult, DeployProgr
       appName,
       ref,
       force,
+      source,
       workingDirectory: cwd,
       safeguards,
       sourceBranch: host.variable('Build.SourceBranch'),

@@ -38,6 +38,8 @@ export class Faults {
   private buildFailures: string[] = [];
   private releasePhaseFailures = 0;
   private gitDrops = 0;
+  private streamDrops: number[] = [];
+  private sourceCorruptions = 0;
   private holds: Array<{ released: Promise<void>; release: () => void }> = [];
   private holdAll: { released: Promise<void>; release: () => void } | null = null;
   /** Every API fault that fired, in order: tests assert the client really met them. */
@@ -130,6 +132,26 @@ export class Faults {
     return true;
   }
 
+  /** The next build output stream served has its connection dropped after `afterBytes` bytes. */
+  dropNextBuildStream(afterBytes: number): void {
+    this.streamDrops.push(afterBytes);
+  }
+
+  takeBuildStreamDrop(): number | undefined {
+    return this.streamDrops.shift();
+  }
+
+  /** The next source blob PUT is stored with one byte changed (corrupted on its way to storage). */
+  corruptNextSource(): void {
+    this.sourceCorruptions++;
+  }
+
+  takeSourceCorruption(): boolean {
+    if (this.sourceCorruptions === 0) return false;
+    this.sourceCorruptions--;
+    return true;
+  }
+
   /**
    * Builds pause before compiling until the returned `release()` is called: a build in progress
    * that tests can race (the build lock) or cancel mid-push. `all` holds every build, else just the next.
@@ -163,6 +185,8 @@ export class Faults {
     this.buildFailures = [];
     this.releasePhaseFailures = 0;
     this.gitDrops = 0;
+    this.streamDrops = [];
+    this.sourceCorruptions = 0;
     for (const hold of this.holds) hold.release();
     this.holdAll?.release();
     this.holds = [];

@@ -87,6 +87,17 @@ const CASES: Record<string, Case> = {
       body: { source_blob: { url: source.body.source_blob.get_url, version: 'v1.0.0' } },
     };
   },
+  'DELETE /apps/:app/builds/:build': async (s) => {
+    const app = await s.newApp('sc-cancel');
+    const hold = context.heroku.faults.holdBuilds();
+    const source = await context.api.post<{ source_blob: { get_url: string; put_url: string } }>('/sources');
+    await httpRequest(source.body.source_blob.put_url, { method: 'PUT', body: await tarball(FIXTURE_APP) });
+    const build = await context.api.post<{ id: string }>(`/apps/${app.name}/builds`, {
+      source_blob: { url: source.body.source_blob.get_url, version: 'v1.0.0' },
+    });
+    setTimeout(() => hold.release(), 1000);
+    return { path: `/apps/${app.name}/builds/${build.body.id}` };
+  },
   'GET /apps/:app/builds': (s) => ({ path: `/apps/${s.main.name}/builds` }),
   'GET /apps/:app/builds/:build': (s) => ({ path: `/apps/${s.main.name}/builds/${String(s.main.builds[0]?.id)}` }),
   'GET /apps/:app/buildpack-installations': (s) => ({ path: `/apps/${s.main.name}/buildpack-installations` }),

@@ -203,6 +203,18 @@ export interface SourceBlob {
   id: string;
   data: Buffer | null;
   createdAt: string;
+  /** The signatures of its put_url and get_url (distinct, as S3's pre-signed URLs are). */
+  putSignature: string;
+  getSignature: string;
+  /** When both URLs stop working (ms since the epoch). */
+  expiresAt: number;
+}
+
+/** A request to the storage host (source URLs, output streams), as it arrived: tests assert no credential reached it. */
+export interface StorageRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** Text that is still being written (a build or release phase) and can be followed. */
@@ -259,6 +271,8 @@ export class HerokuState {
   readonly promotions = new Map<string, Promotion>();
   readonly logSessions = new Map<string, LogSession>();
   readonly sources = new Map<string, SourceBlob>();
+  /** Every request the source URLs and output streams received, in order. */
+  readonly storageRequests: StorageRequest[] = [];
 
   createAccount(email: string, name: string | null = null): { account: Account; apiKey: string } {
     const now = timestamp();

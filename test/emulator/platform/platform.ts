@@ -24,7 +24,7 @@ import {
   type Promotion,
   type Release,
 } from '../state';
-import { compile, type CompileResult } from './build';
+import { BuildFailure, compile, type CompileResult } from './build';
 import { AppDynos, dynoEnv, freePort, groupGone, killGroup, pipeLines, spawnCommand } from './dynos';
 import { AppLogs } from './logs';
 import { AppRouter, appHost } from './router';
@@ -65,6 +65,10 @@ export class Platform {
   private readonly runtimes = new Map<string, AppRuntime>();
   /** Builds in progress per app id: Heroku runs one build at a time per app. */
   readonly buildLocks = new Map<string, string>();
+  /** Cancels a Builds API build in progress, by build id. */
+  readonly buildCancels = new Map<string, () => void>();
+  /** How long a source blob's URLs work (Heroku's: an hour). */
+  sourceUrlTtlMs = 60 * 60_000;
   /** Where release and build output streams are served (set once the storage server listens). */
   storageUrl = '';
   /** Release-phase commands and build scripts while they run. */
@@ -407,6 +411,8 @@ export class Platform {
       }
       return result;
     } catch (error) {
+      // Heroku's build output ends with its reason (` !     Push failed`), before the stream closes.
+      if (error instanceof BuildFailure) build.output.write(` !     ${error.reason}\n`);
       this.finishBuild(build, 'failed');
       throw error;
     }

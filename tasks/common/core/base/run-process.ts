@@ -23,6 +23,11 @@ export interface ProcessOptions {
   ownGroup?: boolean;
   /** Streamed lines longer than this are cut (64 KB by default). */
   maxLineChars?: number;
+  /**
+   * Where stdout goes as bytes (an archive being written), with backpressure: then it is neither
+   * kept nor split in lines. The caller waits for the sink to finish.
+   */
+  stdoutSink?: NodeJS.WritableStream;
   /** Windows: pass the arguments as they are (cmd.exe's own quoting). */
   windowsVerbatimArguments?: boolean;
 }
@@ -72,12 +77,15 @@ export function runProcess(command: string, args: string[], options: ProcessOpti
     };
     const out = options.onStdoutLine ? splitLines(options.onStdoutLine, maxLine) : undefined;
     const err = options.onStderrLine ? splitLines(options.onStderrLine, maxLine) : undefined;
-    child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      keep('stdout', chunk);
-      out?.push(chunk);
-    });
+    if (options.stdoutSink) child.stdout.pipe(options.stdoutSink);
+    else {
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        keep('stdout', chunk);
+        out?.push(chunk);
+      });
+    }
     child.stderr.on('data', (chunk: string) => {
       keep('stderr', chunk);
       err?.push(chunk);

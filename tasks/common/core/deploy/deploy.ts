@@ -2,7 +2,7 @@
 // ref are checked first, then the key and the app (created if asked), then the safe-release sequence
 // runs with a git push as its release.
 import { settled } from '../base/async';
-import { toTaskError } from '../base/errors';
+import { TaskError, toTaskError } from '../base/errors';
 import { short } from '../base/format';
 import type { TaskLog } from '../base/log';
 import { readCommit } from '../git/git';
@@ -14,8 +14,10 @@ import type { Outcome } from '../workflow/report';
 import { SafeRelease } from '../workflow/safe-release';
 import { readsFirst } from '../workflow/safeguards';
 import { Steps } from '../workflow/steps';
-import { gitPushRelease } from './git-push-release';
-import type { DeployProgress, DeployRequest, DeployResult } from './types';
+import type { ReleaseStrategy } from '../workflow/safe-release';
+import { buildApiRelease, formatBytes, prepareSource, uploadSource, type PackedSource } from './build-api-release';
+import { gitPushRelease, type Pushed } from './git-push-release';
+import type { DeployProgress, DeployRequest, DeployResult, DeploySource } from './types';
 
 /** `refs/heads/feature/login` -> `feature/login`; `refs/pull/42/merge` -> `pull request #42`. */
 export function describeBranch(sourceBranch: string | undefined): string | null {
@@ -51,15 +53,41 @@ interface Deployment {
   safeRelease: SafeRelease;
 }
 
-async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelease }: Deployment): Promise<DeployResult> {
+async function run(request: DeployRequest, log: TaskLog, deployment: Deployment): Promise<DeployResult> {
   const startedAt = Date.now();
-  const { signal, workingDirectory: cwd, safeguards } = request;
+  const { signal, workingDirectory: cwd } = request;
   log.secret(basicCredentials(request.apiKey));
   if (!request.git.isDefault)
     log.info(`Heroku git: ${request.git.url} (from ${request.git.source}, not the default https://git.heroku.com)`);
 
   // A bad checkout or ref fails before anything is asked of Heroku.
   const { sha, subject, shallow } = await readCommit(cwd, request.ref, signal);
+  const source = request.source ?? { method: 'git' };
+  // A Build API deploy checks and packs its folder before anything changes (app creation included).
+  const packed = source.method === 'build' ? await prepareSource({ cwd, sha, ...source, signal }, log) : null;
+  try {
+    return await deployCommit(request, log, deployment, { sha, subject, shallow, source, packed, startedAt });
+  } finally {
+    await packed?.discard();
+  }
+}
+
+interface Commit {
+  sha: string;
+  subject: string;
+  shallow: boolean;
+  source: DeploySource;
+  packed: PackedSource | null;
+  startedAt: number;
+}
+
+async function deployCommit(
+  request: DeployRequest,
+  log: TaskLog,
+  { app, steps, safeRelease }: Deployment,
+  { sha, subject, shallow, source, packed, startedAt }: Commit,
+): Promise<DeployResult> {
+  const { signal, workingDirectory: cwd, safeguards } = request;
   const known = accountAndApp(app, request, log);
 
   // Safeguards read and change the app before the release, so they need it first; a plain deploy
@@ -81,21 +109,36 @@ async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelea
     );
   }
 
-  const strategy = gitPushRelease({
-    app,
-    sha,
-    cwd,
-    gitUrl: request.git.url,
-    apiKey: request.apiKey,
-    force: request.force,
-    shallow,
-    originAccess: request.originAccess,
-    network: request.network,
-    signal,
-    log,
-    checks: async () => void (await known()),
-  });
-  const pushed = await safeRelease.run(strategy, appInfo, created);
+  let pushed;
+  if (packed) {
+    pushed = await buildDeploy({
+      request,
+      app,
+      sha,
+      subject,
+      source,
+      packed,
+      log,
+      checks: known,
+      run: (s) => safeRelease.run(s, appInfo, created),
+    });
+  } else {
+    const strategy = gitPushRelease({
+      app,
+      sha,
+      cwd,
+      gitUrl: request.git.url,
+      apiKey: request.apiKey,
+      force: request.force,
+      shallow,
+      originAccess: request.originAccess,
+      network: request.network,
+      signal,
+      log,
+      checks: async () => void (await known()),
+    });
+    pushed = await safeRelease.run(strategy, appInfo, created);
+  }
   // Read by now (before the push, or with the release); a read that failed after the push was a warning.
   // Stryker disable next-line ArrowFunction: undefined and null read the same through `after?.`
   const after = await known().catch(() => null);
@@ -120,7 +163,44 @@ async function run(request: DeployRequest, log: TaskLog, { app, steps, safeRelea
     durationMs: Date.now() - startedAt,
     steps: steps.records,
     healthCheckStatus: safeRelease.healthCheckStatus,
+    source,
   };
+}
+
+interface BuildDeploy {
+  request: DeployRequest;
+  app: AppClient;
+  sha: string;
+  subject: string;
+  source: DeploySource;
+  packed: PackedSource;
+  log: TaskLog;
+  checks: () => Promise<AccountAndApp>;
+  run: (strategy: ReleaseStrategy<Pushed>) => Promise<Pushed>;
+}
+
+/**
+ * deployMethod: build. The tarball (packed before anything changed) is uploaded before the
+ * safe-release sequence starts, so maintenance mode lasts only the build.
+ */
+async function buildDeploy(d: BuildDeploy): Promise<Pushed> {
+  const { request, app, sha, log, packed } = d;
+  const { signal } = request;
+  if (d.source.method !== 'build') throw new TaskError('unexpected', 'a Build API deploy without its folder');
+  // The app and the key are checked before the upload: a wrong app name fails before any transfer.
+  await d.checks();
+  const getUrl = await log.group(`Upload the source (${formatBytes(packed.bytes)})`, () => uploadSource(app, packed, signal));
+  const strategy = buildApiRelease({
+    app,
+    sha,
+    subject: d.subject,
+    source: d.source,
+    getUrl,
+    sha256: packed.sha256,
+    log,
+    signal,
+  });
+  return d.run(strategy);
 }
 
 interface AccountAndApp {

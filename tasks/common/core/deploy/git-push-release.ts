@@ -151,7 +151,7 @@ async function afterPush(target: PushTarget): Promise<AfterPush> {
  * says which commit (no further read); otherwise (no build listed, Fir's OCI images) its slug or image
  * is read.
  */
-function commitOf(app: AppClient, release: Release, build: Build | null): Promise<string | null> {
+export function commitOf(app: AppClient, release: Release, build: Build | null): Promise<string | null> {
   const slug = build?.slug?.id;
   // Stryker disable next-line OptionalChaining: a build is taken only when its source_blob.version is the commit
   if (slug && release.slug?.id === slug) return Promise.resolve(build.source_blob?.version ?? null);
@@ -182,9 +182,9 @@ async function released(target: PushTarget, { snapshot, build }: AfterPush): Pro
   return { outcome: 'released', release: settledRelease, commit: target.sha, previous, previousCommit: null };
 }
 
-/** Fails unless `release` succeeded and runs the commit asked for. */
-async function verifyRelease(
-  target: PushTarget,
+/** Fails unless `release` succeeded and runs the commit asked for (either release strategy's proof). */
+export async function verifyRelease(
+  target: Pick<PushTarget, 'app' | 'sha'>,
   release: Release,
   known: { previous: Release | null; previousCommit: string | null; build: Build | null },
 ): Promise<void> {

@@ -2,6 +2,7 @@
 // the build summary. The one place HerokuDeploy's result becomes what the pipeline sees.
 import { seconds, short } from '../base/format';
 import { cell, factsTable, failureSummaryMarkdown, stepsTable, type Outcome, type TaskReport } from '../workflow/report';
+import { describeSource } from './build-api-release';
 import type { DeployProgress, DeployResult } from './types';
 
 /** `Released v61 of my-app · commit 3cced9be · https://my-app-1a2b3c4d5e6f.herokuapp.com/ · 48s` */
@@ -28,6 +29,10 @@ function summaryMarkdown(result: DeployResult): string {
     ['Commit', `\`${short(result.commit)}\` ${cell(result.subject)}`],
   ];
   if (result.branch) rows.push(['Branch', cell(result.branch)]);
+  if (result.source) {
+    const { source } = result;
+    rows.push(['Method', source.method === 'git' ? 'git push' : `Build API: ${cell(describeSource(source))}`]);
+  }
   if (result.previous && result.previous.id !== result.release.id) {
     rows.push([
       'Previous release',

@@ -5,7 +5,15 @@ import type { OriginAccess } from '../git/history';
 import type { Safeguards } from '../workflow/safeguards';
 import type { StepRecord } from '../workflow/steps';
 
+/**
+ * How the commit reaches Heroku: a git push of it (today's default), or a Build API build of one
+ * folder of it (`appDirectory`, '' for the checkout), packed from the commit or from disk.
+ */
+export type DeploySource = { method: 'git' } | { method: 'build'; appDirectory: string; packageFrom: 'commit' | 'directory' };
+
 export interface DeployRequest {
+  /** The git push when omitted. */
+  source?: DeploySource;
   apiKey: string;
   api: Endpoint;
   git: Endpoint;
@@ -43,6 +51,8 @@ export interface DeployResult {
   steps: StepRecord[];
   /** The last status the health check saw, or null without a health check. */
   healthCheckStatus: string | null;
+  /** How it was deployed (for the summary); absent in results made before deployMethod existed. */
+  source?: DeploySource;
 }
 
 /** What a failed deploy had got to, for its outputs and summary. */

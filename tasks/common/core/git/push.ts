@@ -195,6 +195,15 @@ export interface PushContext {
   shallow: boolean;
 }
 
+/** Heroku's build lock: another build of the app is running (a push's, or a Build API build's). */
+export function buildInProgress(refused: string, app: string, details: string[] = []): TaskError {
+  return new TaskError(
+    'busy',
+    `${refused}: another build of ${app} is in progress. Re-run when it has finished, and keep deploys of one app from overlapping (one deployment job, or an exclusive lock on the environment).`,
+    details,
+  );
+}
+
 /** A push that did not update Heroku's main, said so that a person knows what to do. */
 export function explainPushFailure(outcome: PushOutcome, context: PushContext): TaskError {
   const reasons = herokuReasonLines(outcome);
@@ -214,11 +223,7 @@ export function explainPushFailure(outcome: PushOutcome, context: PushContext): 
       );
     }
     if (reasons.some((r) => /build is already in progress|Build in progress|another build/i.test(r))) {
-      return new TaskError(
-        'busy',
-        `Heroku rejected the push: another build of ${context.app} is in progress. Re-run when it has finished, and keep deploys of one app from overlapping (one deployment job, or an exclusive lock on the environment).`,
-        reasons,
-      );
+      return buildInProgress('Heroku rejected the push', context.app, reasons);
     }
     if (outcome.reason === 'pre-receive hook declined') {
       return new TaskError(

@@ -3,6 +3,7 @@
 // per request, Heroku's error ids kept for the caller to explain.
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import type * as Heroku from '@heroku-cli/schema';
+import { createReadStream } from 'node:fs';
 import { sleep as realSleep, type Sleep } from '../base/async';
 import { cancelled } from '../base/errors';
 import { httpTransport, DIRECT, type NetworkSettings } from '../base/network';
@@ -15,7 +16,10 @@ export type Release = Heroku.Release & {
   status?: 'failed' | 'pending' | 'succeeded' | 'expired';
 };
 export type Slug = Heroku.Slug;
-export type Build = Heroku.Build & { slug?: { id?: string } | null };
+export type Build = Heroku.Build & { slug?: { id?: string } | null; output_stream_url?: string | null };
+export interface SourceUrls {
+  source_blob?: { get_url?: string; put_url?: string };
+}
 export interface OciImage {
   id?: string;
   commit?: string;
@@ -98,6 +102,8 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** How long a text stream (release phase output) is followed, and its longest line. */
 const OUTPUT_DEADLINE_MS = 60 * 60_000;
 const MAX_LINE_CHARS = 64 * 1024;
+/** How long an upload of a source tarball may take (500 MB at a slow 2 MB/s is about 4 minutes). */
+const UPLOAD_DEADLINE_MS = 30 * 60_000;
 /** The id of an answer the task cannot use (not JSON, too big, not the shape asked for). */
 export const UNREADABLE = 'unreadable_answer';
 
@@ -257,6 +263,71 @@ export class HerokuApi {
       }
     }
     if (partial) onLine(partial);
+  }
+
+  /**
+   * PUTs a file to a pre-signed storage URL (a source blob's put_url), streamed from disk. Only the
+   * URL's own signature authorises it: no Authorization header, no key; an empty Content-Type, as
+   * Heroku's CLI sends (the signature covers it). Proxy credentials, if any, go to the proxy only.
+   */
+  async uploadFile(url: string, file: string, size: number, signal?: AbortSignal): Promise<void> {
+    const deadline = AbortSignal.timeout(UPLOAD_DEADLINE_MS);
+    const response = await axios.put<string>(url, createReadStream(file), {
+      ...httpTransport(url, this.network),
+      headers: { 'Content-Type': '', 'Content-Length': String(size) },
+      maxBodyLength: Infinity,
+      maxContentLength: 64 * 1024,
+      maxRedirects: 0,
+      responseType: 'text',
+      signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+      validateStatus: () => true,
+    });
+    if (response.status < 200 || response.status >= 300) {
+      const code = /<Code>([^<]{1,64})<\/Code>/.exec(String(response.data))?.[1];
+      throw new HerokuApiError(
+        response.status,
+        code ?? null,
+        `answered ${response.status}${code ? ` ${code}` : ''}`,
+        'PUT',
+        'the source URL',
+      );
+    }
+  }
+
+  /**
+   * Opens a text stream Heroku points to (a build's output_stream_url) from byte `from` on (`Range`),
+   * without credentials. Resolves with the body's chunks once the answer's headers are in; `done`
+   * is true when the server had nothing from there (416).
+   */
+  async openStream(url: string, from: number, signal?: AbortSignal): Promise<{ body: AsyncIterable<Buffer>; done: boolean }> {
+    const deadline = AbortSignal.timeout(OUTPUT_DEADLINE_MS);
+    const response = await axios.get<NodeJS.ReadableStream>(url, {
+      responseType: 'stream',
+      ...httpTransport(url, this.network),
+      timeout: this.options.timeoutMs,
+      signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+      headers: { Accept: 'text/plain', ...(from > 0 ? { Range: `bytes=${from}-` } : {}) },
+      validateStatus: (status) => status === 200 || status === 206 || status === 416,
+    });
+    if (response.status === 416) return { body: (async function* () {})(), done: true };
+    // A server that ignores Range answers 200 with everything: skip what was read already.
+    const skip = response.status === 200 ? from : 0;
+    const stream = response.data as AsyncIterable<Buffer>;
+    return {
+      done: false,
+      body: (async function* () {
+        let toSkip = skip;
+        for await (const chunk of stream) {
+          const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+          if (toSkip >= buffer.length) {
+            toSkip -= buffer.length;
+            continue;
+          }
+          yield buffer.subarray(toSkip);
+          toSkip = 0;
+        }
+      })(),
+    };
   }
 
   private retryable(error: HerokuApiError, idempotent: boolean): boolean {

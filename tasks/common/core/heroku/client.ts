@@ -113,6 +113,35 @@ export class HerokuClient {
     return this.api.followOutput(url, onLine, signal);
   }
 
+  /** A POST whose 409 (conflict) is `onConflict`'s error rather than a generic API failure. */
+  async postUnlessConflict<T>(
+    path: string,
+    body: unknown,
+    doing: string,
+    onConflict: (message: string) => TaskError,
+  ): Promise<T> {
+    try {
+      return await this.api.post<T>(path, body);
+    } catch (error) {
+      if (error instanceof HerokuApiError && error.status === 409) throw onConflict(error.message);
+      throw await this.explain(error, doing);
+    }
+  }
+
+  delete<T>(path: string, doing: string): Promise<T> {
+    return this.explained(doing, () => this.api.request<T>('DELETE', path, { idempotent: true }));
+  }
+
+  /** PUTs a file to a pre-signed storage URL: its signature is the only credential sent. */
+  uploadFile(url: string, file: string, size: number, doing: string, signal?: AbortSignal): Promise<void> {
+    return this.explained(doing, () => this.api.uploadFile(url, file, size, signal));
+  }
+
+  /** A text stream on another host from byte `from` on (`Range`): the key is not sent there. */
+  openStream(url: string, from: number, signal?: AbortSignal): ReturnType<HerokuApi['openStream']> {
+    return this.api.openStream(url, from, signal);
+  }
+
   private async explained<T>(doing: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();

@@ -1,4 +1,7 @@
-// Builds API: build from a source tarball URL (e.g. a /sources put_url), follow its output, release it.
+// Builds API: build from a source tarball URL (e.g. a /sources get_url), follow its output, release it.
+// As strict as Heroku where a deploy relies on it: the tarball must be gzip, match its checksum and
+// hold a detectable app; one build at a time per app (409); a build in progress can be cancelled.
+import { createHash, randomBytes } from 'node:crypto';
 import { HerokuError, notFound } from '../../errors';
 import { BuildFailure } from '../../platform/build';
 import { newId, timestamp, type Account, type App, type Build } from '../../state';
@@ -14,19 +17,33 @@ async function fetchSource(url: string): Promise<Buffer> {
   return Buffer.from(await response.arrayBuffer());
 }
 
-async function runBuild(ctx: ApiContext, app: App, build: Build, user: Account): Promise<void> {
+async function runBuild(ctx: ApiContext, app: App, build: Build, user: Account, aborted: Promise<void>): Promise<void> {
   const out = (): void => undefined; // the output goes to the build's stream
+  let cancelled = false;
+  void aborted.then(() => (cancelled = true));
   try {
+    await ctx.platform.faults.waitIfHeld(aborted);
+    if (cancelled) throw new BuildFailure('Build cancelled');
     const tarball = await fetchSource(build.sourceBlob.url);
+    if (tarball[0] !== 0x1f || tarball[1] !== 0x8b)
+      throw new BuildFailure('The source is not a gzipped tarball (source_blob.url must point to a .tar.gz)');
+    const checksum = build.sourceBlob.checksum;
+    if (checksum) {
+      const actual = `SHA256:${createHash('sha256').update(tarball).digest('hex')}`;
+      if (checksum.toLowerCase() !== actual.toLowerCase())
+        throw new BuildFailure(`Checksum of the source (${actual}) does not match source_blob.checksum (${checksum})`);
+    }
     const dir = await ctx.platform.newSlugDir();
     await ctx.platform.unpackSource(tarball, dir);
-    await ctx.platform.compileBuild(app, build, dir, out, new Promise(() => undefined));
+    await ctx.platform.compileBuild(app, build, dir, out, aborted);
+    if (cancelled) throw new BuildFailure('Build cancelled');
     ctx.platform.releaseBuild(app, build, user);
   } catch (error) {
     const reason = error instanceof BuildFailure ? error.reason : error instanceof Error ? error.message : String(error);
-    build.output.write(` !     ${reason}\n`);
+    if (!build.output.done) build.output.write(` !     ${reason}\n`);
     ctx.platform.finishBuild(build, 'failed');
   } finally {
+    ctx.platform.buildCancels.delete(build.id);
     if (ctx.platform.buildLocks.get(app.id) === build.id) ctx.platform.buildLocks.delete(app.id);
   }
 }
@@ -59,7 +76,10 @@ export function buildRoutes(api: ApiRouter): void {
       version_description: blob.version_description ?? null,
     });
     ctx.platform.buildLocks.set(app.id, build.id);
-    void runBuild(ctx, app, build, req.account);
+    let cancel!: () => void;
+    const aborted = new Promise<void>((resolve) => (cancel = resolve));
+    ctx.platform.buildCancels.set(build.id, cancel);
+    void runBuild(ctx, app, build, req.account, aborted);
     return { status: 201, body: presentBuild(ctx.present, build) };
   });
   api.on('build', 'Info', (req, ctx) => {
@@ -68,15 +88,40 @@ export function buildRoutes(api: ApiRouter): void {
     if (!build) throw notFound('build', "Couldn't find that build.");
     return { body: presentBuild(ctx.present, build) };
   });
+  api.on('build', 'Cancel', (req, ctx) => {
+    const app = req.app();
+    const build = app.builds.find((b) => b.id === req.params.build);
+    if (!build) throw notFound('build', "Couldn't find that build.");
+    if (build.status !== 'pending') throw new HerokuError(422, 'invalid_params', 'Build is not in progress.');
+    ctx.platform.buildCancels.get(build.id)?.();
+    return { body: presentBuild(ctx.present, build) };
+  });
   api.on('build', 'List', (req, ctx) => ({ body: req.app().builds.map((b) => presentBuild(ctx.present, b)) }), {
     range: ['id', 'created_at'],
   });
 
+  // Two pre-signed URLs, as Heroku's S3 ones: distinct signatures for PUT and GET, expiring together.
   const createSource = (_req: unknown, ctx: ApiContext) => {
     const id = newId();
-    ctx.state.sources.set(id, { id, data: null, createdAt: timestamp() });
-    const url = `${ctx.present.storageUrl}/sources/${id}`;
-    return { status: 201, body: { source_blob: { get_url: url, put_url: url } } };
+    const blob = {
+      id,
+      data: null,
+      createdAt: timestamp(),
+      putSignature: randomBytes(16).toString('hex'),
+      getSignature: randomBytes(16).toString('hex'),
+      expiresAt: Date.now() + ctx.platform.sourceUrlTtlMs,
+    };
+    ctx.state.sources.set(id, blob);
+    const base = `${ctx.present.storageUrl}/sources/${id}?X-Amz-Expires=${Math.round(ctx.platform.sourceUrlTtlMs / 1000)}`;
+    return {
+      status: 201,
+      body: {
+        source_blob: {
+          get_url: `${base}&X-Amz-Signature=${blob.getSignature}`,
+          put_url: `${base}&X-Amz-Signature=${blob.putSignature}`,
+        },
+      },
+    };
   };
   api.on('source', 'Create', createSource);
   api.on('source', 'Create - Deprecated', (req, ctx) => {
