@@ -100,7 +100,7 @@ describe('deploy in-process', () => {
     );
     const raced = await deploy(request(), new FakeHost().log);
     assert.ok(!raced.ok);
-    assert.match(raced.failure.message, /^Heroku's release v8 runs commit eeeeeeee, not the pushed [0-9a-f]{8}/);
+    assert.match(raced.failure.message, /^Heroku's release v8 runs commit eeeeeeee, not the deployed [0-9a-f]{8}/);
   });
 
   it('names the step by what it did, logs a non-default git host, and times the deploy', async () => {
@@ -322,7 +322,7 @@ describe('deploy in-process', () => {
     assert.equal(raced.failure.kind, 'verification');
     assert.match(
       raced.failure.message,
-      /^Heroku's release v6 runs commit dddddddd, not the pushed [0-9a-f]{8}: another deploy may have raced this one\./,
+      /^Heroku's release v6 runs commit dddddddd, not the deployed [0-9a-f]{8}: another deploy may have raced this one\./,
     );
   });
 

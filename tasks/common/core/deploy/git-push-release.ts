@@ -210,7 +210,7 @@ export async function verifyRelease(
   if (commit !== sha) {
     throw new TaskError(
       'verification',
-      `Heroku's release v${release.version} runs commit ${commit ? short(commit) : '(none)'}, not the pushed ${short(sha)}: another deploy may have raced this one. Check \`heroku releases -a ${app.name}\` and run the pipeline again.`,
+      `Heroku's release v${release.version} runs commit ${commit ? short(commit) : '(none)'}, not the deployed ${short(sha)}: another deploy may have raced this one. Check \`heroku releases -a ${app.name}\` and run the pipeline again.`,
     );
   }
 }
