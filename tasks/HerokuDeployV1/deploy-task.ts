@@ -47,6 +47,7 @@ export const deployTask: TaskDefinition<DeployRequest, DeployResult, DeployProgr
       force,
       source,
       workingDirectory: cwd,
+      tempDirectory: host.variable('Agent.TempDirectory') || undefined,
       safeguards,
       sourceBranch: host.variable('Build.SourceBranch'),
       sourceVersion: host.variable('Build.SourceVersion'),

@@ -52,6 +52,11 @@ async function shallowClone(repo: Repo): Promise<Repo> {
   return clone;
 }
 
+/** The Build API's temp folders (`heroku-source-*`) left in the agent's temp folder (the build summary is written there too). */
+async function sourceFolders(agentTemp: string): Promise<string[]> {
+  return (await fs.readdir(agentTemp)).filter((name) => name.startsWith('heroku-source-'));
+}
+
 describe('HerokuDeploy@1 deployMethod: build (Build API)', function () {
   this.timeout(120_000);
   const fx = DeployFixture.forSuite();
@@ -98,9 +103,9 @@ describe('HerokuDeploy@1 deployMethod: build (Build API)', function () {
     const tmp = await tempDir('agent-tmp-');
     const before = fx.heroku.state.storageRequests.length;
 
-    const first = await fx.deploy(api, clone, { inputs: build('services/api'), env: { TMPDIR: tmp } });
+    const first = await fx.deploy(api, clone, { inputs: build('services/api'), variables: { 'Agent.TempDirectory': tmp } });
     assert.equal(first.result, 'Succeeded', describeRun(first));
-    const second = await fx.deploy(web, clone, { inputs: build('services/web'), env: { TMPDIR: tmp } });
+    const second = await fx.deploy(web, clone, { inputs: build('services/web'), variables: { 'Agent.TempDirectory': tmp } });
     assert.equal(second.result, 'Succeeded', describeRun(second));
 
     assert.deepEqual(await slugFiles(api), ['Procfile', 'package.json', 'server.js'], 'only the api folder, at the root');
@@ -131,7 +136,7 @@ describe('HerokuDeploy@1 deployMethod: build (Build API)', function () {
       'true',
     );
     assertNoCredentialToStorage(second, before);
-    assert.deepEqual(await fs.readdir(tmp), [], 'the tarball and its folder are deleted');
+    assert.deepEqual(await sourceFolders(tmp), [], 'the tarball and its folder are deleted');
   });
 
   it('ships an untracked build output with packageFrom: directory, and not with commit', async () => {
@@ -211,9 +216,9 @@ describe('HerokuDeploy@1 deployMethod: build (Build API)', function () {
     const tmp = await tempDir('agent-tmp-');
     const failed = await fx.deploy(app, repo, {
       inputs: build('services/api', { maintenanceMode: 'true' }),
-      env: { TMPDIR: tmp },
+      variables: { 'Agent.TempDirectory': tmp },
     });
-    assert.deepEqual(await fs.readdir(tmp), [], 'the tarball is deleted after a failure too');
+    assert.deepEqual(await sourceFolders(tmp), [], 'the tarball is deleted after a failure too');
     assert.equal(failed.result, 'Failed', describeRun(failed));
     assert.match(failed.message, /Its last lines: .*Push rejected, failed to compile Node\.js app\./);
     assert.match(failed.log, /Error: tsc found 3 errors \(emulated\)/);
@@ -285,13 +290,15 @@ describe('HerokuDeploy@1 deployMethod: build (Build API)', function () {
     const app = await fx.newApp('cancel');
     const hold = fx.heroku.faults.holdBuilds();
     let sent = false;
+    let during: Promise<string[]> | undefined;
     const tmp = await tempDir('agent-tmp-');
     const result = await fx.deploy(app, repo, {
-      env: { TMPDIR: tmp },
+      variables: { 'Agent.TempDirectory': tmp },
       inputs: build('services/api', { maintenanceMode: 'true' }),
       onLine: (line, child) => {
         if (!sent && line.includes('##[group]Heroku build of')) {
           sent = true;
+          during = sourceFolders(tmp);
           setTimeout(() => child.kill('SIGINT'), 200);
           setTimeout(() => child.kill('SIGTERM'), 5000).unref();
         }
@@ -311,7 +318,8 @@ describe('HerokuDeploy@1 deployMethod: build (Build API)', function () {
       'no release landed',
     );
     assert.equal(fx.heroku.app(app).maintenance, false, 'maintenance mode was turned off');
-    assert.deepEqual(await fs.readdir(tmp), [], 'the tarball is deleted after a cancel');
+    assert.equal((await during)?.length, 1, "the tarball is written in the agent's temp folder");
+    assert.deepEqual(await sourceFolders(tmp), [], 'the tarball is deleted after a cancel');
   });
 
   it('runs the health check after a build deploy and rolls back when it fails', async () => {

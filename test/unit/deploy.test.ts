@@ -9,7 +9,7 @@ import { HerokuApiError } from '../../tasks/common/core/heroku/api';
 import { NO_SAFEGUARDS } from '../../tasks/common/core/workflow/safeguards';
 import { FakeHost } from '../support/fake-host';
 import { gitEnv, makeRepo, runCommand, tempDir, type Repo } from '../support/git';
-import { connectTo, deployRequest, gitHost, heroku, release } from '../support/deploy-fixtures';
+import { connectTo, deployRequest, gitHost, heroku, release } from '../support/in-process-deploy';
 import type { RecordingApi, Route } from '../support/recording-api';
 
 describe('deploy in-process', () => {

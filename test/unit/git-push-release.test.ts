@@ -7,7 +7,7 @@ import path from 'node:path';
 import sinon from 'sinon';
 import { deploy } from '../../tasks/common/core/deploy/deploy';
 import type { DeployRequest } from '../../tasks/common/core/deploy/types';
-import { connectTo, deployRequest, gitHost, heroku, release } from '../support/deploy-fixtures';
+import { connectTo, deployRequest, gitHost, heroku, release } from '../support/in-process-deploy';
 import { FakeHost } from '../support/fake-host';
 import { gitEnv, makeRepo, runCommand, tempDir, type Repo } from '../support/git';
 import type { RecordingApi } from '../support/recording-api';

@@ -64,7 +64,8 @@ async function run(request: DeployRequest, log: TaskLog, deployment: Deployment)
   const { sha, subject, shallow } = await readCommit(cwd, request.ref, signal);
   const source = request.source ?? { method: 'git' };
   // A Build API deploy checks and packs its folder before anything changes (app creation included).
-  const packed = source.method === 'build' ? await prepareSource({ cwd, sha, ...source, signal }, log) : null;
+  const packed =
+    source.method === 'build' ? await prepareSource({ cwd, sha, ...source, signal }, log, request.tempDirectory) : null;
   try {
     return await deployCommit(request, log, deployment, { sha, subject, shallow, source, packed, startedAt });
   } finally {

@@ -14,6 +14,8 @@ export type DeploySource = { method: 'git' } | { method: 'build'; appDirectory: 
 export interface DeployRequest {
   /** The git push when omitted. */
   source?: DeploySource;
+  /** Where the Build API's tarball is written (the agent's temp folder, emptied after each job); default the OS's. */
+  tempDirectory?: string;
   apiKey: string;
   api: Endpoint;
   git: Endpoint;
