@@ -656,6 +656,20 @@ describe('Platform API client', () => {
       assert.equal(headers[0]?.authorization, undefined);
     });
 
+    it('decodes a character that arrives split across two chunks', async () => {
+      const text = Buffer.from('-----> Building café\n', 'utf8');
+      const cut = text.indexOf(Buffer.from('é', 'utf8')) + 1; // between the two bytes of é
+      const server = await serve((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.write(text.subarray(0, cut));
+        setTimeout(() => res.end(text.subarray(cut)), 50);
+      });
+      const lines: string[] = [];
+      await new HerokuApi({ baseUrl: server.url, apiKey: 'KEY' }).followOutput(`${server.url}/stream`, (l) => lines.push(l));
+      await server.close();
+      assert.deepEqual(lines, ['-----> Building café']);
+    });
+
     it('fails on a stream that is not there (404), reading nothing from it', async () => {
       const server = await serve((_req, res) => res.writeHead(404, { 'Content-Type': 'text/plain' }).end('no such stream\n'));
       const lines: string[] = [];

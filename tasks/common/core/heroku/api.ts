@@ -4,6 +4,7 @@
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import type * as Heroku from '@heroku-cli/schema';
 import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { sleep as realSleep, type Sleep } from '../base/async';
 import { cancelled } from '../base/errors';
 import { httpTransport, DIRECT, type NetworkSettings } from '../base/network';
@@ -241,19 +242,13 @@ export class HerokuApi {
    * ends. It lives on another host and needs no credentials: the API key is not sent there.
    */
   async followOutput(url: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
-    // A release phase may run for up to an hour: no stream is followed longer, and no line grows past 64 KB.
-    const deadline = AbortSignal.timeout(OUTPUT_DEADLINE_MS);
-    const response = await axios.get<NodeJS.ReadableStream>(url, {
-      responseType: 'stream',
-      ...httpTransport(url, this.network),
-      timeout: this.options.timeoutMs,
-      signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
-      headers: { Accept: 'text/plain' },
-      validateStatus: (status) => status === 200,
-    });
+    // A release phase may run for up to an hour (openStream's deadline), and no line grows past 64 KB.
+    const { body } = await this.openStream(url, 0, signal);
+    // A character split across two chunks is decoded once whole.
+    const decoder = new StringDecoder('utf8');
     let partial = '';
-    for await (const chunk of response.data) {
-      const lines = (partial + String(chunk)).split(/\r?\n/);
+    for await (const chunk of body) {
+      const lines = (partial + decoder.write(chunk)).split(/\r?\n/);
       // Stryker disable next-line StringLiteral: split() always returns at least one element; the default only satisfies the type checker
       partial = lines.pop() ?? '';
       for (const line of lines) onLine(line);
@@ -262,6 +257,7 @@ export class HerokuApi {
         partial = '';
       }
     }
+    partial += decoder.end();
     if (partial) onLine(partial);
   }
 
