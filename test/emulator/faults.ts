@@ -33,11 +33,19 @@ const DEFAULT_IDS: Record<number, [string, string]> = {
   504: ['gateway_timeout', 'Gateway timeout.'],
 };
 
+/**
+ * How the next one-off dyno misbehaves: `drop` cuts its rendezvous connection after the first line of
+ * output (the process runs on, as on Heroku); `kill` kills it there as Heroku kills a dyno far over its
+ * memory (R15, no exit status reported); `ignore-ttl` lets it run past its time_to_live.
+ */
+export type OneOffFault = 'drop' | 'kill' | 'ignore-ttl';
+
 export class Faults {
   private readonly api: ApiFault[] = [];
   private buildFailures: string[] = [];
   private releasePhaseFailures = 0;
   private gitDrops = 0;
+  private oneOffFaults: OneOffFault[] = [];
   private holds: Array<{ released: Promise<void>; release: () => void }> = [];
   private holdAll: { released: Promise<void>; release: () => void } | null = null;
   /** Every API fault that fired, in order: tests assert the client really met them. */
@@ -130,6 +138,15 @@ export class Faults {
     return true;
   }
 
+  /** The next one-off dyno (POST /apps/{app}/dynos) misbehaves as `fault` says. */
+  nextOneOff(fault: OneOffFault): void {
+    this.oneOffFaults.push(fault);
+  }
+
+  takeOneOffFault(): OneOffFault | undefined {
+    return this.oneOffFaults.shift();
+  }
+
   /**
    * Builds pause before compiling until the returned `release()` is called: a build in progress
    * that tests can race (the build lock) or cancel mid-push. `all` holds every build, else just the next.
@@ -163,6 +180,7 @@ export class Faults {
     this.buildFailures = [];
     this.releasePhaseFailures = 0;
     this.gitDrops = 0;
+    this.oneOffFaults = [];
     for (const hold of this.holds) hold.release();
     this.holdAll?.release();
     this.holds = [];
