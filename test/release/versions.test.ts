@@ -154,7 +154,12 @@ describe('versions and releases', function () {
       const { bumps, extension } = await bumpVersions(copy, 'all', 'minor');
       assert.deepEqual(
         bumps.map((b) => `${b.folder} ${b.to}`),
-        [`HerokuCliV1 ${bumps[0]?.to}`, `HerokuDeployV1 ${bumps[1]?.to}`, `HerokuPromoteV1 ${bumps[2]?.to}`],
+        [
+          `HerokuCliV1 ${bumps[0]?.to}`,
+          `HerokuDeployV1 ${bumps[1]?.to}`,
+          `HerokuPromoteV1 ${bumps[2]?.to}`,
+          `HerokuRunV1 ${bumps[3]?.to}`,
+        ],
       );
       assert.ok(bumps.every((b) => /^\d+\.\d+\.0$/.test(b.to) && b.to !== b.from));
       assert.match(extension, /^\d+\.\d+\.0$/);
@@ -163,7 +168,7 @@ describe('versions and releases', function () {
           await read('CHANGELOG.md'),
           bumps.map((b) => ({ ...b, version: b.to })),
         ).length,
-        3,
+        4,
         'placeholders are refused',
       );
     });
@@ -185,7 +190,10 @@ describe('versions and releases', function () {
       );
       const manifest = await json<ExtensionManifest>('vss-extension.json');
       assert.equal(manifest.version, extension);
-      assert.deepEqual(manifestProblems(manifest, ['HerokuCliV1', 'HerokuDeployV1', 'HerokuDeployV2', 'HerokuPromoteV1']), []);
+      assert.deepEqual(
+        manifestProblems(manifest, ['HerokuCliV1', 'HerokuDeployV1', 'HerokuDeployV2', 'HerokuPromoteV1', 'HerokuRunV1']),
+        [],
+      );
       assert.ok(manifest.contributions?.some((c) => c.id === 'heroku-deploy-v2-task'));
       const { Major, Minor, Patch } = (JSON.parse(v1) as Task).version;
       assert.ok(
