@@ -22,18 +22,28 @@ export function withExitStatus(command: string): string {
 export class DynoOutput {
   private partial = '';
   private greeted = false;
+  private cutting = false;
   /** The command's exit status, once the marker line has been read. */
   status: number | null = null;
 
   constructor(private readonly onLine: (line: string) => void) {}
 
   push(text: string): void {
+    if (this.cutting) {
+      // The rest of a line that was cut: dropped up to its end.
+      const end = text.indexOf('\n');
+      if (end < 0) return;
+      this.cutting = false;
+      text = text.slice(end + 1);
+    }
     const lines = (this.partial + text).split('\n');
+    // Stryker disable next-line StringLiteral: split() always returns at least one element; the default only satisfies the type checker
     this.partial = lines.pop() ?? '';
     for (const line of lines) this.line(line);
     if (this.partial.length > MAX_LINE_CHARS) {
-      this.onLine(`${this.partial.slice(0, MAX_LINE_CHARS)} [line cut at 64 KB]`);
+      this.line(`${this.partial.slice(0, MAX_LINE_CHARS)} [line cut at 64 KB]`);
       this.partial = '';
+      this.cutting = true;
     }
   }
 
