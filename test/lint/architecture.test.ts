@@ -29,6 +29,9 @@ describe('architecture lint', function () {
       [`${CORE}/promote/report.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
       [`${CORE}/cli/report.ts`, "import type { DeployResult } from '../deploy/types';\nexport type X = DeployResult;\n"],
       [`${CORE}/cli/install.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
+      [`${CORE}/run/report.ts`, "import type { CliResult } from '../cli/types';\nexport type X = CliResult;\n"],
+      [`${CORE}/run/run.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
+      [`${CORE}/heroku/rendezvous.ts`, "import type { RunRequest } from '../run/types';\nexport type X = RunRequest;\n"],
     ];
     // (An import upwards often closes a circle too: that rule may fire as well.)
     for (const [file, code] of cases)
@@ -41,6 +44,7 @@ describe('architecture lint', function () {
   it('lets only the adapter import task-lib', async () => {
     const code = "import * as tl from 'azure-pipelines-task-lib/task';\nexport const x = tl.getInput;\n";
     assert.deepEqual(await rulesFlagged(eslint, `${CORE}/heroku/client.ts`, code), ['no-restricted-imports']);
+    assert.deepEqual(await rulesFlagged(eslint, `${CORE}/run/run.ts`, code), ['no-restricted-imports']);
     assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/run-task.ts', code), ['no-restricted-imports']);
     assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/adapter.ts', code), []);
     assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/tool-cache.ts', code), ['no-restricted-imports']);
