@@ -102,8 +102,8 @@ async function attachAndRead(attachUrl: string, request: RunRequest, log: TaskLo
     socket.on('data', (chunk: string) => {
       output.push(chunk);
       // The status came: the dyno is ending; don't wait forever for the connection to close.
-      if (output.status !== null && !closeGrace)
-        closeGrace = setTimeout(() => finish(statusOr({ kind: 'cancelled' })), CLOSE_GRACE_MS);
+      const status = output.status;
+      if (status !== null && !closeGrace) closeGrace = setTimeout(() => finish({ kind: 'status', code: status }), CLOSE_GRACE_MS);
     });
     socket.on('error', (error) => (failure = errorMessage(error)));
     socket.on('close', () => {
@@ -146,12 +146,17 @@ export async function runOneOff(request: RunRequest, log: TaskLog): Promise<Outc
     log.info(
       `Running \`${command}\` on ${appName} in the one-off dyno ${dyno.name}${dyno.size ? ` (${dyno.size})` : ''}, for at most ${limit}${Object.keys(request.env).length > 0 ? ` with ${plural(Object.keys(request.env).length, 'variable')} of env (values not shown)` : ''}:`,
     );
-    if (!dyno.attach_url)
-      throw new TaskError(
-        'api',
-        `Heroku started ${dyno.name} without an attach URL, so its output and exit status cannot be read.`,
-      );
-    const ending = await attachAndRead(dyno.attach_url, request, log, created + timeoutSeconds * 1000 + TIMEOUT_GRACE_MS);
+    const ending: Ending = dyno.attach_url
+      ? await attachAndRead(dyno.attach_url, request, log, created + timeoutSeconds * 1000 + TIMEOUT_GRACE_MS).catch(
+          (error: unknown): Ending => ({ kind: 'attach-failed', error: toTaskError(error) }),
+        )
+      : {
+          kind: 'attach-failed',
+          error: new TaskError(
+            'api',
+            `Heroku started ${dyno.name} without an attach URL, so its output and exit status cannot be read.`,
+          ),
+        };
     if (ending.kind === 'status') {
       progress.exitCode = ending.code;
       const result = { app: appName, command, dynoName: dyno.name, exitCode: ending.code, durationMs: Date.now() - started };
