@@ -94,8 +94,12 @@ describe('emulator: one-off dynos', function () {
     const logs = context.heroku.platform.logs(context.heroku.app(app)).recent(100);
     assert.ok(
       logs.some((l) => l.includes(`heroku[${ttl.body.name}]: Stopping all processes with SIGTERM (time_to_live of 1 s reached)`)),
+      logs.join('\n'),
     );
-    assert.ok(logs.some((l) => l.endsWith(`heroku[${stopped.body.name}]: Stopping all processes with SIGTERM`)));
+    assert.ok(
+      logs.some((l) => l.endsWith(`heroku[${stopped.body.name}]: Stopping all processes with SIGTERM`)),
+      logs.join('\n'),
+    );
   });
 
   it('refuses a blank command, a time_to_live over a day and an app with no code', async () => {

@@ -318,7 +318,7 @@ describe('HerokuRun@1', function () {
         const result = await runTask(ctx.heroku, app, { inputs, command: inputs.command });
         assert.equal(result.result, 'Failed', JSON.stringify(inputs));
         assert.match(result.message, message);
-        assert.ok(!result.stdout.includes('secret-value-99'));
+        assert.ok(!result.stdout.includes('secret-value-99'), 'the env value is not shown');
       }
       assert.equal(ctx.heroku.api.requests.length, from, 'no API call');
     });
@@ -339,7 +339,7 @@ describe('HerokuRun@1 through the agent’s proxy', function () {
     runTask(ctx.heroku, app, {
       ...options,
       command: `node -e "console.log('through the tunnel')"`,
-      variables: { 'Agent.ProxyUrl': ctx.heroku.proxyUrl, 'Agent.CAInfo': HEROKU_TEST_CERT },
+      variables: { 'Agent.ProxyUrl': ctx.heroku.proxyUrl, 'Agent.CAInfo': HEROKU_TEST_CERT, ...options.variables },
     });
 
   it('attaches through a CONNECT tunnel, trusting the agent’s CA behind it', async () => {
@@ -371,5 +371,24 @@ describe('HerokuRun@1 through the agent’s proxy', function () {
     } finally {
       ctx.heroku.proxy.refusedPorts.delete(port);
     }
+  });
+
+  // Last: the proxy keeps asking for credentials from here on.
+  it('sends the agent’s proxy credentials with the CONNECT, and masks the password', async () => {
+    ctx.heroku.proxy.requireCredentials('proxyuser', 'proxy-secret-pw');
+    const seen = ctx.heroku.proxy.requests.length;
+    const result = await proxied({
+      variables: { 'Agent.ProxyUsername': 'proxyuser' },
+      secretVariables: { 'Agent.ProxyPassword': 'proxy-secret-pw' },
+    });
+    assert.equal(result.result, 'Succeeded', describeRun(result));
+    const connects = ctx.heroku.proxy.requests.slice(seen).filter((r) => r.method === 'CONNECT');
+    assert.deepEqual(
+      connects.map((r) => [r.proxyAuthorization, r.status]),
+      [[`Basic ${Buffer.from('proxyuser:proxy-secret-pw').toString('base64')}`, 0]],
+    );
+    assert.ok(result.secrets.includes('proxy-secret-pw'), 'the proxy password is registered as a secret');
+    // (task-lib echoes Agent.ProxyPassword in a debug line when it loads, before any task code: the agent masks it.)
+    assert.ok(!result.log.includes('proxy-secret-pw'), 'the proxy password is in no line a person reads');
   });
 });
