@@ -200,7 +200,7 @@ describe('HerokuRun@1', function () {
       assert.ok(Date.now() - started < 15_000, 'the task does not wait for the command');
       const dyno = result.outputs.dynoName ?? '';
       assert.match(result.log, /^first line$/m);
-      assert.match(result.message, /ended without reporting an exit status .*The dyno run\.\d+ was stopped\./);
+      assert.match(result.message, /ended without reporting an exit status .*The dyno run\.\d+ was stopped\.$/);
       assert.equal(stops(ctx.heroku, app, dyno), 1);
       assert.deepEqual(await leftRunning(ctx.heroku, app), { dynos: [], processes: 0 });
     });
@@ -260,7 +260,7 @@ describe('HerokuRun@1', function () {
       assert.match(
         result.message,
         new RegExp(
-          `cancelled while \`node -e .*\` ran in ${dyno.replace('.', '\\.')} of ${app}\\. The dyno ${dyno.replace('.', '\\.')} was stopped\\.`,
+          `cancelled while \`node -e .*\` ran in ${dyno.replace('.', '\\.')} of ${app}\\. The dyno ${dyno.replace('.', '\\.')} was stopped\\.$`,
         ),
       );
       assert.equal(stops(ctx.heroku, app, dyno), 1);
@@ -290,7 +290,7 @@ describe('HerokuRun@1', function () {
         result.message,
         /The TLS certificate of the dyno's rendezvous host 127\.0\.0\.1:\d+ is not trusted .*Agent\.CAInfo/,
       );
-      assert.match(result.message, /The dyno run\.\d+ was stopped\./);
+      assert.match(result.message, /The dyno run\.\d+ was stopped\.$/);
       assert.deepEqual(await leftRunning(ctx.heroku, app), { dynos: [], processes: 0 });
     });
 
@@ -364,7 +364,7 @@ describe('HerokuRun@1 through the agent’s proxy', function () {
       assert.match(
         result.message,
         new RegExp(
-          `proxy .* refused to open a tunnel to rendezvous\\.heroku\\.test:${port} \\(HTTP 403.*allowed.*The dyno run\\.\\d+ was stopped\\.`,
+          `proxy .* refused to open a tunnel to rendezvous\\.heroku\\.test:${port} \\(HTTP 403.*allowed.*The dyno run\\.\\d+ was stopped\\.$`,
         ),
       );
       assert.deepEqual(await leftRunning(ctx.heroku, app), { dynos: [], processes: 0 });

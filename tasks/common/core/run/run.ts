@@ -2,7 +2,7 @@
 // facts in exit-status.ts and heroku/rendezvous.ts), with the guarantee the CLI does not give: whatever
 // ends the run without an exit status (cancel, timeout, a dropped connection, a failed attach), the
 // dyno is stopped before the task ends.
-import { TaskError, cancelled, errorMessage, toTaskError } from '../base/errors';
+import { TaskError, errorMessage, toTaskError } from '../base/errors';
 import { plural, seconds } from '../base/format';
 import type { TaskLog } from '../base/log';
 import type { App } from '../heroku/api';
@@ -176,7 +176,10 @@ export async function runOneOff(request: RunRequest, log: TaskLog): Promise<Outc
     const stopped = await stopDyno(app, dyno.name, log);
     switch (ending.kind) {
       case 'cancelled':
-        throw cancelled(`\`${command}\` ran in ${dyno.name} of ${appName}. ${stopped}`);
+        throw new TaskError(
+          'cancelled',
+          `The task was cancelled while \`${command}\` ran in ${dyno.name} of ${appName}. ${stopped}`,
+        );
       case 'timeout':
         throw timedOut(command, dyno.name, limit, stopped);
       case 'attach-failed':
