@@ -1,13 +1,13 @@
 // Type-aware lint: a forgotten `await` in a deploy task is a silent failure. And the architecture,
 // enforced: no import circles, and imports only in the direction
-// base <- heroku, git <- workflow <- features (deploy, promote, cli, rollback) <- pipeline adapter <- task entries.
+// base <- heroku, git <- workflow <- features (deploy, promote, cli, rollback, run) <- pipeline adapter <- task entries.
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import noImportCycle from './eslint-rules/no-import-cycle.mjs';
 
 const CORE = './tasks/common/core';
-const FEATURES = ['deploy', 'promote', 'cli', 'rollback'];
+const FEATURES = ['deploy', 'promote', 'cli', 'rollback', 'run'];
 const layer = (name) => `${CORE}/${name}`;
 const inside = (folder) => `${folder}/**`;
 

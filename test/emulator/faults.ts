@@ -33,6 +33,13 @@ const DEFAULT_IDS: Record<number, [string, string]> = {
   504: ['gateway_timeout', 'Gateway timeout.'],
 };
 
+/**
+ * How the next one-off dyno misbehaves: `drop` cuts its rendezvous connection after the first line of
+ * output (the process runs on, as on Heroku); `kill` kills it there as Heroku kills a dyno far over its
+ * memory (R15, no exit status reported); `ignore-ttl` lets it run past its time_to_live.
+ */
+export type OneOffFault = 'drop' | 'kill' | 'ignore-ttl';
+
 export class Faults {
   private readonly api: ApiFault[] = [];
   private buildFailures: string[] = [];
@@ -40,6 +47,7 @@ export class Faults {
   private gitDrops = 0;
   private streamDrops: number[] = [];
   private sourceCorruptions = 0;
+  private oneOffFaults: OneOffFault[] = [];
   private holds: Array<{ released: Promise<void>; release: () => void }> = [];
   private holdAll: { released: Promise<void>; release: () => void } | null = null;
   /** Every API fault that fired, in order: tests assert the client really met them. */
@@ -152,6 +160,15 @@ export class Faults {
     return true;
   }
 
+  /** The next one-off dyno (POST /apps/{app}/dynos) misbehaves as `fault` says. */
+  nextOneOff(fault: OneOffFault): void {
+    this.oneOffFaults.push(fault);
+  }
+
+  takeOneOffFault(): OneOffFault | undefined {
+    return this.oneOffFaults.shift();
+  }
+
   /**
    * Builds pause before compiling until the returned `release()` is called: a build in progress
    * that tests can race (the build lock) or cancel mid-push. `all` holds every build, else just the next.
@@ -187,6 +204,7 @@ export class Faults {
     this.gitDrops = 0;
     this.streamDrops = [];
     this.sourceCorruptions = 0;
+    this.oneOffFaults = [];
     for (const hold of this.holds) hold.release();
     this.holdAll?.release();
     this.holds = [];

@@ -13,6 +13,7 @@ import { herokuSchema } from './heroku-schema';
 import { Platform } from './platform/platform';
 import { appHost } from './platform/router';
 import { HerokuProxy } from './proxy';
+import { RendezvousServer, type RendezvousCertificate } from './rendezvous';
 import { HerokuState, type Account, type App, type Generation } from './state';
 import { StorageServer } from './storage';
 
@@ -23,6 +24,11 @@ export interface EmulatorOptions {
   rateLimitBudget?: number;
   /** Milliseconds every Platform API answer is held back (a round trip to Heroku); default 0. */
   latencyMs?: number;
+  /**
+   * The host attach URLs name, and its certificate: 127.0.0.1 (test CA) by default, or a
+   * `*.heroku.test` name (self-signed) that only the emulator's proxy reaches.
+   */
+  rendezvous?: { host: string; certificate: RendezvousCertificate };
 }
 
 export interface Emulator {
@@ -39,6 +45,8 @@ export interface Emulator {
   api: ApiServer;
   proxy: HerokuProxy;
   git: GitServer;
+  /** Heroku's rendezvous service for attached one-off dynos (TLS; certificate from the test CA). */
+  rendezvous: RendezvousServer;
   /** Another account and its key (e.g. one without access to an app). */
   createAccount(email: string): { account: Account; apiKey: string };
   /** Creates an app as the given account (the default account when omitted). */
@@ -68,7 +76,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   api.latencyMs = options.latencyMs ?? 0;
   const git = new GitServer(platform);
   const proxy = new HerokuProxy(state);
-  const [apiUrl, gitUrl, proxyUrl] = await Promise.all([api.listen(), git.listen(), proxy.listen()]);
+  const rendezvous = new RendezvousServer(options.rendezvous?.host, options.rendezvous?.certificate);
+  platform.rendezvous = rendezvous;
+  const [apiUrl, gitUrl, proxyUrl] = await Promise.all([api.listen(), git.listen(), proxy.listen(), rendezvous.listen()]);
   const { account, apiKey } = state.createAccount(options.email ?? 'developer@example.com', 'Developer');
 
   const app = (name: string): App => {
@@ -89,6 +99,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     api,
     proxy,
     git,
+    rendezvous,
     createAccount: (email) => state.createAccount(email),
     createApp: (name, opts = {}) =>
       platform.createApp(opts.owner ?? account, { name, generation: opts.generation, region: opts.region, stack: opts.stack }),
@@ -101,6 +112,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       faults.reset();
       await Promise.all([api.close(), git.close(), proxy.close(), storage.close()]);
       await platform.shutdown();
+      await rendezvous.close();
       await fs.rm(root, { recursive: true, force: true });
     },
   };

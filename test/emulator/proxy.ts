@@ -22,6 +22,10 @@ export class HerokuProxy {
   readonly requests: Array<{ method: string; url: string; proxyAuthorization: string | null; status: number }> = [];
   /** When set, requests without these Basic credentials get 407, as an authenticating proxy answers. */
   private credentials: string | null = null;
+  /** Ports this proxy refuses to tunnel to (403), as a corporate proxy that allows CONNECT to 443 only does. */
+  readonly refusedPorts = new Set<number>();
+  /** Open tunnels: the server waits for them to close, and closeAllConnections() does not end them, so close() does. */
+  private readonly tunnels = new Set<net.Socket>();
 
   requireCredentials(username: string, password: string): void {
     this.credentials = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
@@ -49,6 +53,7 @@ export class HerokuProxy {
   }
 
   close(): Promise<void> {
+    for (const socket of this.tunnels) socket.destroy();
     return this.loopback.close();
   }
 
@@ -111,6 +116,10 @@ export class HerokuProxy {
       );
       return;
     }
+    if (this.refusedPorts.has(Number(portText))) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     // `heroku.test` names stand for this machine (tests that need a host the task does not treat as loopback).
     const target = LOOPBACK.has(hostname) || /(^|\.)heroku\.test$/.test(hostname) ? { port: Number(portText) } : null;
     if (!target) {
@@ -118,6 +127,10 @@ export class HerokuProxy {
       return;
     }
     const upstream = net.connect(target.port, '127.0.0.1', () => {
+      for (const end of [socket, upstream]) {
+        this.tunnels.add(end);
+        end.on('close', () => this.tunnels.delete(end));
+      }
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
       upstream.pipe(socket);

@@ -123,6 +123,13 @@ const CASES: Record<string, Case> = {
     path: `/apps/${s.main.name}/releases/${s.deployRelease.version}/config-vars`,
   }),
 
+  'POST /apps/:app/dynos': (s) => [
+    {
+      path: `/apps/${s.main.name}/dynos`,
+      body: { command: 'echo attached ; echo "status: $?"', attach: true, force_no_tty: true, time_to_live: 60 },
+    },
+    { path: `/apps/${s.main.name}/dynos`, body: { command: 'echo detached', env: { A: 'b' }, size: 'standard-2x', type: 'run' } },
+  ],
   'GET /apps/:app/dynos': (s) => ({ path: `/apps/${s.main.name}/dynos` }),
   'GET /apps/:app/dynos/:dyno': (s) => ({ path: `/apps/${s.main.name}/dynos/web.1` }),
   'DELETE /apps/:app/dynos': (s) => ({ path: `/apps/${s.ops.name}/dynos` }),

@@ -5,9 +5,9 @@
 // The CLI is installed once per version under os.tmpdir() (never in the repo) and reused; the
 // emulator runs in this process, so every child is spawned asynchronously.
 //
-// Left out on purpose: `heroku run` / `ps:exec` (one-off dynos attach over Heroku's rendezvous
-// TLS service, which the emulator does not have), `logs --tail` (runs until interrupted), and
-// `domains` (not a deploy-time command; the emulator serves no domain routes).
+// `heroku run` attaches to the emulator's rendezvous TLS server, whose certificate comes from the test
+// CA (NODE_EXTRA_CA_CERTS for the CLI). Left out on purpose: `ps:exec` (SSH), `logs --tail` (runs until
+// interrupted), and `domains` (not a deploy-time command; the emulator serves no domain routes).
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
@@ -18,6 +18,7 @@ import { startEmulator, type Emulator } from '../emulator/index';
 import { runAgentTask } from '../support/agent';
 import { startAssetsServer } from '../support/cli-assets';
 import { makeRepo, runCommand, type Repo } from '../support/git';
+import { TEST_CA } from '../support/tls-front';
 import { standaloneTarball } from './standalone';
 
 const CLI_VERSION = '11.10.0';
@@ -169,6 +170,8 @@ async function main(): Promise<number> {
       HEROKU_HOST: heroku.apiUrl,
       HEROKU_API_KEY: heroku.apiKey,
       HEROKU_PARTICLEBOARD_URL: particleboard.url,
+      // The rendezvous server's certificate (heroku run) is from the test CA.
+      NODE_EXTRA_CA_CERTS: TEST_CA,
       // Offline switches read from the CLI's installed source (11.10.0):
       DISABLE_TELEMETRY: 'true', // dist/lib/analytics-telemetry/telemetry-utils.js: no Herokulytics, OTEL or Sentry
       HEROKU_SKIP_NEW_VERSION_CHECK: 'true', // @oclif/plugin-warn-if-update-available: no registry lookup
@@ -609,6 +612,39 @@ async function runChecks(ctx: Context, check: Check): Promise<void> {
     );
     const all = await ok(ctx, ['logs', '-a', STAGE]);
     assertIncludes(all.stdout, 'app[web.1]: sample-app listening on', 'logs (default 100 lines)');
+  });
+
+  await check(
+    'run --exit-code: a one-off dyno over the rendezvous protocol passes its output and exit code through',
+    async () => {
+      since();
+      const r = await ctx.cli(['run', '--exit-code', '-a', STAGE, '--', 'node', '-e', "console.log('hi'); process.exit(3)"]);
+      assert(r.code === 3, `heroku run --exit-code exited ${r.code}, not 3; stdout:\n${indent(r.stdout)}`);
+      assert(/^hi$/m.test(r.stdout), `stdout should have the line hi:\n${indent(r.stdout)}`);
+      assert(!r.stdout.includes('heroku-command-exit-status'), `the marker should be stripped:\n${indent(r.stdout)}`);
+      const post = heroku.api.requests.slice(mark).find((q) => q.method === 'POST' && q.path === `/apps/${STAGE}/dynos`);
+      const body = (post?.body ?? {}) as { command?: string; attach?: boolean };
+      assert(
+        post?.status === 201 && body.attach === true && body.command?.endsWith(' ; echo "\uFFFF heroku-command-exit-status: $?"'),
+        `POST /apps/${STAGE}/dynos: ${JSON.stringify(post)}`,
+      );
+      assert(heroku.rendezvous.hellos.length > 0, 'the CLI attached through the rendezvous server');
+      await eventually('no one-off dyno left', () =>
+        heroku.platform.runtime(heroku.app(STAGE)).oneOffs.list().length === 0 ? true : undefined,
+      );
+    },
+  );
+
+  await check('run:detached: the output goes to the log as app[run.N]', async () => {
+    const r = await ok(ctx, ['run:detached', '-a', STAGE, '--', 'node', '-e', "console.log('detached hi')"]);
+    const dyno = /--dyno (run\.\d+)/.exec(r.stdout)?.[1];
+    assert(dyno, `run:detached should say which dyno to read logs of:\n${indent(r.stdout)}`);
+    const logs = heroku.platform.logs(heroku.app(STAGE));
+    await eventually(`app[${dyno}] in the log`, () =>
+      logs.recent(1500).some((l) => l.endsWith(`app[${dyno}]: detached hi`)) ? true : undefined,
+    );
+    const shown = await ok(ctx, ['logs', '-a', STAGE, '--dyno', dyno]);
+    assertIncludes(shown.stdout, `app[${dyno}]: detached hi`, 'heroku logs --dyno');
   });
 
   await check('HerokuCli@1 installs this CLI from a local assets server and runs a script with it', async () => {

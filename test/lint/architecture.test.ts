@@ -31,6 +31,9 @@ describe('architecture lint', function () {
       [`${CORE}/cli/install.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
       [`${CORE}/rollback/report.ts`, "import type { PromoteResult } from '../promote/types';\nexport type X = PromoteResult;\n"],
       [`${CORE}/rollback/target.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
+      [`${CORE}/run/report.ts`, "import type { CliResult } from '../cli/types';\nexport type X = CliResult;\n"],
+      [`${CORE}/run/run.ts`, "import type { TaskHost } from '../../pipeline/host';\nexport type X = TaskHost;\n"],
+      [`${CORE}/heroku/rendezvous.ts`, "import type { RunRequest } from '../run/types';\nexport type X = RunRequest;\n"],
     ];
     // (An import upwards often closes a circle too: that rule may fire as well.)
     for (const [file, code] of cases)
@@ -43,6 +46,7 @@ describe('architecture lint', function () {
   it('lets only the adapter import task-lib', async () => {
     const code = "import * as tl from 'azure-pipelines-task-lib/task';\nexport const x = tl.getInput;\n";
     assert.deepEqual(await rulesFlagged(eslint, `${CORE}/heroku/client.ts`, code), ['no-restricted-imports']);
+    assert.deepEqual(await rulesFlagged(eslint, `${CORE}/run/run.ts`, code), ['no-restricted-imports']);
     assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/run-task.ts', code), ['no-restricted-imports']);
     assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/adapter.ts', code), []);
     assert.deepEqual(await rulesFlagged(eslint, 'tasks/common/pipeline/tool-cache.ts', code), ['no-restricted-imports']);

@@ -109,6 +109,21 @@ const CONTRACTS: Record<string, TaskContract> = {
     },
     outputs: ['releaseVersion', 'commit', 'rolledBackFrom'],
   },
+  HerokuRunV1: {
+    id: '093141bb-a76e-4ce5-95b1-22765b6deedd',
+    inputs: {
+      herokuConnection: { type: 'connectedService:heroku', required: false },
+      apiKey: { type: 'string', required: false },
+      appName: { type: 'pickList', required: true },
+      command: { type: 'string', required: true },
+      failOnExitCode: { type: 'boolean', required: false, defaultValue: 'true' },
+      timeout: { type: 'string', required: false, defaultValue: '60' },
+      env: { type: 'multiLine', required: false, defaultValue: '' },
+      size: { type: 'string', required: false, defaultValue: '' },
+      type: { type: 'string', required: false, defaultValue: 'run' },
+    },
+    outputs: ['exitCode', 'dynoName'],
+  },
 };
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -234,7 +249,7 @@ describe('task.json', () => {
   const folders = sourceTaskFolders();
 
   it('finds the tasks', () => {
-    for (const folder of ['HerokuDeployV1', 'HerokuPromoteV1', 'HerokuCliV1', 'HerokuRollbackV1'])
+    for (const folder of ['HerokuDeployV1', 'HerokuPromoteV1', 'HerokuCliV1', 'HerokuRollbackV1', 'HerokuRunV1'])
       assert.ok(folders.includes(folder), `tasks/ holds ${folders.join(', ')}`);
   });
 

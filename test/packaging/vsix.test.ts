@@ -7,6 +7,7 @@ import { manifestProblems, packagedPath } from '../../scripts/package';
 import { runAgentTask } from '../support/agent';
 import { pushOk, useEmulator } from '../support/emulator';
 import { runCommand } from '../support/git';
+import { TEST_CA } from '../support/tls-front';
 import { BUILD_TASKS, ROOT, readManifest, sourceTaskFolders } from './manifest';
 
 const MAX_BYTES = 500 * 1024;
@@ -190,6 +191,24 @@ describe('the .vsix (npm run package)', () => {
     assert.equal(run.result, 'Succeeded', `${run.stdout}\n${run.stderr}`);
     assert.deepEqual(run.outputs, { releaseVersion: '5', commit: first, rolledBackFrom: '4' });
     assert.ok(!`${run.printed}\n${run.stderr}`.includes(context.heroku.apiKey), 'the API key appears in the log');
+  });
+
+  it('HerokuRun@1 unpacked from it runs a command in a one-off dyno and reports its exit code', async function () {
+    this.timeout(120_000);
+    const folder = packagedPath(manifest, 'HerokuRunV1');
+    assert.ok(folder, 'HerokuRunV1 is in the .vsix');
+    const app = context.name('vsix-run');
+    await context.heroku.createApp(app);
+    await pushOk(await context.repo(), context.gitUrl(app), context.heroku.apiKey);
+    const run = await runAgentTask({
+      task: path.join(unpacked, folder),
+      inputs: { appName: app, apiKey: context.heroku.apiKey, command: `node -e "console.log('from the vsix'); process.exit(4)"` },
+      variables: { HEROKU_API_URL: context.heroku.apiUrl, 'Agent.CAInfo': TEST_CA },
+    });
+    const transcript = `${run.stdout}\n${run.stderr}`;
+    assert.equal(run.result, 'Failed', transcript);
+    assert.equal(run.outputs.exitCode, '4', transcript);
+    assert.match(run.log, /^from the vsix$/m);
   });
 
   describe('the manifest check of npm run package', () => {

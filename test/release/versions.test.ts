@@ -159,6 +159,7 @@ describe('versions and releases', function () {
           `HerokuDeployV1 ${bumps[1]?.to}`,
           `HerokuPromoteV1 ${bumps[2]?.to}`,
           `HerokuRollbackV1 ${bumps[3]?.to}`,
+          `HerokuRunV1 ${bumps[4]?.to}`,
         ],
       );
       assert.ok(bumps.every((b) => /^\d+\.\d+\.0$/.test(b.to) && b.to !== b.from));
@@ -191,7 +192,14 @@ describe('versions and releases', function () {
       const manifest = await json<ExtensionManifest>('vss-extension.json');
       assert.equal(manifest.version, extension);
       assert.deepEqual(
-        manifestProblems(manifest, ['HerokuCliV1', 'HerokuDeployV1', 'HerokuDeployV2', 'HerokuPromoteV1', 'HerokuRollbackV1']),
+        manifestProblems(manifest, [
+          'HerokuCliV1',
+          'HerokuDeployV1',
+          'HerokuDeployV2',
+          'HerokuPromoteV1',
+          'HerokuRollbackV1',
+          'HerokuRunV1',
+        ]),
         [],
       );
       assert.ok(manifest.contributions?.some((c) => c.id === 'heroku-deploy-v2-task'));

@@ -219,7 +219,7 @@ export function presentFormation(app: App, entry: FormationEntry): Body {
 
 export function presentDyno(app: App, dyno: Dyno): Body {
   return {
-    attach_url: null,
+    attach_url: dyno.attachUrl ?? null,
     command: dyno.command,
     created_at: dyno.createdAt,
     id: dyno.id,

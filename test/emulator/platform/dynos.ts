@@ -23,6 +23,8 @@ export interface Dyno {
   crashes: number;
   /** Set while the emulator itself stops the process (restart, scale down): not a crash. */
   stopping: boolean;
+  /** A one-off dyno's `rendezvous://` URL while it waits to be attached (null or absent otherwise). */
+  attachUrl?: string | null;
 }
 
 const BOOT_TIMEOUT_MS = 60_000; // Heroku's R10 boot timeout

@@ -27,6 +27,8 @@ import {
 import { BuildFailure, compile, type CompileResult } from './build';
 import { AppDynos, dynoEnv, freePort, groupGone, killGroup, pipeLines, spawnCommand } from './dynos';
 import { AppLogs } from './logs';
+import { OneOffDynos } from './one-off';
+import type { RendezvousServer } from '../rendezvous';
 import { AppRouter, appHost } from './router';
 
 const run = promisify(execFile);
@@ -41,6 +43,8 @@ interface AppRuntime {
   logs: AppLogs;
   dynos: AppDynos;
   router: AppRouter;
+  /** One-off dynos (`heroku run`), apart from the formation's. */
+  oneOffs: OneOffDynos;
 }
 
 export interface ReleaseRequest {
@@ -71,6 +75,8 @@ export class Platform {
   sourceUrlTtlMs = 60 * 60_000;
   /** Where release and build output streams are served (set once the storage server listens). */
   storageUrl = '';
+  /** Where attached one-off dynos are reached (set once it listens). */
+  rendezvous: RendezvousServer | null = null;
   /** Release-phase commands and build scripts while they run. */
   private readonly processes = new Set<ChildProcess>();
 
@@ -151,7 +157,17 @@ export class Platform {
     const dynos = new AppDynos(this.state, app, logs);
     const router = new AppRouter(app, dynos, logs);
     app.routerPort = await router.listen(await freePort());
-    this.runtimes.set(app.id, { logs, dynos, router });
+    const oneOffs = new OneOffDynos(
+      this.state,
+      app,
+      logs,
+      () => {
+        if (!this.rendezvous) throw new Error('the emulator has no rendezvous server');
+        return this.rendezvous;
+      },
+      this.faults,
+    );
+    this.runtimes.set(app.id, { logs, dynos, router, oneOffs });
     this.state.apps.set(app.id, app);
     this.addRelease(app, { user: owner, description: 'Initial release', config: {} }, 'succeeded');
     if (app.generation === 'cedar') this.addRelease(app, { user: owner, description: 'Enable Logplex', config: {} }, 'succeeded');
@@ -180,6 +196,7 @@ export class Platform {
   async destroyApp(app: App): Promise<void> {
     const runtime = this.runtimes.get(app.id);
     await runtime?.dynos.shutdown();
+    await runtime?.oneOffs.shutdown();
     await runtime?.router.close();
     this.runtimes.delete(app.id);
     this.state.apps.delete(app.id);
@@ -515,6 +532,7 @@ export class Platform {
     await Promise.all(running.map((child) => groupGone(child, 1000)));
     await Promise.all(
       [...this.runtimes.values()].map(async (r) => {
+        await r.oneOffs.shutdown();
         await r.dynos.shutdown();
         await r.router.close();
       }),

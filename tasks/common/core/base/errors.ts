@@ -20,6 +20,7 @@ export type FailureKind =
   | 'rollback' // the rollback itself failed: a person must act now
   | 'undo' // a temporary change (maintenance, scaled-down workers) could not be undone
   | 'script' // the user's script failed (its exit code, or standard error with failOnStandardError)
+  | 'timeout' // a one-off command ran past its timeout and was stopped
   | 'cancelled'
   | 'unexpected'; // a bug: no code path meant to fail this way
 

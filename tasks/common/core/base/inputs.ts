@@ -92,3 +92,32 @@ export function validateCommitSha(value: string | undefined, input: string): str
   }
   return sha.toLowerCase();
 }
+
+/**
+ * `KEY=VALUE` lines (configVars, a one-off dyno's env): lines end at LF, CRLF or CR; blank lines and
+ * `# comments` are skipped; spaces around the key and the value are trimmed; keys are letters, digits
+ * and underscores, each once. A bad line is named by its number, never shown: its value may be secret.
+ * `hint` ends the message for a line that is not KEY=VALUE (what the input's lines mean).
+ */
+export function parseKeyValueLines(value: string, input: string, hint: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  const bad = (message: string): TaskError => new TaskError('input', `The input ${input} ${message}`);
+  value.split(/\r\n|\r|\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    // Only the variable's name is printed, never the text around it (it may be part of a secret).
+    const missing = undefinedVariable(line);
+    if (missing) throw bad(`line ${index + 1} uses $(${missing}), but the pipeline variable ${missing} is not defined.`);
+    const eq = line.indexOf('=');
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a line without = (or starting with it) is refused below whatever key is taken from it
+    const key = (eq < 0 ? line : line.slice(0, eq)).trim();
+    // Stryker disable next-line EqualityOperator: at eq = 0 the key is empty, which the key pattern refuses too
+    if (eq < 0 || !/^\w+$/.test(key))
+      throw bad(
+        `line ${index + 1} is not KEY=VALUE (keys are letters, digits and underscores; ${hint}). The line is not shown here: its value may be secret.`,
+      );
+    if (pairs.some(([k]) => k === key)) throw bad(`sets ${key} twice (line ${index + 1}).`);
+    pairs.push([key, line.slice(eq + 1).trim()]);
+  });
+  return pairs;
+}

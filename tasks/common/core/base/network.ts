@@ -29,7 +29,7 @@ export const DIRECT: NetworkSettings = { proxyFor: () => null, proxyConfigured: 
  * The proxy for `url`: none for this machine itself (loopback), whatever the agent's bypass list
  * says, so that a key sent to a local stand-in over plain http never passes a proxy in clear.
  */
-function proxyFor(url: string, network: NetworkSettings): ProxySettings | null {
+export function proxyFor(url: string, network: NetworkSettings): ProxySettings | null {
   return isLoopback(new URL(url).hostname) ? null : network.proxyFor(url);
 }
 
@@ -39,6 +39,12 @@ export function proxyUrlWithCredentials(proxy: ProxySettings): string {
   if (proxy.username) url.username = encodeURIComponent(proxy.username);
   if (proxy.password) url.password = encodeURIComponent(proxy.password);
   return url.href.replace(/\/$/, '');
+}
+
+/** The roots a TLS connection trusts: the usual ones plus the agent's CA, or undefined for Node's defaults. */
+export function trustedCa(network: NetworkSettings): string[] | undefined {
+  const ca = readCa(network.caFile);
+  return ca ? [...tls.rootCertificates, ca.toString('utf8')] : undefined;
 }
 
 function readCa(caFile: string | undefined): Buffer | undefined {
@@ -87,8 +93,8 @@ export interface HttpTransport {
  */
 export function httpTransport(url: string, network: NetworkSettings): HttpTransport {
   const proxy = proxyFor(url, network);
-  const ca = readCa(network.caFile);
-  const trust = ca ? { ca: [...tls.rootCertificates, ca.toString('utf8')] } : {};
+  const ca = trustedCa(network);
+  const trust = ca ? { ca } : {};
   const adapter = 'http';
   const httpAgent = new http.Agent({ keepAlive: true });
   if (!proxy) return { adapter, proxy: false, httpAgent, httpsAgent: new https.Agent({ keepAlive: true, ...trust }) };

@@ -4,14 +4,19 @@ import { errorMessage } from '../base/errors';
 import type { TaskLog } from '../base/log';
 import type { AppClient } from './client';
 
-/** Prints the last `lines` log lines of the app in a collapsible group; never fails the task. */
-export async function showRecentLogs(app: AppClient, log: TaskLog, lines = 100): Promise<string[]> {
-  return log.group(`Recent logs of ${app.name} (heroku logs -n ${lines})`, async () => {
+/**
+ * Prints the last `lines` log lines of the app (of one dyno, with `dyno`) in a collapsible group;
+ * never fails the task.
+ */
+export async function showRecentLogs(app: AppClient, log: TaskLog, lines = 100, dyno?: string): Promise<string[]> {
+  // Heroku's CLI sends a Cedar app's dyno filter as `dyno` (src/lib/run/log-displayer.ts).
+  const command = `heroku logs -n ${lines}${dyno ? ` --dyno ${dyno}` : ''}`;
+  return log.group(`Recent logs of ${dyno ? `${dyno} of ` : ''}${app.name} (${command})`, async () => {
     const collected: string[] = [];
     try {
       const session = await app.post<{ logplex_url?: string }>(
         app.path('log-sessions'),
-        { lines, tail: false },
+        { lines, tail: false, ...(dyno ? { dyno } : {}) },
         'opening a log session',
         true,
       );
@@ -22,7 +27,7 @@ export async function showRecentLogs(app: AppClient, log: TaskLog, lines = 100):
       });
       if (collected.length === 0) log.info('(no log lines)');
     } catch (error) {
-      log.info(`Could not read the app's logs: ${errorMessage(error)}. Run \`heroku logs -n ${lines} -a ${app.name}\`.`);
+      log.info(`Could not read the app's logs: ${errorMessage(error)}. Run \`${command} -a ${app.name}\`.`);
     }
     return collected;
   });

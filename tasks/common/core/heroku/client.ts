@@ -100,6 +100,21 @@ export class HerokuClient {
     return this.explained(doing, () => this.api.post<T>(path, body, idempotent));
   }
 
+  /**
+   * A POST Heroku answers 409 while what it needs is not ready yet (a one-off dyno just after a
+   * release): sent again at once, up to `retries` times, as Heroku's CLI does, before the 409 is explained.
+   */
+  async postRetryingConflict<T>(path: string, body: unknown, doing: string, retries: number): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.api.post<T>(path, body);
+      } catch (error) {
+        if (!(error instanceof HerokuApiError && error.status === 409 && attempt < retries))
+          throw await this.explain(error, doing);
+      }
+    }
+  }
+
   patch<T>(path: string, body: unknown, doing: string): Promise<T> {
     return this.explained(doing, () => this.api.patch<T>(path, body));
   }

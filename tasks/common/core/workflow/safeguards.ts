@@ -1,7 +1,7 @@
 // The safe-deploy options (health check, rollback, maintenance, workers, config vars, app
 // creation), parsed and checked before anything is changed.
 import { TaskError, errorMessage } from '../base/errors';
-import { requireDefined, undefinedVariable } from '../base/inputs';
+import { parseKeyValueLines, requireDefined } from '../base/inputs';
 import type { AppCreation } from '../heroku/app-changes';
 
 export interface HealthCheckOptions {
@@ -157,36 +157,13 @@ function parseProcessTypes(value: string): string[] {
   return [...new Set(types)];
 }
 
-const CONFIG_KEY = /^\w+$/;
-
 /**
  * `KEY=VALUE` per line sets, `KEY=` removes; blank lines and `# comments` are skipped. Lines end at
  * LF, CRLF or a lone CR alike; spaces and tabs around the key and the value are ignored.
  */
 export function parseConfigVars(value: string): Record<string, string | null> {
-  const vars: Record<string, string | null> = {};
-  value.split(/\r\n|\r|\n/).forEach((raw, index) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
-    // Only the variable's name is printed, never the text around it (it may be part of a secret).
-    const missing = undefinedVariable(line);
-    if (missing)
-      throw bad('configVars', `line ${index + 1} uses $(${missing}), but the pipeline variable ${missing} is not defined.`);
-    const eq = line.indexOf('=');
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: a line without = (or starting with it) is refused below whatever key is taken from it
-    const key = (eq < 0 ? line : line.slice(0, eq)).trim();
-    // Stryker disable next-line EqualityOperator: at eq = 0 the key is empty, which CONFIG_KEY refuses too
-    if (eq < 0 || !CONFIG_KEY.test(key)) {
-      throw bad(
-        'configVars',
-        `line ${index + 1} is not KEY=VALUE (keys are letters, digits and underscores; KEY= removes a var). The line is not shown here: its value may be secret.`,
-      );
-    }
-    if (key in vars) throw bad('configVars', `sets ${key} twice (line ${index + 1}).`);
-    const setting = line.slice(eq + 1).trim();
-    vars[key] = setting === '' ? null : setting;
-  });
-  return vars;
+  const pairs = parseKeyValueLines(value, 'configVars', 'KEY= removes a var');
+  return Object.fromEntries(pairs.map(([key, setting]) => [key, setting === '' ? null : setting]));
 }
 
 function name(input: string, value: string, pattern: RegExp, example: string): string | null {

@@ -1,0 +1,141 @@
+// Heroku's rendezvous protocol, how an attached one-off dyno is reached (as Heroku's CLI does it in
+// src/lib/run/dyno.ts, `_rendezvous`): TLS to the attach_url's host and port, then the URL's path
+// and query without the leading `/`, then `\r\n`; the dyno's output follows on the same connection.
+// The agent's CA applies, and its proxy with a CONNECT tunnel when one is set for that host.
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import net from 'node:net';
+import tls from 'node:tls';
+import { TaskError, cancelled, errorMessage } from '../base/errors';
+import { proxyFor, trustedCa, type NetworkSettings, type ProxySettings } from '../base/network';
+
+/** Time to reach the rendezvous host (through the proxy, TLS included). */
+const CONNECT_TIMEOUT_MS = 30_000;
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|HOSTNAME/i;
+
+export interface AttachTarget {
+  host: string;
+  port: number;
+  /** What the client sends first: the URL's path and query without the leading `/`. */
+  secret: string;
+}
+
+/**
+ * The target of a `rendezvous://host:port/secret` attach URL. An http(s) attach URL is the SSH-based
+ * attach Heroku's CLI uses for some dynos (an `Upgrade: tcp` request, then the ssh client with the
+ * user's key): the task cannot use it and says so.
+ */
+export function attachTarget(attachUrl: string): AttachTarget {
+  let url: URL;
+  try {
+    url = new URL(attachUrl);
+  } catch {
+    throw new TaskError('api', `Heroku gave the one-off dyno an attach URL the task cannot read (${attachUrl.slice(0, 40)}…).`);
+  }
+  if (url.protocol !== 'rendezvous:')
+    throw new TaskError(
+      'api',
+      `Heroku attaches this dyno over ${url.protocol.replace(/:$/, '')} (SSH through an HTTP upgrade, as for Private Spaces with Shield and Fir apps), not the rendezvous protocol this task speaks. Run the command with HerokuCli@1 (\`heroku run --exit-code\`), which uses the ssh client and your SSH key.`,
+    );
+  return { host: url.hostname, port: Number(url.port || 5000), secret: `${url.pathname}${url.search}`.slice(1) };
+}
+
+/** Opens a CONNECT tunnel through `proxy` to host:port; a refusal is explained with the port. */
+function tunnel(proxy: ProxySettings, target: AttachTarget, signal: AbortSignal): Promise<Socket> {
+  const through = new URL(proxy.url);
+  const authority = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+  const headers: Record<string, string> = { Host: authority };
+  if (proxy.username)
+    headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${proxy.username}:${proxy.password ?? ''}`).toString('base64')}`;
+  const client = through.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.request({
+      host: through.hostname,
+      port: Number(through.port || (through.protocol === 'https:' ? 443 : 80)),
+      method: 'CONNECT',
+      path: authority,
+      headers,
+      agent: false,
+      signal,
+    });
+    request.once('connect', (answer, socket) => {
+      if (answer.statusCode === 200) return resolve(socket);
+      socket.destroy();
+      reject(
+        new TaskError(
+          'network',
+          `The agent's proxy ${through.host} refused to open a tunnel to ${authority} (HTTP ${answer.statusCode ?? '?'} ${answer.statusMessage ?? ''}). One-off dynos are attached over TLS on port ${target.port} of Heroku's rendezvous hosts, not on 443: ask for CONNECT to port ${target.port} to be allowed through the proxy (or ${target.host} to bypass it), or run the job on an agent that can reach it.`,
+        ),
+      );
+    });
+    request.once('error', (error) =>
+      reject(
+        signal.aborted
+          ? error
+          : new TaskError(
+              'network',
+              `Could not reach the agent's proxy ${through.host} to attach to the dyno: ${errorMessage(error)}.`,
+            ),
+      ),
+    );
+    request.end();
+  });
+}
+
+/**
+ * A TLS connection to the dyno's rendezvous host that has sent the secret: read the dyno's output
+ * from it. Fails within 30 s, or at once when `signal` aborts.
+ */
+export async function openRendezvous(attachUrl: string, network: NetworkSettings, signal: AbortSignal): Promise<tls.TLSSocket> {
+  const target = attachTarget(attachUrl);
+  const deadline = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
+  const stop = AbortSignal.any([signal, deadline]);
+  const where = `${target.host}:${target.port}`;
+  const failure = (error: unknown): TaskError => {
+    if (signal.aborted) return cancelled(`attaching to the dyno at ${where}`);
+    if (error instanceof TaskError) return error;
+    if (deadline.aborted)
+      return new TaskError(
+        'network',
+        `Could not attach to the dyno at ${where} within ${CONNECT_TIMEOUT_MS / 1000} s: check that the agent may reach ${where} (TLS), directly or through its proxy.`,
+      );
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (TLS_CODES.test(`${code} ${errorMessage(error)}`))
+      return new TaskError(
+        'network',
+        `The TLS certificate of the dyno's rendezvous host ${where} is not trusted (${code}: ${errorMessage(error)}). If your network inspects TLS, give the agent your CA certificate (agent setting Agent.CAInfo, \`config --sslcacert\`).`,
+      );
+    return new TaskError('network', `Could not attach to the dyno at ${where}: ${errorMessage(error)}.`);
+  };
+  const proxy = proxyFor(`https://${where}/`, network);
+  let raw: Socket | undefined;
+  try {
+    if (proxy) raw = await tunnel(proxy, target, stop);
+    const socket = tls.connect({
+      ...(raw ? { socket: raw } : { host: target.host, port: target.port }),
+      servername: net.isIP(target.host) ? undefined : target.host,
+      ca: trustedCa(network),
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        socket.destroy();
+        reject(new Error('aborted'));
+      };
+      stop.addEventListener('abort', onAbort, { once: true });
+      socket.once('secureConnect', () => {
+        stop.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      socket.once('error', (error: Error) => {
+        stop.removeEventListener('abort', onAbort);
+        reject(error);
+      });
+    });
+    socket.write(`${target.secret}\r\n`);
+    return socket;
+  } catch (error) {
+    raw?.destroy();
+    throw failure(error);
+  }
+}
