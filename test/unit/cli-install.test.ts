@@ -1,0 +1,170 @@
+// HerokuCli's install path in-process (the task tests run it only through the bundle, where mutation
+// testing cannot see it): which CLI a run gets (PATH, the tool cache, a download), the checks on a
+// download, and what the log says about each.
+import assert from 'node:assert/strict';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { DIRECT } from '../../tasks/common/core/base/network';
+import { runCli } from '../../tasks/common/core/cli/cli';
+import { fetcher } from '../../tasks/common/core/cli/download';
+import type { CliRequest, CliVersion, ToolCache } from '../../tasks/common/core/cli/types';
+import { packCli, standInBuilds, standInCli, startAssetsServer, type AssetsServer } from '../support/cli-assets';
+import { FakeHost } from '../support/fake-host';
+import { tempDir } from '../support/git';
+
+/** A tool cache in a folder, recording what the run asked of it. */
+class FolderCache implements ToolCache {
+  readonly added: string[] = [];
+  readonly prepended: string[] = [];
+  constructor(private readonly dir: string) {}
+  find(version: string): string | undefined {
+    const folder = path.join(this.dir, version);
+    return version && existsSync(folder) ? folder : undefined;
+  }
+  async add(folder: string, version: string): Promise<string> {
+    const into = path.join(this.dir, version);
+    await fs.cp(folder, into, { recursive: true });
+    this.added.push(version);
+    return into;
+  }
+  prependPath(dir: string): void {
+    this.prepended.push(dir);
+  }
+}
+
+describe('HerokuCli: which CLI a run gets', function () {
+  this.timeout(60_000);
+  let server: AssetsServer;
+  before(async () => {
+    server = await startAssetsServer(await standInBuilds(['11.9.0', '11.10.0']));
+  });
+  after(() => server.close());
+
+  const request = async (
+    cliVersion: CliVersion,
+    tools: ToolCache,
+    environment: NodeJS.ProcessEnv = { PATH: '/usr/bin:/bin' },
+  ): Promise<CliRequest> => ({
+    apiKey: 'HRKU-test-key',
+    api: { url: 'https://api.heroku.example', isDefault: false, source: 'test' },
+    network: DIRECT,
+    cliVersion,
+    assets: { url: server.url, isDefault: false },
+    tools,
+    script: {
+      type: 'bash',
+      source: { kind: 'inline', text: 'heroku --version' },
+      arguments: '',
+      workingDirectory: await tempDir('cli-cwd-'),
+      failOnStandardError: false,
+    },
+    tempDirectory: await tempDir('cli-temp-'),
+    environment,
+    platform: process.platform,
+    arch: process.arch,
+    signal: new AbortController().signal,
+  });
+  const run = async (req: CliRequest) => {
+    const host = new FakeHost();
+    const outcome = await runCli(req, host.log, fetcher(req.network, req.signal));
+    return { outcome, lines: host.lines };
+  };
+
+  it('downloads the stable CLI once, verified and cached, then takes it from the cache', async () => {
+    const tools = new FolderCache(await tempDir('tool-cache-'));
+    const first = await run(await request({ kind: 'stable' }, tools));
+    assert.ok(first.outcome.ok, first.outcome.ok ? '' : first.outcome.failure.message);
+    assert.equal(first.outcome.result.cli.source, 'download');
+    assert.deepEqual(tools.added, ['11.10.0'], 'cached as its version');
+    assert.deepEqual(tools.prepended, [first.outcome.result.cli.binDir], 'put first on PATH for later steps');
+    assert.match(first.outcome.result.cli.versionLine, /^heroku\/11\.10\.0 /);
+    assert.ok(
+      first.lines.some((l) => l.startsWith('Downloading Heroku CLI 11.10.0 from ')),
+      first.lines.join('\n'),
+    );
+    assert.ok(
+      first.lines.some((l) => /^SHA-256 verified \([0-9a-f]{64}, \d+ KB\)$/.test(l)),
+      first.lines.join('\n'),
+    );
+    assert.ok(
+      first.lines.includes(
+        `Heroku CLI downloaded and cached (${first.outcome.result.cli.binDir}): ${first.outcome.result.cli.versionLine}`,
+      ),
+      first.lines.join('\n'),
+    );
+
+    const tarballs = server.requests.filter((r) => r.endsWith('.tar.gz')).length;
+    const second = await run(await request({ kind: 'stable' }, tools));
+    assert.ok(second.outcome.ok, second.outcome.ok ? '' : second.outcome.failure.message);
+    assert.equal(second.outcome.result.cli.source, 'cache');
+    assert.equal(server.requests.filter((r) => r.endsWith('.tar.gz')).length, tarballs, 'no second download');
+    assert.ok(
+      second.lines.some((l) => l.startsWith("Heroku CLI from the agent's tool cache (")),
+      second.lines.join('\n'),
+    );
+  });
+
+  it('installs an exact version from the versions index, and says when there is no such version', async () => {
+    const tools = new FolderCache(await tempDir('tool-cache-'));
+    const exact = await run(await request({ kind: 'exact', version: '11.9.0' }, tools));
+    assert.ok(exact.outcome.ok, exact.outcome.ok ? '' : exact.outcome.failure.message);
+    assert.match(exact.outcome.result.cli.versionLine, /^heroku\/11\.9\.0 /);
+    assert.deepEqual(tools.added, ['11.9.0']);
+
+    const missing = await run(await request({ kind: 'exact', version: '9.9.9' }, tools));
+    assert.ok(!missing.outcome.ok);
+    assert.equal(missing.outcome.failure.kind, 'input');
+    assert.match(missing.outcome.failure.message, /^Heroku CLI 9\.9\.9 does not exist for /);
+  });
+
+  it('uses the CLI on PATH when cliVersion is empty, and downloads only when there is none', async () => {
+    const onPath = path.join(await standInCli('10.0.0'), 'heroku', 'bin');
+    const tools = new FolderCache(await tempDir('tool-cache-'));
+    const found = await run(await request({ kind: 'path-or-stable' }, tools, { PATH: `${onPath}:/usr/bin:/bin` }));
+    assert.ok(found.outcome.ok, found.outcome.ok ? '' : found.outcome.failure.message);
+    assert.equal(found.outcome.result.cli.source, 'path');
+    assert.equal(found.outcome.result.cli.binDir, onPath);
+    assert.deepEqual(tools.prepended, [], 'PATH already has it');
+    assert.ok(
+      found.lines.some((l) => l.startsWith(`Heroku CLI on the agent's PATH (${onPath}): heroku/10.0.0 `)),
+      found.lines.join('\n'),
+    );
+
+    const none = await run(await request({ kind: 'path-or-stable' }, tools));
+    assert.ok(none.outcome.ok, none.outcome.ok ? '' : none.outcome.failure.message);
+    assert.equal(none.outcome.result.cli.source, 'download');
+    assert.ok(none.lines.includes("No Heroku CLI on the agent's PATH: using the latest stable one."), none.lines.join('\n'));
+  });
+
+  it('refuses a tarball that is not the one its manifest describes, and one without the CLI, extracting or caching nothing', async () => {
+    const tools = new FolderCache(await tempDir('tool-cache-'));
+    server.tamper = true;
+    try {
+      const altered = await run(await request({ kind: 'stable' }, tools));
+      assert.ok(!altered.outcome.ok);
+      assert.equal(altered.outcome.failure.kind, 'verification');
+      assert.match(
+        altered.outcome.failure.message,
+        /is not the one its manifest describes \(SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\): it was not extracted or run/,
+      );
+    } finally {
+      server.tamper = false;
+    }
+    assert.deepEqual(tools.added, []);
+
+    // A tarball whose folder has no bin/heroku.
+    const root = await standInCli('12.0.0');
+    await fs.rm(path.join(root, 'heroku', 'bin'), { recursive: true });
+    const empty = await startAssetsServer([{ version: '12.0.0', tarball: await packCli(root) }]);
+    try {
+      const req = { ...(await request({ kind: 'stable' }, tools)), assets: { url: empty.url, isDefault: false } };
+      const hollow = await run(req);
+      assert.ok(!hollow.outcome.ok);
+      assert.equal(hollow.outcome.failure.kind, 'verification');
+      assert.match(hollow.outcome.failure.message, /has no heroku\/bin\/heroku: it is not a CLI for /);
+    } finally {
+      await empty.close();
+    }
+    assert.deepEqual(tools.added, []);
+  });
+});
