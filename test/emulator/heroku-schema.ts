@@ -1,11 +1,11 @@
 // Heroku's official Platform API schema (../shared/heroku-platform-api/schema.json), compiled
 // with ajv: the shape of every link the emulator serves, and the check of every body it sends.
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
+import { sharedPath } from '../support/shared';
 
-export const SCHEMA_PATH = path.resolve(__dirname, '../../../shared/heroku-platform-api/schema.json');
+export const SCHEMA_PATH = sharedPath('heroku-platform-api', 'schema.json');
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

@@ -3,10 +3,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ExtensionManifest } from '../../scripts/package';
+import { sharedPath } from '../support/shared';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const BUILD_TASKS = path.join(ROOT, 'build', 'tasks');
-export const TASKS_SCHEMA = path.resolve(ROOT, '../shared/azure-pipelines/tasks.schema.json');
+export const TASKS_SCHEMA = sharedPath('azure-pipelines', 'tasks.schema.json');
 
 export interface Header {
   name: string;

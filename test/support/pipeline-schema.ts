@@ -3,12 +3,12 @@
 // Azure DevOps adds an installed extension's tasks, compiled with ajv. It validates what a user
 // would paste: a whole pipeline, or a list of steps (`#/definitions/steps`).
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import type { TaskInput, TaskJson } from '../packaging/manifest';
+import { sharedPath } from './shared';
 
-export const SERVICE_SCHEMA = path.resolve(__dirname, '../../../shared/azure-pipelines/service-schema.json');
+export const SERVICE_SCHEMA = sharedPath('azure-pipelines', 'service-schema.json');
 
 type Json = Record<string, unknown>;
 
