@@ -106,24 +106,27 @@ export interface CheckoutCommit {
 
 /**
  * The commit `ref` names in the checkout at `cwd`, its subject, and whether the checkout is
- * shallow: three git calls at once, with errors that say what to fix.
+ * shallow: two git calls at once (each git started costs milliseconds before the push can start),
+ * with errors that say what to fix.
  */
 export async function readCommit(cwd: string, ref: string, signal?: AbortSignal): Promise<CheckoutCommit> {
   // rev-parse --verify and cat-file take one commit: a range (`main..topic`) is refused, never resolved.
-  const [where, resolved, object] = await Promise.all([
-    runGit(['rev-parse', '--is-inside-work-tree', '--is-shallow-repository'], { cwd, signal }),
-    runGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { cwd, signal }),
+  // rev-parse prints one line per question in order: inside a work tree, shallow, then the commit
+  // (none when the ref names no commit, which exits 1; outside any repository it prints nothing).
+  const questions = ['--is-inside-work-tree', '--is-shallow-repository', '--verify', '--quiet', '--end-of-options'];
+  const [where, object] = await Promise.all([
+    runGit(['rev-parse', ...questions, `${ref}^{commit}`], { cwd, signal }),
     runGit(['cat-file', 'commit', `${ref}^{commit}`], { cwd, signal }),
   ]);
-  const [inside, shallow] = where.stdout.split('\n');
-  if (where.code !== 0 || inside !== 'true') {
+  const [inside, shallow, resolved] = where.stdout.split('\n');
+  if (inside !== 'true') {
     throw new TaskError(
       'git',
       `${cwd} is not a git checkout. Point workingDirectory at the repository the pipeline checked out (a \`checkout: self\` step puts it in $(Build.SourcesDirectory)), and do not use \`checkout: none\` in this job.`,
     );
   }
-  const sha = resolved.stdout.trim();
-  if (resolved.code !== 0 || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
+  const sha = resolved ?? '';
+  if (where.code !== 0 || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
     throw new TaskError(
       'git',
       `The ref "${ref}" does not name a commit in ${cwd}. Use a branch, tag or SHA that the checkout has (a shallow checkout only has the commits it fetched: set \`fetchDepth: 0\` on the checkout step to have them all), or leave ref empty to deploy HEAD.`,
