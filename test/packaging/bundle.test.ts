@@ -1,6 +1,7 @@
 // What starting a task costs: the bundle loads none of Node's fetch implementation (undici), which
 // axios would otherwise pull in at load time for adapters and a FormData class the tasks never use
-// (scripts/build.ts leaves them out). Every millisecond here is paid by every deploy.
+// (scripts/build.ts leaves them out), and the tasks whose start-up matters load no HTTP stack until
+// they make a request (core/base/http-loader.ts). Every millisecond here is paid by every deploy.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -35,7 +36,7 @@ describe('task bundles: start-up', () => {
     it(`${task} loads no fetch implementation (undici) when it starts`, async () => {
       const loaded = await modulesLoaded(taskEntry(task));
       assert.ok(
-        loaded.some((m) => m === 'NativeModule https'),
+        loaded.some((m) => m === 'NativeModule child_process'),
         `the record works: ${loaded.length} modules`,
       );
       assert.deepEqual(
@@ -43,6 +44,18 @@ describe('task bundles: start-up', () => {
         [],
       );
     });
+
+    // HerokuRun attaches with its own TLS client (rendezvous), HerokuCli downloads with tool-lib's.
+    if (!['HerokuRunV1', 'HerokuCliV1'].includes(task)) {
+      it(`${task} loads no HTTP stack (axios, http, https, http2, tls, zlib) before its first request`, async () => {
+        const loaded = await modulesLoaded(taskEntry(task));
+        assert.deepEqual(
+          loaded.filter((m) => /^NativeModule (http|https|http2|tls|zlib)$/.test(m)),
+          [],
+          'a task that fails on its inputs has made no request, so it has no reason to load them',
+        );
+      });
+    }
 
     it(`${task} carries task-lib's English messages and none of their translations, nor its tool runner`, async () => {
       const bundle = await fs.readFile(taskEntry(task), 'utf8');

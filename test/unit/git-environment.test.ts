@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { gitEnvironment } from '../../tasks/common/core/git/git';
 import { tokenForOrigin } from '../../tasks/common/core/git/history';
-import { gitNetworkConfig, httpTransport } from '../../tasks/common/core/base/network';
+import { httpTransport } from '../../tasks/common/core/base/http-transport';
+import { gitNetworkConfig } from '../../tasks/common/core/base/network';
 import { isLoopback } from '../../tasks/common/core/base/endpoints';
 import { credentialConfig } from '../../tasks/common/core/git/push';
 

@@ -7,7 +7,8 @@ import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { TaskError } from '../../tasks/common/core/base/errors';
-import { DIRECT, gitNetworkConfig, httpTransport, type NetworkSettings } from '../../tasks/common/core/base/network';
+import { httpTransport } from '../../tasks/common/core/base/http-transport';
+import { DIRECT, gitNetworkConfig, type NetworkSettings } from '../../tasks/common/core/base/network';
 import { HerokuApi } from '../../tasks/common/core/heroku/api';
 import { HEROKU_TEST_CERT, TEST_CA } from '../support/tls-front';
 

@@ -1,10 +1,6 @@
-// The agent's proxy and CA, applied to the API client and to git.
-import http from 'node:http';
-import https from 'node:https';
+// The agent's proxy and CA settings, and what they mean for git. How HTTP requests apply them is
+// in http-transport.ts, loaded with the HTTP stack on first use (http-loader.ts).
 import { readFileSync } from 'node:fs';
-import tls from 'node:tls';
-import type { AxiosProxyConfig } from 'axios';
-import { HttpsProxyAgent } from 'https-proxy-agent';
 import { isLoopback } from './endpoints';
 import { TaskError, errorMessage } from './errors';
 
@@ -41,13 +37,12 @@ export function proxyUrlWithCredentials(proxy: ProxySettings): string {
   return url.href.replace(/\/$/, '');
 }
 
-/** The roots a TLS connection trusts: the usual ones plus the agent's CA, or undefined for Node's defaults. */
-export function trustedCa(network: NetworkSettings): string[] | undefined {
-  const ca = readCa(network.caFile);
-  return ca ? [...tls.rootCertificates, ca.toString('utf8')] : undefined;
-}
-
-function readCa(caFile: string | undefined): Buffer | undefined {
+/**
+ * The agent's CA bundle (Agent.CAInfo), read now: a file that cannot be read fails the task before
+ * anything is asked of Heroku, not at its first request.
+ */
+export function agentCa(network: NetworkSettings): Buffer | undefined {
+  const caFile = network.caFile;
   if (!caFile) return undefined;
   try {
     return readFileSync(caFile);
@@ -57,62 +52,6 @@ function readCa(caFile: string | undefined): Buffer | undefined {
       `The agent's CA file (Agent.CAInfo) ${caFile} cannot be read: ${errorMessage(error)}. Fix the agent's certificate settings.`,
     );
   }
-}
-
-/**
- * A CONNECT-tunnelling agent whose TLS to the target trusts `trust.ca` too. https-proxy-agent applies
- * its constructor's TLS options to the proxy connection only, not to the server behind it.
- */
-class TrustingProxyAgent extends HttpsProxyAgent<string> {
-  constructor(
-    proxy: string,
-    private readonly trust: { ca?: string[] },
-  ) {
-    super(proxy, { keepAlive: true, ...trust });
-  }
-
-  override connect(
-    req: http.ClientRequest,
-    opts: Parameters<HttpsProxyAgent<string>['connect']>[1],
-  ): ReturnType<HttpsProxyAgent<string>['connect']> {
-    return super.connect(req, { ...opts, ...this.trust });
-  }
-}
-
-/** axios's settings for one URL: its Node http adapter (the only one bundled), agents and proxy. */
-export interface HttpTransport {
-  adapter: 'http';
-  proxy: AxiosProxyConfig | false;
-  httpAgent: http.Agent;
-  httpsAgent: https.Agent;
-}
-
-/**
- * How axios reaches `url`: through the agent's proxy if it has one (https by a CONNECT tunnel,
- * plain http as an ordinary proxied request), trusting the agent's CA besides the usual roots.
- */
-export function httpTransport(url: string, network: NetworkSettings): HttpTransport {
-  const proxy = proxyFor(url, network);
-  const ca = trustedCa(network);
-  const trust = ca ? { ca } : {};
-  const adapter = 'http';
-  const httpAgent = new http.Agent({ keepAlive: true });
-  if (!proxy) return { adapter, proxy: false, httpAgent, httpsAgent: new https.Agent({ keepAlive: true, ...trust }) };
-  const httpsAgent = new TrustingProxyAgent(proxyUrlWithCredentials(proxy), trust);
-  if (new URL(url).protocol === 'https:') return { adapter, proxy: false, httpAgent, httpsAgent };
-  const through = new URL(proxy.url);
-  return {
-    adapter,
-    proxy: {
-      // Stryker disable next-line Regex: a URL's protocol has one colon, its last character, so /:/ removes the same one
-      protocol: through.protocol.replace(/:$/, ''),
-      host: through.hostname,
-      port: Number(through.port || (through.protocol === 'https:' ? 443 : 80)),
-      ...(proxy.username ? { auth: { username: proxy.username, password: proxy.password ?? '' } } : {}),
-    },
-    httpAgent,
-    httpsAgent,
-  };
 }
 
 /** git configuration (for GIT_CONFIG_* entries) applying the proxy and CA to one URL. */

@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import axios, { AxiosError } from 'axios';
 import { TaskError, cancelled, errorMessage } from '../base/errors';
-import { httpTransport, type NetworkSettings } from '../base/network';
+import { isAxiosError, loadHttp } from '../base/http-loader';
+import type { NetworkSettings } from '../base/network';
 
 export interface Limits {
   jsonTimeoutMs: number;
@@ -43,7 +43,7 @@ function failure(
 ): TaskError {
   if (error instanceof TaskError) return error;
   if (signal.aborted) return cancelled(`downloading ${what}`);
-  if (error instanceof AxiosError && error.response)
+  if (isAxiosError(error) && error.response)
     return new TaskError(
       error.response.status === 404 ? 'not-found' : 'network',
       `Could not download ${what}: ${url} answered ${error.response.status}. ${error.response.status === 404 ? "Check cliVersion (the version must exist for this agent's platform) and HEROKU_CLI_ASSETS_URL. " : ''}${MIRROR_HINT}`,
@@ -58,15 +58,19 @@ function failure(
 }
 
 export function fetcher(network: NetworkSettings, signal: AbortSignal, limits: Limits = LIMITS): Fetcher {
-  const client = (url: string) =>
-    axios.create({ ...httpTransport(url, network), maxRedirects: 5, validateStatus: (s) => s === 200 });
+  const client = async (url: string) => {
+    const { axios, httpTransport } = await loadHttp();
+    return axios.create({ ...httpTransport(url, network), maxRedirects: 5, validateStatus: (s) => s === 200 });
+  };
   return {
     async json(url, what) {
       const deadline = AbortSignal.timeout(limits.jsonTimeoutMs);
       const both = AbortSignal.any([signal, deadline]);
       let text: string;
       try {
-        const response = await client(url).get<string>(url, {
+        const response = await (
+          await client(url)
+        ).get<string>(url, {
           signal: both,
           responseType: 'text',
           transformResponse: (body: string) => body,
@@ -92,7 +96,7 @@ export function fetcher(network: NetworkSettings, signal: AbortSignal, limits: L
       const hash = createHash('sha256');
       let bytes = 0;
       try {
-        const response = await client(url).get<Readable>(url, { signal: both, responseType: 'stream' });
+        const response = await (await client(url)).get<Readable>(url, { signal: both, responseType: 'stream' });
         const announced = Number(response.headers['content-length'] ?? NaN);
         if (announced > limits.fileMaxBytes) {
           response.data.destroy();

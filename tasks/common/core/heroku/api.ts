@@ -1,13 +1,14 @@
 // Heroku Platform API client: v3 Accept header, Bearer auth, retries with backoff and jitter on
 // 429, 5xx and connection failures (never repeating a call that may have taken effect), a timeout
 // per request, Heroku's error ids kept for the caller to explain.
-import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosResponse } from 'axios';
 import type * as Heroku from '@heroku-cli/schema';
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { sleep as realSleep, type Sleep } from '../base/async';
 import { cancelled } from '../base/errors';
-import { httpTransport, DIRECT, type NetworkSettings } from '../base/network';
+import { isAxiosError, loadHttp } from '../base/http-loader';
+import { agentCa, DIRECT, type NetworkSettings } from '../base/network';
 
 export type App = Heroku.App & { generation?: { id?: string; name?: string } };
 export type Account = Heroku.Account;
@@ -118,7 +119,8 @@ function retryAfterMs(header: unknown): number | null {
 }
 
 export class HerokuApi {
-  private readonly http: AxiosInstance;
+  /** The axios instance, made once the HTTP stack has loaded (the load starts with the client). */
+  private readonly http: Promise<AxiosInstance>;
   private readonly network: NetworkSettings;
   private readonly options: Required<Omit<HerokuApiOptions, 'network' | 'userAgent' | 'debug' | 'warn' | 'signal'>> &
     Pick<HerokuApiOptions, 'debug' | 'warn'> & { signal: AbortSignal | null };
@@ -141,21 +143,26 @@ export class HerokuApi {
       warn: options.warn,
     };
     this.network = options.network ?? DIRECT;
-    this.http = axios.create({
-      baseURL: options.baseUrl,
-      headers: {
-        Accept: 'application/vnd.heroku+json; version=3',
-        Authorization: `Bearer ${options.apiKey}`,
-        'User-Agent': options.userAgent ?? 'heroku-azure-pipelines',
-      },
-      ...httpTransport(options.baseUrl, options.network ?? DIRECT),
-      validateStatus: () => true,
-      maxRedirects: 0,
-      maxContentLength: this.options.maxBodyBytes,
-      responseType: 'json',
-      // Stryker disable next-line ObjectLiteral,BooleanLiteral: API calls set no axios timeout (their deadline is an AbortSignal), so axios raises no timeout error to clarify
-      transitional: { clarifyTimeoutError: true },
-    });
+    agentCa(this.network);
+    this.http = loadHttp().then(({ axios, httpTransport }) =>
+      axios.create({
+        baseURL: options.baseUrl,
+        headers: {
+          Accept: 'application/vnd.heroku+json; version=3',
+          Authorization: `Bearer ${options.apiKey}`,
+          'User-Agent': options.userAgent ?? 'heroku-azure-pipelines',
+        },
+        ...httpTransport(options.baseUrl, this.network),
+        validateStatus: () => true,
+        maxRedirects: 0,
+        maxContentLength: this.options.maxBodyBytes,
+        responseType: 'json',
+        // Stryker disable next-line ObjectLiteral,BooleanLiteral: API calls set no axios timeout (their deadline is an AbortSignal), so axios raises no timeout error to clarify
+        transitional: { clarifyTimeoutError: true },
+      }),
+    );
+    // Its failure (the CA file gone since it was read) is the first request's, not an unhandled one.
+    this.http.catch(() => undefined);
   }
 
   /** The same API with other limits (e.g. tighter ones, and no cancel, for undoing on the way out). */
@@ -189,7 +196,9 @@ export class HerokuApi {
       // A deadline for the whole answer (a server trickling bytes keeps a socket timeout at bay).
       const deadline = AbortSignal.timeout(Math.max(1000, Math.min(timeoutMs, remaining)));
       try {
-        response = await this.http.request({
+        response = await (
+          await this.http
+        ).request({
           method,
           url: path,
           data: request.body,
@@ -268,6 +277,7 @@ export class HerokuApi {
    */
   async uploadFile(url: string, file: string, size: number, signal?: AbortSignal): Promise<void> {
     const deadline = AbortSignal.timeout(UPLOAD_DEADLINE_MS);
+    const { axios, httpTransport } = await loadHttp();
     const response = await axios.put<string>(url, createReadStream(file), {
       ...httpTransport(url, this.network),
       headers: { 'Content-Type': '', 'Content-Length': String(size) },
@@ -297,6 +307,7 @@ export class HerokuApi {
    */
   async openStream(url: string, from: number, signal?: AbortSignal): Promise<{ body: AsyncIterable<Buffer>; done: boolean }> {
     const deadline = AbortSignal.timeout(OUTPUT_DEADLINE_MS);
+    const { axios, httpTransport } = await loadHttp();
     const response = await axios.get<NodeJS.ReadableStream>(url, {
       responseType: 'stream',
       ...httpTransport(url, this.network),
@@ -358,7 +369,7 @@ export class HerokuApi {
 
   private networkError(error: unknown, method: string, path: string, timedOut: boolean): HerokuApiError {
     if (timedOut) return new HerokuApiError(null, null, `no full answer within the deadline`, method, path, null, 'ETIMEDOUT');
-    if (error instanceof AxiosError) {
+    if (isAxiosError(error)) {
       if (/maxContentLength/.test(error.message)) {
         return new HerokuApiError(
           error.response?.status ?? 200,
@@ -371,7 +382,7 @@ export class HerokuApi {
       // Stryker disable next-line ConditionalExpression,StringLiteral: axios raises ETIMEDOUT/ECONNABORTED itself only for its timeout option, which API calls do not set; a socket's comes with the same code on its cause, which wins below
       // An answer cut off after its headers ("stream has been aborted", no cause): the connection
       // dropped midway, as a reset does (a GET is sent again, a POST is not).
-      const cutOff = error.code === AxiosError.ERR_BAD_RESPONSE && /aborted/i.test(error.message);
+      const cutOff = error.code === 'ERR_BAD_RESPONSE' && /aborted/i.test(error.message);
       const code =
         error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED' ? 'ETIMEDOUT' : cutOff ? 'ECONNRESET' : (error.code ?? null);
       const causeCode: unknown = error.cause && 'code' in error.cause ? error.cause.code : null;

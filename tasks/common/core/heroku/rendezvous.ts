@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
 import net from 'node:net';
 import tls from 'node:tls';
 import { TaskError, cancelled, errorMessage } from '../base/errors';
-import { proxyFor, trustedCa, type NetworkSettings, type ProxySettings } from '../base/network';
+import { trustedCa } from '../base/http-transport';
+import { proxyFor, type NetworkSettings, type ProxySettings } from '../base/network';
 
 /** Time to reach the rendezvous host (through the proxy, TLS included). */
 const CONNECT_TIMEOUT_MS = 30_000;

@@ -3,12 +3,12 @@
 // body read, until the expected answer or the deadline. Cancel stops it (never a verdict).
 import type { Readable } from 'node:stream';
 import vm from 'node:vm';
-import axios from 'axios';
 import { sleep as realSleep, type Sleep } from '../base/async';
 import { TaskError, cancelled, errorMessage } from '../base/errors';
 import { seconds } from '../base/format';
 import type { TaskLog } from '../base/log';
-import { httpTransport, type NetworkSettings } from '../base/network';
+import { loadHttp } from '../base/http-loader';
+import type { NetworkSettings } from '../base/network';
 import type { HealthCheckOptions } from './safeguards';
 
 export interface HealthAttempt {
@@ -117,6 +117,7 @@ export async function checkHealth(run: HealthCheckRun): Promise<HealthResult> {
   const { url, options, log } = run;
   const sleep = run.sleep ?? realSleep;
   const deadlineAt = Date.now() + options.timeoutMs;
+  const { axios, httpTransport } = await loadHttp();
   const client = axios.create({
     ...httpTransport(url, run.network),
     maxRedirects: 5,
