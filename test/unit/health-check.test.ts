@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sinon from 'sinon';
+import { sleep as realSleep } from '../../tasks/common/core/base/async';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import { DIRECT } from '../../tasks/common/core/base/network';
 import { MAX_BODY_BYTES, checkHealth, describeAttempt, healthCheckUrl } from '../../tasks/common/core/workflow/health-check';
@@ -424,6 +425,32 @@ describe('health check attempts and what they say', () => {
     );
     await app.close();
     assert.deepEqual(host.lines, [`GET ${app.url} until it answers 200 (every 0.001 s, for up to 60 s)`]);
+  });
+
+  it('ends with cancelled, and no further request, when cancelled while waiting between attempts', async () => {
+    const host = new FakeHost();
+    const app = await serve((_req, res) => {
+      res.writeHead(503);
+      res.end('starting');
+    });
+    await assert.rejects(
+      checkHealth({
+        url: app.url,
+        options: options(app.url, { timeoutMs: 60_000, intervalMs: 5000 }),
+        network: DIRECT,
+        log: host.log,
+        signal: host.signal,
+        sleep: (ms, signal) => {
+          host.controller.abort(); // the task is cancelled during the wait
+          return realSleep(ms, signal);
+        },
+      }),
+      (error: TaskError) => error.kind === 'cancelled' && error.message.includes(`checking the health of ${app.url}`),
+    );
+    await app.close();
+    assert.equal(app.requests(), 1, 'nothing asked after the cancel');
+    assert.equal(host.lines.length, 2, 'the plan and one attempt logged');
+    assert.match(host.lines[1] ?? '', /^ {2}#1 {2}503 {2}\d+ ms {2}expected 200; body: starting$/);
   });
 
   it('resolves a path against the app URL, takes a full URL as given, and says when there is nothing to resolve against', () => {

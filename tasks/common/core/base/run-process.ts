@@ -59,7 +59,9 @@ export function runProcess(command: string, args: string[], options: ProcessOpti
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Stryker disable next-line BooleanLiteral: Windows only (no console window for the child); cannot run on this Linux machine
       windowsHide: true,
+      // Stryker disable next-line ConditionalExpression: the platform test is a Windows-only guard, and true is the Linux path itself (true and false for the whole are killed by run-git.test.ts's process group test)
       detached: group && process.platform !== 'win32',
       windowsVerbatimArguments: options.windowsVerbatimArguments,
     });
@@ -69,10 +71,12 @@ export function runProcess(command: string, args: string[], options: ProcessOpti
     const kept = { stdout: '', stderr: '' };
     const keep = (stream: 'stdout' | 'stderr', chunk: string): void => {
       if (stream === 'stdout' && options.keepStdoutStart) {
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: true and <= only cost work (a start already maxOutput long stays the same when cut to it again); false and >= are killed by run-process.test.ts
         if (kept.stdout.length < maxOutput) kept.stdout = (kept.stdout + chunk).slice(0, maxOutput);
         return;
       }
       kept[stream] += chunk;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: true and >= only cost work (slice(-maxOutput) of a string no longer than maxOutput is that string); false and <= are killed by run-process.test.ts
       if (kept[stream].length > maxOutput) kept[stream] = kept[stream].slice(-maxOutput);
     };
     const out = options.onStdoutLine ? splitLines(options.onStdoutLine, maxLine) : undefined;
@@ -114,6 +118,7 @@ export function runProcess(command: string, args: string[], options: ProcessOpti
             timedOut = true;
             stop();
           }, options.timeoutMs);
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: an AbortSignal fires 'abort' only once, and finish() takes the listener off (tested)
     options.signal?.addEventListener('abort', stop, { once: true });
     const finish = (): void => {
       clearTimeout(timer);
