@@ -724,6 +724,41 @@ describe('Platform API client', () => {
         'the rest of the long line, if any, is x and at most 64 KB',
       );
     });
+
+    it('resumes a stream from a byte on: asks for the rest by Range, skips what a server ignoring Range sends again, ends at 416', async () => {
+      const text = 'line one\nline two\n';
+      const ranges: Array<string | undefined> = [];
+      const server = await serve((req, res) => {
+        ranges.push(req.headers.range);
+        const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+        if (req.url === '/ignores-range') {
+          // Everything from the start, in three chunks: the first (4 bytes) all skipped, the second partly, the third not.
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          res.write(text.slice(0, 4));
+          setTimeout(() => {
+            res.write(text.slice(4, 12));
+            setTimeout(() => res.end(text.slice(12)), 50);
+          }, 50);
+        } else if (from >= text.length) res.writeHead(416).end();
+        else res.writeHead(from > 0 ? 206 : 200, { 'Content-Type': 'text/plain' }).end(text.slice(from));
+      });
+      const api = new HerokuApi({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' });
+      const read = async (path: string, from: number): Promise<[string, boolean]> => {
+        const stream = await api.openStream(`${server.url}${path}`, from);
+        let body = '';
+        for await (const chunk of stream.body) body += chunk.toString('utf8');
+        return [body, stream.done];
+      };
+      try {
+        assert.deepEqual(await read('/build', 0), [text, false], 'from the start');
+        assert.deepEqual(await read('/build', 9), ['line two\n', false], 'the rest, answered 206');
+        assert.deepEqual(await read('/ignores-range', 6), [text.slice(6), false], 'a 200 with everything, read from byte 6');
+        assert.deepEqual(await read('/build', text.length), ['', true], 'nothing more (416)');
+      } finally {
+        await server.close();
+      }
+      assert.deepEqual(ranges, [undefined, 'bytes=9-', 'bytes=6-', `bytes=${text.length}-`]);
+    });
   });
 });
 
