@@ -1,7 +1,10 @@
 // The Platform API client's retry policy, against a scripted local server and a fake clock.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import sinon from 'sinon';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import { HerokuApi, HerokuApiError, UNREADABLE } from '../../tasks/common/core/heroku/api';
@@ -633,6 +636,73 @@ describe('Platform API client', () => {
 
     it('does not repeat a failure that is not of the connection', async () => {
       assert.deepEqual(await attempts('EPROTO', 'GET'), ['EPROTO', 1]);
+    });
+  });
+
+  describe('uploading a file to a signed URL', () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'upload-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('PUTs the file as is with its length and an empty Content-Type, and no API key', async () => {
+      const file = path.join(dir, 'source.tgz');
+      writeFileSync(file, 'tarball bytes');
+      const seen: string[] = [];
+      const server = await serve((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += String(chunk)));
+        req.on('end', () => {
+          const h = req.headers;
+          seen.push(
+            `${req.method ?? ''} ${req.url ?? ''} [${h['content-type'] ?? 'none'}] ${h['content-length'] ?? '-'} ${h.authorization ?? '-'} ${body}`,
+          );
+          res.writeHead(200).end();
+        });
+      });
+      await new HerokuApi({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' }).uploadFile(
+        `${server.url}/blob?sig=abc`,
+        file,
+        13,
+      );
+      await server.close();
+      assert.deepEqual(seen, ['PUT /blob?sig=abc [] 13 - tarball bytes']);
+    });
+
+    it("fails on any answer but a 2xx, naming the storage's error code when its XML gives one", async () => {
+      const file = path.join(dir, 'source.tgz');
+      writeFileSync(file, 'x');
+      const server = await serve((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          if (req.url === '/signed') {
+            res.writeHead(403, { 'Content-Type': 'application/xml' });
+            res.end('<?xml version="1.0"?><Error><Code>SignatureDoesNotMatch</Code><Message>No.</Message></Error>');
+          } else res.writeHead(Number(req.url?.slice(1))).end('oops');
+        });
+      });
+      const api = new HerokuApi({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' });
+      const upload = (where: string) => api.uploadFile(`${server.url}/${where}`, file, 1).catch((e: unknown) => e);
+      const outcomes = [await upload('signed'), await upload('500'), await upload('300'), await upload('299')];
+      await server.close();
+      // A status under 200 that is not an interim one (Node's HTTP server cannot send it).
+      const odd = net.createServer((socket) =>
+        socket.once('data', () => socket.end('HTTP/1.1 099 Odd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')),
+      );
+      await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', () => resolve()));
+      outcomes.push(
+        await api.uploadFile(`http://127.0.0.1:${(odd.address() as AddressInfo).port}/`, file, 1).catch((e: unknown) => e),
+      );
+      await new Promise((resolve) => odd.close(resolve));
+      assert.deepEqual(
+        outcomes.map((e) => (e instanceof HerokuApiError ? [e.status, e.id, e.message, e.method, e.path] : e)),
+        [
+          [403, 'SignatureDoesNotMatch', 'answered 403 SignatureDoesNotMatch', 'PUT', 'the source URL'],
+          [500, null, 'answered 500', 'PUT', 'the source URL'],
+          [300, null, 'answered 300', 'PUT', 'the source URL'],
+          undefined,
+          [99, null, 'answered 99', 'PUT', 'the source URL'],
+        ],
+      );
     });
   });
 
