@@ -866,6 +866,37 @@ describe('Platform API as the tasks call it', () => {
     assert.deepEqual(server.calls, ['PUT /apps/a/buildpack-installations', 'PUT /apps/a/buildpack-installations']);
   });
 
+  it('explains a refused upload with what it was doing, and opens a stream from a byte on, with no key sent to either', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'upload-'));
+    const file = path.join(dir, 'source.tgz');
+    writeFileSync(file, 'x');
+    const server = await scriptedServer([
+      { status: 403, body: '<Error><Code>AccessDenied</Code></Error>' },
+      { status: 206, body: 'the rest' },
+    ]);
+    const client = HerokuClient.connect({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY', ...noWait });
+    try {
+      await assert.rejects(client.uploadFile(`${server.url}/blob`, file, 1, 'uploading the source tarball'), {
+        message:
+          'Heroku refused PUT the source URL while uploading the source tarball (403 AccessDenied: answered 403 AccessDenied).',
+      });
+      const stream = await client.openStream(`${server.url}/output`, 7);
+      let text = '';
+      for await (const chunk of stream.body) text += chunk.toString('utf8');
+      assert.equal(text, JSON.stringify('the rest'), 'the answer as sent (the scripted server sends JSON)');
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(
+      server.requests.map((r) => [r.authorization, r.range]),
+      [
+        [undefined, undefined],
+        [undefined, 'bytes=7-'],
+      ],
+    );
+  });
+
   it('undoes with tight limits after a cancel: the call still goes out, and is tried twice at most', async () => {
     const cancel = new AbortController();
     cancel.abort();
