@@ -668,6 +668,23 @@ describe('Platform API client', () => {
       assert.deepEqual(seen, ['PUT /blob?sig=abc [] 13 - tarball bytes']);
     });
 
+    it('stops an upload when the task is cancelled', async () => {
+      const file = path.join(dir, 'source.tgz');
+      writeFileSync(file, 'x');
+      const controller = new AbortController();
+      const server = await serve((req, res) => {
+        req.resume();
+        controller.abort();
+        // Too late: the client has let go of the request already (an upload that ignored the cancel would take this).
+        res.writeHead(200).end();
+      });
+      const error = await new HerokuApi({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' })
+        .uploadFile(`${server.url}/blob`, file, 1, controller.signal)
+        .catch((e: unknown) => e);
+      await server.close();
+      assert.ok(error instanceof Error && error.name === 'CanceledError', `cancelled, not ${String(error)}`);
+    });
+
     it("fails on any answer but a 2xx, naming the storage's error code when its XML gives one", async () => {
       const file = path.join(dir, 'source.tgz');
       writeFileSync(file, 'x');
