@@ -1,7 +1,10 @@
 // The Platform API client's retry policy, against a scripted local server and a fake clock.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import sinon from 'sinon';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import { HerokuApi, HerokuApiError, UNREADABLE } from '../../tasks/common/core/heroku/api';
@@ -636,6 +639,90 @@ describe('Platform API client', () => {
     });
   });
 
+  describe('uploading a file to a signed URL', () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'upload-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('PUTs the file as is with its length and an empty Content-Type, and no API key', async () => {
+      const file = path.join(dir, 'source.tgz');
+      writeFileSync(file, 'tarball bytes');
+      const seen: string[] = [];
+      const server = await serve((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += String(chunk)));
+        req.on('end', () => {
+          const h = req.headers;
+          seen.push(
+            `${req.method ?? ''} ${req.url ?? ''} [${h['content-type'] ?? 'none'}] ${h['content-length'] ?? '-'} ${h.authorization ?? '-'} ${body}`,
+          );
+          res.writeHead(200).end();
+        });
+      });
+      await new HerokuApi({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' }).uploadFile(
+        `${server.url}/blob?sig=abc`,
+        file,
+        13,
+      );
+      await server.close();
+      assert.deepEqual(seen, ['PUT /blob?sig=abc [] 13 - tarball bytes']);
+    });
+
+    it('stops an upload when the task is cancelled', async () => {
+      const file = path.join(dir, 'source.tgz');
+      writeFileSync(file, 'x');
+      const controller = new AbortController();
+      const server = await serve((req, res) => {
+        req.resume();
+        controller.abort();
+        // Too late: the client has let go of the request already (an upload that ignored the cancel would take this).
+        res.writeHead(200).end();
+      });
+      const error = await new HerokuApi({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' })
+        .uploadFile(`${server.url}/blob`, file, 1, controller.signal)
+        .catch((e: unknown) => e);
+      await server.close();
+      assert.ok(error instanceof Error && error.name === 'CanceledError', `cancelled, not ${String(error)}`);
+    });
+
+    it("fails on any answer but a 2xx, naming the storage's error code when its XML gives one", async () => {
+      const file = path.join(dir, 'source.tgz');
+      writeFileSync(file, 'x');
+      const server = await serve((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          if (req.url === '/signed') {
+            res.writeHead(403, { 'Content-Type': 'application/xml' });
+            res.end('<?xml version="1.0"?><Error><Code>SignatureDoesNotMatch</Code><Message>No.</Message></Error>');
+          } else res.writeHead(Number(req.url?.slice(1))).end('oops');
+        });
+      });
+      const api = new HerokuApi({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' });
+      const upload = (where: string) => api.uploadFile(`${server.url}/${where}`, file, 1).catch((e: unknown) => e);
+      const outcomes = [await upload('signed'), await upload('500'), await upload('300'), await upload('299')];
+      await server.close();
+      // A status under 200 that is not an interim one (Node's HTTP server cannot send it).
+      const odd = net.createServer((socket) =>
+        socket.once('data', () => socket.end('HTTP/1.1 099 Odd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')),
+      );
+      await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', () => resolve()));
+      outcomes.push(
+        await api.uploadFile(`http://127.0.0.1:${(odd.address() as AddressInfo).port}/`, file, 1).catch((e: unknown) => e),
+      );
+      await new Promise((resolve) => odd.close(resolve));
+      assert.deepEqual(
+        outcomes.map((e) => (e instanceof HerokuApiError ? [e.status, e.id, e.message, e.method, e.path] : e)),
+        [
+          [403, 'SignatureDoesNotMatch', 'answered 403 SignatureDoesNotMatch', 'PUT', 'the source URL'],
+          [500, null, 'answered 500', 'PUT', 'the source URL'],
+          [300, null, 'answered 300', 'PUT', 'the source URL'],
+          undefined,
+          [99, null, 'answered 99', 'PUT', 'the source URL'],
+        ],
+      );
+    });
+  });
+
   describe('following a text stream', () => {
     it('asks for text without the API key, and gives each line, the last one even without a newline', async () => {
       const headers: http.IncomingHttpHeaders[] = [];
@@ -724,6 +811,41 @@ describe('Platform API client', () => {
         'the rest of the long line, if any, is x and at most 64 KB',
       );
     });
+
+    it('resumes a stream from a byte on: asks for the rest by Range, skips what a server ignoring Range sends again, ends at 416', async () => {
+      const text = 'line one\nline two\n';
+      const ranges: Array<string | undefined> = [];
+      const server = await serve((req, res) => {
+        ranges.push(req.headers.range);
+        const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+        if (req.url === '/ignores-range') {
+          // Everything from the start, in three chunks: the first (4 bytes) all skipped, the second partly, the third not.
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          res.write(text.slice(0, 4));
+          setTimeout(() => {
+            res.write(text.slice(4, 12));
+            setTimeout(() => res.end(text.slice(12)), 50);
+          }, 50);
+        } else if (from >= text.length) res.writeHead(416).end();
+        else res.writeHead(from > 0 ? 206 : 200, { 'Content-Type': 'text/plain' }).end(text.slice(from));
+      });
+      const api = new HerokuApi({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' });
+      const read = async (path: string, from: number): Promise<[string, boolean]> => {
+        const stream = await api.openStream(`${server.url}${path}`, from);
+        let body = '';
+        for await (const chunk of stream.body) body += chunk.toString('utf8');
+        return [body, stream.done];
+      };
+      try {
+        assert.deepEqual(await read('/build', 0), [text, false], 'from the start');
+        assert.deepEqual(await read('/build', 9), ['line two\n', false], 'the rest, answered 206');
+        assert.deepEqual(await read('/ignores-range', 6), [text.slice(6), false], 'a 200 with everything, read from byte 6');
+        assert.deepEqual(await read('/build', text.length), ['', true], 'nothing more (416)');
+      } finally {
+        await server.close();
+      }
+      assert.deepEqual(ranges, [undefined, 'bytes=9-', 'bytes=6-', `bytes=${text.length}-`]);
+    });
   });
 });
 
@@ -759,6 +881,37 @@ describe('Platform API as the tasks call it', () => {
     ]);
     await server.close();
     assert.deepEqual(server.calls, ['PUT /apps/a/buildpack-installations', 'PUT /apps/a/buildpack-installations']);
+  });
+
+  it('explains a refused upload with what it was doing, and opens a stream from a byte on, with no key sent to either', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'upload-'));
+    const file = path.join(dir, 'source.tgz');
+    writeFileSync(file, 'x');
+    const server = await scriptedServer([
+      { status: 403, body: '<Error><Code>AccessDenied</Code></Error>' },
+      { status: 206, body: 'the rest' },
+    ]);
+    const client = HerokuClient.connect({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY', ...noWait });
+    try {
+      await assert.rejects(client.uploadFile(`${server.url}/blob`, file, 1, 'uploading the source tarball'), {
+        message:
+          'Heroku refused PUT the source URL while uploading the source tarball (403 AccessDenied: answered 403 AccessDenied).',
+      });
+      const stream = await client.openStream(`${server.url}/output`, 7);
+      let text = '';
+      for await (const chunk of stream.body) text += chunk.toString('utf8');
+      assert.equal(text, JSON.stringify('the rest'), 'the answer as sent (the scripted server sends JSON)');
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(
+      server.requests.map((r) => [r.authorization, r.range]),
+      [
+        [undefined, undefined],
+        [undefined, 'bytes=7-'],
+      ],
+    );
   });
 
   it('undoes with tight limits after a cancel: the call still goes out, and is tried twice at most', async () => {
