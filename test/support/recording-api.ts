@@ -20,6 +20,9 @@ export class RecordingApi {
     return HerokuClient.connect({ baseUrl: 'https://api.heroku.example', apiKey: 'KEY' }, this as unknown as HerokuApi);
   }
 
+  /** Nothing to load: the transport is this object. */
+  prepare(): void {}
+
   private answer<T>(method: string, path: string, body?: unknown): Promise<T> {
     this.calls.push(`${method} ${path}${body === undefined ? '' : ` ${JSON.stringify(body)}`}`);
     const answer = this.route(method, path, body);

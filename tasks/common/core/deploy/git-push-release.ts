@@ -94,6 +94,8 @@ async function pushAndRelease(target: PushTarget): Promise<Pushed> {
     });
   }
 
+  // Nothing is asked of the API before the push: its HTTP stack loads while git pushes.
+  target.app.prepare();
   const outcome = await log.group(`git push ${short(sha)} to ${app} on Heroku${force ? ' (force)' : ''}`, () =>
     pushToHeroku({ ...gitRequest, sha, force, onLine: (line) => log.info(line) }),
   );

@@ -119,8 +119,8 @@ function retryAfterMs(header: unknown): number | null {
 }
 
 export class HerokuApi {
-  /** The axios instance, made once the HTTP stack has loaded (the load starts with the client). */
-  private readonly http: Promise<AxiosInstance>;
+  /** The axios instance, made once the HTTP stack has loaded (at the first request, or `prepare()`). */
+  private http: Promise<AxiosInstance> | undefined;
   private readonly network: NetworkSettings;
   private readonly options: Required<Omit<HerokuApiOptions, 'network' | 'userAgent' | 'debug' | 'warn' | 'signal'>> &
     Pick<HerokuApiOptions, 'debug' | 'warn'> & { signal: AbortSignal | null };
@@ -144,7 +144,20 @@ export class HerokuApi {
     };
     this.network = options.network ?? DIRECT;
     agentCa(this.network);
-    this.http = loadHttp().then(({ axios, httpTransport }) =>
+  }
+
+  /**
+   * Starts loading the HTTP stack now, for a task that has something else to wait on first (its git
+   * push): it then evaluates meanwhile, and the first request does not wait for it.
+   */
+  prepare(): void {
+    // Its failure (the CA file gone since it was read) is the first request's, not an unhandled one.
+    this.client().catch(() => undefined);
+  }
+
+  private client(): Promise<AxiosInstance> {
+    const options = this.given;
+    return (this.http ??= loadHttp().then(({ axios, httpTransport }) =>
       axios.create({
         baseURL: options.baseUrl,
         headers: {
@@ -160,9 +173,7 @@ export class HerokuApi {
         // Stryker disable next-line ObjectLiteral,BooleanLiteral: API calls set no axios timeout (their deadline is an AbortSignal), so axios raises no timeout error to clarify
         transitional: { clarifyTimeoutError: true },
       }),
-    );
-    // Its failure (the CA file gone since it was read) is the first request's, not an unhandled one.
-    this.http.catch(() => undefined);
+    ));
   }
 
   /** The same API with other limits (e.g. tighter ones, and no cancel, for undoing on the way out). */
@@ -195,10 +206,9 @@ export class HerokuApi {
       const sentAt = Date.now();
       // A deadline for the whole answer (a server trickling bytes keeps a socket timeout at bay).
       const deadline = AbortSignal.timeout(Math.max(1000, Math.min(timeoutMs, remaining)));
+      const http = await this.client();
       try {
-        response = await (
-          await this.http
-        ).request({
+        response = await http.request({
           method,
           url: path,
           data: request.body,

@@ -47,6 +47,11 @@ export class HerokuClient {
     return new AppClient(this.api, this.session, app, input);
   }
 
+  /** Loads the HTTP stack now, while the task waits on something else (see HerokuApi.prepare). */
+  prepare(): void {
+    this.api.prepare();
+  }
+
   /** The same session with other limits (e.g. UNDO_DEADLINES). */
   withDeadlines(limits: Deadlines): HerokuClient {
     return new HerokuClient(this.api.withLimits(limits), this.session, this.scope);
