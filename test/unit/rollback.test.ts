@@ -261,10 +261,10 @@ describe('HerokuRollback in-process: from the reads to the health check, and its
 
   /**
    * my-app runs v64 (NEW); v63 ran OLD; the POST makes v65 with v63's slug. `more` replaces answers
-   * by `METHOD path` (a function is called for each request); `after` answers the releases list once
-   * the POST was sent.
+   * by `METHOD path` (a function is called for each request); `after` answers (or fails) the
+   * releases list once the POST was sent.
    */
-  function world(more: Record<string, unknown> = {}, after?: Release[]): RecordingApi {
+  function world(more: Record<string, unknown> = {}, after?: Release[] | Error): RecordingApi {
     let posted = false;
     return new RecordingApi((method, path) => {
       const key = `${method} ${path}`;
@@ -435,11 +435,22 @@ describe('HerokuRollback in-process: from the reads to the health check, and its
     assert.deepEqual(rollbackReport('my-app', outcome).outputs, { releaseVersion: '65', commit: '', rolledBackFrom: '64' });
   });
 
-  it('rolls back to a named toVersion, not one release back', async () => {
-    api = world({ 'POST /apps/my-app/releases': release(65, { current: true, slug: { id: 'slug-62' } }) });
-    const outcome = await rollback(request({ toVersion: 62 }), new FakeHost().log);
+  it('rolls back to a named toVersion, not one release back; without expectedCommit or a description it says neither', async () => {
+    const bare = release(62);
+    delete bare.description;
+    api = world({
+      'GET /apps/my-app/releases/62': bare,
+      'POST /apps/my-app/releases': release(65, { current: true, slug: { id: 'slug-62' } }),
+    });
+    const host = new FakeHost();
+    const outcome = await rollback(request({ toVersion: 62 }), host.log);
     assert.ok(outcome.ok, 'the rollback succeeds');
     assert.deepEqual(posts(), ['POST /apps/my-app/releases {"release":"rel-62"}']);
+    assert.equal(
+      host.lines[0],
+      'my-app runs v64 (commit bbbbbbbb), as dev@example.com sees it; rolling back to v62 (commit aaaaaaaa).',
+      'the first line says what runs, nothing about an expected commit',
+    );
   });
 
   it('refuses the live release as toVersion in-process, sending nothing', async () => {
@@ -551,6 +562,21 @@ describe('HerokuRollback in-process: from the reads to the health check, and its
     api = world({ 'POST /apps/my-app/releases': lost }, [release(64), release(63, { current: true })]);
     const outcome = await failed(request());
     assert.match(outcome.failure.message, / No new release was made, and v63 is live\. Check/);
+    api = world({ 'POST /apps/my-app/releases': lost }, [release(64)]);
+    assert.match((await failed(request())).failure.message, / No new release was made, and no release is live\. Check/);
+    const made = release(65, { description: 'Rollback to v63' });
+    delete made.status;
+    api = world({ 'POST /apps/my-app/releases': lost }, [made, release(64)]);
+    assert.match(
+      (await failed(request())).failure.message,
+      / The rollback did not take effect: v65 \("Rollback to v63"\), the release the request made, ended in an unknown state, and no release is live\. Check/,
+    );
+    api = world(
+      { 'POST /apps/my-app/releases': lost },
+      new HerokuApiError(503, 'unavailable', 'down', 'GET', '/apps/my-app/releases'),
+    );
+    const unknown = (await failed(request())).failure.message;
+    assert.ok(unknown.includes(' while checking which release of my-app is live '), unknown);
   });
 });
 
