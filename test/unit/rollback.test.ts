@@ -13,8 +13,12 @@ import { oneReleaseBack, parseToVersion, refusal, runsCommit } from '../../tasks
 import type { RollbackRequest } from '../../tasks/common/core/rollback/types';
 import { runTask } from '../../tasks/common/pipeline/run-task';
 import { rollbackTask } from '../../tasks/HerokuRollbackV1/rollback-task';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { releaseFacts } from '../../tasks/common/core/rollback/types';
 import { FakeHost } from '../support/fake-host';
 import { RecordingApi, type Route } from '../support/recording-api';
+import { refusingUrl, scriptedServer } from '../support/scripted-server';
 
 const OLD = 'a'.repeat(40);
 const NEW = 'b'.repeat(40);
@@ -92,6 +96,21 @@ describe('HerokuRollback: which release', () => {
       null,
       'Fir',
     );
+  });
+
+  it('reads v1 as the first release, and names toVersion when it reads an undefined variable', () => {
+    assert.equal(parseToVersion('v1'), 1);
+    assert.throws(
+      () => parseToVersion('$(ROLLBACK_TO)'),
+      (e: TaskError) => e.message.startsWith('The input toVersion reads $(ROLLBACK_TO), but the pipeline variable'),
+    );
+  });
+
+  it('names a release without a description by its version alone, and records no description as empty', () => {
+    const bare = release(63, { status: 'failed' });
+    delete bare.description;
+    assert.match(refusal('my-app', bare, null)?.message ?? '', /^Not rolling back my-app: v63 is a failed release/);
+    assert.equal(releaseFacts(bare, null).description, '');
   });
 
   it('matches expectedCommit as a prefix of the commit, in any case the commit is in', () => {
@@ -218,6 +237,410 @@ describe('HerokuRollback in-process', () => {
     assert.ok(!outcome.ok);
     assert.equal(outcome.failure.kind, 'cancelled');
     assert.deepEqual(posts(), []);
+  });
+});
+
+describe('HerokuRollback in-process: from the reads to the health check, and its report', () => {
+  let api: RecordingApi;
+  beforeEach(() => {
+    const connect = HerokuClient.connect.bind(HerokuClient);
+    sinon.stub(HerokuClient, 'connect').callsFake((options) => connect(options, api as unknown as HerokuApi));
+  });
+  afterEach(() => sinon.restore());
+
+  const request = (more: Partial<RollbackRequest> = {}): RollbackRequest => ({
+    apiKey: 'KEY',
+    api: { url: 'https://api.heroku.example', source: 'default', isDefault: true },
+    appName: 'my-app',
+    toVersion: null,
+    expectedCommit: null,
+    healthCheck: null,
+    network: DIRECT,
+    ...more,
+  });
+
+  /**
+   * my-app runs v64 (NEW); v63 ran OLD; the POST makes v65 with v63's slug. `more` replaces answers
+   * by `METHOD path` (a function is called for each request); `after` answers (or fails) the
+   * releases list once the POST was sent.
+   */
+  function world(more: Record<string, unknown> = {}, after?: Release[] | Error): RecordingApi {
+    let posted = false;
+    return new RecordingApi((method, path) => {
+      const key = `${method} ${path}`;
+      if (key === 'POST /apps/my-app/releases') posted = true;
+      if (key === 'GET /apps/my-app/releases' && posted && after) return after;
+      const routes: Record<string, unknown> = {
+        'GET /account': { email: 'dev@example.com' },
+        'GET /apps/my-app': { id: 'app', name: 'my-app', web_url: 'https://my-app.herokuapp.com/' },
+        'GET /apps/my-app/releases': [release(64, { current: true }), release(63), release(62)],
+        'GET /apps/my-app/slugs/slug-64': { commit: NEW },
+        'GET /apps/my-app/slugs/slug-63': { commit: OLD },
+        'GET /apps/my-app/slugs/slug-62': { commit: OLD },
+        'GET /apps/my-app/releases/63': release(63),
+        'GET /apps/my-app/releases/62': release(62),
+        'GET /apps/my-app/releases/64': release(64, { current: true }),
+        'POST /apps/my-app/releases': release(65, { current: true, slug: { id: 'slug-63' }, description: 'Rollback to v63' }),
+        ...more,
+      };
+      const route = routes[key];
+      const answer = typeof route === 'function' ? (route as () => unknown)() : route;
+      return answer ?? new HerokuApiError(404, 'not_found', `no route ${key}`, method, path);
+    });
+  }
+  const posts = (): string[] => api.calls.filter((c) => c.startsWith('POST'));
+  const failed = async (req: RollbackRequest, host = new FakeHost()) => {
+    const outcome = await rollback(req, host.log);
+    assert.ok(!outcome.ok, 'the rollback fails');
+    return outcome;
+  };
+
+  it('rolls back one release back, checks the expected commit and the health, and reports it all', async () => {
+    const web = await scriptedServer([{ status: 503 }, { status: 200 }]);
+    api = world();
+    const host = new FakeHost();
+    const healthCheck = { url: `${web.url}/health`, expectedStatus: 200, expectedText: null, timeoutMs: 5000, intervalMs: 1 };
+    const outcome = await rollback(request({ expectedCommit: 'aaaaaaa', healthCheck }), host.log).finally(() => web.close());
+    assert.ok(outcome.ok, 'the rollback succeeds');
+    assert.deepEqual(api.calls, [
+      'GET /account',
+      'GET /apps/my-app',
+      'GET /apps/my-app/releases',
+      'GET /apps/my-app/slugs/slug-64',
+      'GET /apps/my-app/slugs/slug-63',
+      'POST /apps/my-app/releases {"release":"rel-63"}',
+      'GET /apps/my-app/slugs/slug-63',
+    ]);
+    assert.deepEqual(
+      host.lines.map((l) => l.replace(web.url, 'WEB').replace(/\d+ ms/, 'N ms')),
+      [
+        'v63 runs the expected commit aaaaaaa.',
+        'my-app runs v64 (commit bbbbbbbb), as dev@example.com sees it; rolling back to v63 (commit aaaaaaaa: "Deploy v63").',
+        "warn: A rollback restores the config vars of v63 as well as its code: config vars changed since v63 go back to its values. It does not undo database migrations, data changes or add-ons: if a release after v63 migrated the database, make sure v63's code works with the migrated schema.",
+        '[group] Roll back my-app to v63',
+        'Rolling back my-app to v63 (POST /apps/my-app/releases, sent once).',
+        '[endgroup]',
+        "v65 is live: my-app runs v63's code again (commit aaaaaaaa).",
+        '[group] Health check of my-app v65',
+        'GET WEB/health until it answers 200 (every 0.001 s, for up to 5 s)',
+        '  #1  503  N ms  expected 200; body: {}',
+        '  #2  200  N ms  healthy',
+        '[endgroup]',
+      ],
+    );
+    const result = outcome.result;
+    assert.equal(result.healthCheckStatus, '200');
+    assert.ok(result.durationMs >= 0 && result.durationMs < 60_000, `durationMs ${result.durationMs}`);
+    assert.deepEqual(
+      result.steps.map((s) => `${s.name}: ${s.outcome}: ${s.detail}`),
+      ['Roll back my-app to v63: done: v65 succeeded', 'Health check of my-app v65: done: healthy (200)'],
+    );
+    result.durationMs = 9000;
+    const report = rollbackReport('my-app', outcome);
+    assert.equal(
+      report.line,
+      'Rolled back my-app from v64 (commit bbbbbbbb) to v63 (commit aaaaaaaa), live as v65 · https://my-app.herokuapp.com/ · healthy (200) · 9s',
+    );
+    assert.deepEqual(report.outputs, { releaseVersion: '65', commit: OLD, rolledBackFrom: '64' });
+    assert.equal(report.summary?.name, 'heroku-rollback-my-app');
+    assert.equal(
+      report.summary?.markdown,
+      [
+        '### Heroku rollback: my-app',
+        '',
+        '| | |',
+        '|---|---|',
+        '| Result | Rolled back to v63 |',
+        '| App | [my-app](https://my-app.herokuapp.com/) |',
+        '| From | v64 `bbbbbbbb` Deploy v64 |',
+        '| To | v63 `aaaaaaaa` Deploy v63 |',
+        '| Now live | v65 `aaaaaaaa` Rollback to v63 |',
+        '| Health check | healthy (200) |',
+        '| Rolled back by | dev@example.com |',
+        '| Duration | 9s |',
+        '',
+        '| Step | Outcome | |',
+        '|---|---|---|',
+        '| Roll back my-app to v63 | ✅ done | v65 succeeded |',
+        '| Health check of my-app v65 | ✅ done | healthy (200) |',
+        '',
+        'Config vars are those of v63 again; database migrations and add-ons were not rolled back.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('an unhealthy rollback stays live: says so, shows the logs, and reports what is live with no answer', async () => {
+    api = world({ 'POST /apps/my-app/log-sessions': new HerokuApiError(503, 'unavailable', 'down', 'POST', '/x') });
+    const url = await refusingUrl();
+    const host = new FakeHost();
+    const healthCheck = { url, expectedStatus: 200, expectedText: null, timeoutMs: 200, intervalMs: 50 };
+    const outcome = await failed(request({ healthCheck }), host);
+    assert.equal(outcome.failure.kind, 'health-check');
+    assert.match(
+      outcome.failure.message,
+      new RegExp(
+        `^my-app was rolled back to v63 \\(live as v65, commit aaaaaaaa\\), but it failed its health check: ${url} last answered .* within 0\\.2 s\\. v65 stays live \\(a rollback is never rolled forward\\): the app's logs are above\\. Roll back further with toVersion, or deploy a fix\\.$`,
+      ),
+    );
+    assert.ok(
+      host.lines.some((l) => l.startsWith('[group] Recent logs of my-app')),
+      'the logs are shown',
+    );
+    const result = outcome.partial?.result;
+    assert.ok(result, 'the live release is reported');
+    assert.equal(result.healthCheckStatus, '');
+    assert.ok(result.durationMs >= 0 && result.durationMs < 60_000, `durationMs ${result.durationMs}`);
+    assert.match(result.steps[1]?.detail ?? '', /^unhealthy: no answer /);
+    result.durationMs = 1000;
+    const report = rollbackReport('my-app', outcome);
+    assert.equal(
+      report.line,
+      'Rolled back my-app from v64 (commit bbbbbbbb) to v63 (commit aaaaaaaa), live as v65 · https://my-app.herokuapp.com/ · UNHEALTHY (no answer) · 1s',
+    );
+    assert.deepEqual(report.outputs, { releaseVersion: '65', commit: OLD, rolledBackFrom: '64' });
+    const markdown = report.summary?.markdown ?? '';
+    assert.ok(markdown.includes('\n| Result | **Failed after the rollback:** my-app was rolled back to v63 '), markdown);
+    assert.ok(markdown.includes('\n| Health check | unhealthy (no answer) |\n'), markdown);
+  });
+
+  it('a cancel during the health check says the rollback is done, with what it runs', async () => {
+    const host = new FakeHost();
+    const web = http.createServer((_req, res) => {
+      host.controller.abort();
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}/health`;
+    api = world({ 'GET /account': {}, 'GET /apps/my-app/slugs/slug-64': {}, 'GET /apps/my-app/slugs/slug-63': {} });
+    const healthCheck = { url, expectedStatus: 200, expectedText: null, timeoutMs: 5000, intervalMs: 1 };
+    const outcome = await failed(request({ healthCheck, signal: host.signal }), host).finally(() => {
+      web.closeAllConnections();
+      web.close();
+    });
+    assert.equal(outcome.failure.kind, 'cancelled');
+    assert.equal(
+      outcome.failure.message,
+      "The task was cancelled during the health check of my-app: the rollback is done, v65 (v63's code, no commit recorded) is live and was not checked to the end.",
+    );
+    assert.ok(
+      host.lines.includes(
+        'my-app runs v64 (no commit recorded), as unknown account sees it; rolling back to v63 (no commit recorded: "Deploy v63").',
+      ),
+      host.lines.join('\n'),
+    );
+    const result = outcome.partial?.result;
+    assert.ok(result, 'the live release is reported');
+    assert.ok(result.durationMs >= 0 && result.durationMs < 60_000, `durationMs ${result.durationMs}`);
+    assert.deepEqual(rollbackReport('my-app', outcome).outputs, { releaseVersion: '65', commit: '', rolledBackFrom: '64' });
+  });
+
+  it('rolls back to a named toVersion, not one release back; without expectedCommit or a description it says neither', async () => {
+    const bare = release(62);
+    delete bare.description;
+    api = world({
+      'GET /apps/my-app/releases/62': bare,
+      'POST /apps/my-app/releases': release(65, { current: true, slug: { id: 'slug-62' } }),
+    });
+    const host = new FakeHost();
+    const outcome = await rollback(request({ toVersion: 62 }), host.log);
+    assert.ok(outcome.ok, 'the rollback succeeds');
+    assert.deepEqual(posts(), ['POST /apps/my-app/releases {"release":"rel-62"}']);
+    assert.equal(
+      host.lines[0],
+      'my-app runs v64 (commit bbbbbbbb), as dev@example.com sees it; rolling back to v62 (commit aaaaaaaa).',
+      'the first line says what runs, nothing about an expected commit',
+    );
+  });
+
+  it('refuses the live release as toVersion in-process, sending nothing', async () => {
+    api = world();
+    const outcome = await failed(request({ toVersion: 64 }));
+    assert.match(outcome.failure.message, /^Not rolling back my-app: v64 \("Deploy v64"\) is the live release/);
+    assert.deepEqual(posts(), []);
+  });
+
+  it('refuses a target that does not run expectedCommit, sending nothing', async () => {
+    api = world();
+    const outcome = await failed(request({ expectedCommit: 'abcdef1' }));
+    assert.equal(outcome.failure.kind, 'verification');
+    assert.equal(
+      outcome.failure.message,
+      'Refusing to roll back: v63 ("Deploy v63") of my-app runs commit aaaaaaaa, not the expected abcdef1 (expectedCommit). Nothing was changed. Give toVersion the release that runs abcdef1 (`heroku releases -a my-app`), or fix expectedCommit.',
+    );
+    assert.deepEqual(posts(), []);
+    api = world({ 'GET /apps/my-app/slugs/slug-63': {} });
+    const none = await failed(request({ expectedCommit: 'abcdef1' }));
+    assert.match(none.failure.message, /^Refusing to roll back: v63 \("Deploy v63"\) of my-app runs no recorded commit, not/);
+  });
+
+  it('says when there is no live release, no release one back, or no such toVersion', async () => {
+    api = world({ 'GET /apps/my-app/releases': [release(64), release(63)] });
+    assert.equal(
+      (await failed(request())).failure.message,
+      'my-app has no live release (none of its 2 newest releases is current): there is nothing to roll back from. Check `heroku releases -a my-app`.',
+    );
+    api = world({ 'GET /apps/my-app/releases': [release(64, { current: true }), release(63, { eligible_for_rollback: false })] });
+    assert.equal(
+      (await failed(request())).failure.message,
+      'my-app has no release to roll back to: of its 2 newest releases, fewer than two can be rolled back to (as `heroku rollback` counts them: `eligible_for_rollback`). Give toVersion a release from `heroku releases -a my-app`.',
+    );
+    api = world({ 'GET /apps/my-app/releases': [release(65, { status: 'pending' }), release(64, { current: true })] });
+    assert.equal(
+      (await failed(request({ toVersion: 99 }))).failure.message,
+      'my-app has no release v99 (its newest is v65): give toVersion a release from `heroku releases -a my-app`.',
+    );
+  });
+
+  it('a failed read names what it was reading', async () => {
+    const down = (path: string) => new HerokuApiError(500, 'internal', 'down', 'GET', path);
+    const cases: Array<[string, number | null, string]> = [
+      ['GET /apps/my-app', null, 'reading the app my-app'],
+      ['GET /apps/my-app/releases', null, 'listing the releases of my-app'],
+      ['GET /apps/my-app/releases/63', 63, 'reading v63 of my-app'],
+    ];
+    for (const [key, toVersion, doing] of cases) {
+      api = world({ [key]: down(key.slice(4)) });
+      const outcome = await failed(request({ toVersion }));
+      assert.ok(outcome.failure.message.includes(` while ${doing} `), `${key}: ${outcome.failure.message}`);
+    }
+  });
+
+  it('a rollback release with the target commit but another artifact, or the same artifact read with another commit, is refused as not verified', async () => {
+    api = world({ 'POST /apps/my-app/releases': release(65, { current: true, slug: { id: 'slug-62' } }) });
+    const other = await failed(request());
+    assert.equal(other.failure.kind, 'verification');
+    let reads = 0;
+    api = world({ 'GET /apps/my-app/slugs/slug-63': () => (++reads > 1 ? { commit: NEW } : { commit: OLD }) });
+    const changed = await failed(request());
+    assert.match(
+      changed.failure.message,
+      /^The rollback release v65 of my-app is live but runs commit bbbbbbbb, not v63's commit aaaaaaaa/,
+    );
+  });
+
+  it('a release phase that fails: the message ends its sentence and says the rollback did not take effect', async () => {
+    api = world(
+      {
+        'POST /apps/my-app/releases': release(65, { status: 'pending', slug: { id: 'slug-63' } }),
+        'GET /apps/my-app/releases/rel-65': release(65, { status: 'failed', slug: { id: 'slug-63' } }),
+      },
+      [release(65, { status: 'failed', description: 'Rollback to v63' }), release(64, { current: true })],
+    );
+    const outcome = await failed(request({ pollMs: 1, sleep: () => Promise.resolve() }));
+    assert.equal(outcome.failure.kind, 'rollback');
+    assert.equal(
+      outcome.failure.message,
+      'The rollback of my-app to v63 did not complete: the rollback release v65 ended failed. The rollback did not take effect: v65 ("Rollback to v63"), the release the request made, ended failed, and v64 is live. Check `heroku releases -a my-app` before running a rollback again.',
+    );
+    assert.deepEqual(api.ranges['/apps/my-app/releases'], ['version ..; order=desc, max=10', 'version ..; order=desc, max=5']);
+  });
+
+  it('a cancel in the release phase: says the rollback may still take effect, and what stays live', async () => {
+    const controller = new AbortController();
+    const pending = release(65, { status: 'pending', slug: { id: 'slug-63' } });
+    api = world({ 'POST /apps/my-app/releases': pending, 'GET /apps/my-app/releases/rel-65': pending }, [
+      release(66, { status: 'pending', description: 'Rollback to v63' }),
+      release(65, { current: true }),
+      release(64),
+    ]);
+    const sleep = (): Promise<void> => {
+      controller.abort();
+      return Promise.resolve();
+    };
+    const outcome = await failed(request({ pollMs: 1, sleep, signal: controller.signal }));
+    assert.equal(outcome.failure.kind, 'cancelled');
+    assert.equal(
+      outcome.failure.message,
+      'The task was cancelled during the rollback of my-app to v63. The rollback may still take effect: v66 ("Rollback to v63"), the release the request made (of 2 new ones), is in its release phase; v65 stays live until it ends, and v66 goes live if it succeeds (`heroku releases:output 66 -a my-app`). The task started nothing else (a cancel never starts another rollback). Check `heroku releases -a my-app` before running a rollback again.',
+    );
+    assert.deepEqual(posts().length, 1);
+  });
+
+  it('a lost request after which another release is live: no new release, and which one is live', async () => {
+    const lost = new HerokuApiError(null, null, 'socket hang up', 'POST', '/apps/my-app/releases', null, 'ECONNRESET');
+    api = world({ 'POST /apps/my-app/releases': lost }, [release(64), release(63, { current: true })]);
+    const outcome = await failed(request());
+    assert.match(outcome.failure.message, / No new release was made, and v63 is live\. Check/);
+    api = world({ 'POST /apps/my-app/releases': lost }, [release(64)]);
+    assert.match((await failed(request())).failure.message, / No new release was made, and no release is live\. Check/);
+    const made = release(65, { description: 'Rollback to v63' });
+    delete made.status;
+    api = world({ 'POST /apps/my-app/releases': lost }, [made, release(64)]);
+    assert.match(
+      (await failed(request())).failure.message,
+      / The rollback did not take effect: v65 \("Rollback to v63"\), the release the request made, ended in an unknown state, and no release is live\. Check/,
+    );
+    api = world(
+      { 'POST /apps/my-app/releases': lost },
+      new HerokuApiError(503, 'unavailable', 'down', 'GET', '/apps/my-app/releases'),
+    );
+    const unknown = (await failed(request())).failure.message;
+    assert.ok(unknown.includes(' while checking which release of my-app is live '), unknown);
+  });
+});
+
+describe('HerokuRollback report', () => {
+  const facts = (version: number, commit: string | null, description = '') => ({
+    id: `rel-${version}`,
+    version,
+    description,
+    commit,
+  });
+  const result = {
+    app: 'my-app',
+    appUrl: null,
+    account: 'dev@example.com',
+    from: facts(64, null),
+    to: facts(63, OLD, 'Deploy | v63'),
+    release: facts(65, OLD),
+    healthCheckStatus: null,
+    durationMs: 2000,
+    steps: [],
+  };
+
+  it('a rollback without health check, app URL or commits: no empty parts, no health line', () => {
+    const report = rollbackReport('my-app', { ok: true, result });
+    assert.equal(report.line, 'Rolled back my-app from v64 (no commit recorded) to v63 (commit aaaaaaaa), live as v65 · 2s');
+    assert.deepEqual(report.outputs, { releaseVersion: '65', commit: OLD, rolledBackFrom: '64' });
+    assert.equal(
+      report.summary?.markdown,
+      [
+        '### Heroku rollback: my-app',
+        '',
+        '| | |',
+        '|---|---|',
+        '| Result | Rolled back to v63 |',
+        '| App | my-app |',
+        '| From | v64 |',
+        '| To | v63 `aaaaaaaa` Deploy \\| v63 |',
+        '| Now live | v65 `aaaaaaaa` |',
+        '| Rolled back by | dev@example.com |',
+        '| Duration | 2s |',
+        '',
+        'Config vars are those of v63 again; database migrations and add-ons were not rolled back.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('an unhealthy answer is named by its status; a failure before the rollback has a summary and no outputs', () => {
+    const unhealthy = rollbackReport('my-app', {
+      ok: false,
+      failure: new TaskError('health-check', 'down'),
+      partial: { steps: [], result: { ...result, healthCheckStatus: '500' } },
+    });
+    assert.match(unhealthy.line ?? '', / · UNHEALTHY \(500\) · 2s$/);
+    assert.ok(unhealthy.summary?.markdown.includes('\n| Health check | unhealthy (500) |\n'), unhealthy.summary?.markdown);
+    const refused = rollbackReport('my-app', { ok: false, failure: new TaskError('input', 'no such release'), partial: null });
+    assert.equal(refused.line, null);
+    assert.deepEqual(refused.outputs, {});
+    assert.equal(refused.summary?.name, 'heroku-rollback-my-app');
+    assert.ok(
+      refused.summary?.markdown.startsWith('### Heroku rollback: my-app\n\n**Failed:** no such release'),
+      refused.summary?.markdown,
+    );
+    assert.equal(rollbackReport(null, { ok: false, failure: new TaskError('input', 'no app'), partial: null }).summary, null);
   });
 });
 

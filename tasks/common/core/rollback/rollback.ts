@@ -40,6 +40,7 @@ async function run(request: RollbackRequest, log: TaskLog, steps: Steps, progres
   const reads = await Promise.allSettled([
     app.account(),
     app.get<App>(app.path(), `reading the app ${name}`),
+    // Stryker disable next-line ObjectLiteral: releaseSnapshot's defaults are the same 10 releases and the same words for what it was doing
     releaseSnapshot(app, { doing: `listing the releases of ${name}` }),
     request.toVersion === null
       ? Promise.resolve(null)
@@ -88,6 +89,7 @@ async function run(request: RollbackRequest, log: TaskLog, steps: Steps, progres
   const release = await steps.run(
     `Roll back ${name} to v${to.version}`,
     () => createRollback(app, target, from, request, log),
+    // Stryker disable next-line MethodExpression: rollBack returns only a release whose status is 'succeeded', so there is never a trailing space to trim
     (r) => `v${r.version} ${r.status ?? ''}`.trim(),
   );
   const made = releaseFacts(release, await releaseCommit(app, release));
@@ -201,9 +203,11 @@ async function checkRollback(
     return await steps.run(
       `Health check of ${result.app} v${result.release.version}`,
       () => checkHealth({ url, options, network: request.network, log, signal: request.signal }),
+      // Stryker disable next-line StringLiteral: a healthy check always has a last answer with a status, so the '' fallback is never read (the two details themselves are asserted by the rollback tests)
       (r) => (r.healthy ? `healthy (${r.last?.status ?? ''})` : `unhealthy: ${describeAttempt(r.last)}`),
     );
   } catch (error) {
+    // Stryker disable next-line ConditionalExpression: checkHealth and Steps.run throw no TaskError but a cancel, and anything else has no kind 'cancelled'; the always-rethrow variant is killed by the cancel-during-the-health-check test
     if (!(error instanceof TaskError) || error.kind !== 'cancelled') throw error;
     throw new TaskError(
       'cancelled',
