@@ -284,11 +284,43 @@ describe('HerokuRun@1 operation against a scripted Heroku (in-process)', functio
       assert.ok(!outcome.ok, 'cancel fails');
       assert.ok(Date.now() - started < 3_000, 'does not wait for the attach');
       assert.equal(outcome.failure.kind, 'cancelled');
-      assert.match(outcome.failure.message, / The dyno run\.1 was stopped\.$/);
+      assert.equal(
+        outcome.failure.message,
+        'The task was cancelled while `rake db:migrate` ran in run.1 of my-app. The dyno run.1 was stopped.',
+      );
       assert.equal(stops(), 1);
     } finally {
       silent.close();
     }
+  });
+
+  it('an untrusted rendezvous certificate fails at once, names the agent CA setting, and stops the dyno', async () => {
+    const outcome = await runOneOff(request({ network: DIRECT }), new FakeHost().log);
+    assert.ok(!outcome.ok, 'an untrusted certificate fails');
+    assert.equal(outcome.failure.kind, 'network');
+    assert.match(
+      outcome.failure.message,
+      /^The TLS certificate of the dyno's rendezvous host 127\.0\.0\.1:\d+ is not trusted \([A-Z_]+: .+\)\. .*Agent\.CAInfo.* The dyno run\.1 was stopped\.$/,
+    );
+    assert.equal(stops(), 1);
+  });
+
+  it('a rendezvous host that refuses the connection is named, and the dyno stopped', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    created = { status: 201, body: { name: 'run.1', attach_url: `rendezvous://127.0.0.1:${port}/s` } };
+    const outcome = await runOneOff(request(), new FakeHost().log);
+    assert.ok(!outcome.ok, 'a refused attach fails');
+    assert.equal(outcome.failure.kind, 'network');
+    assert.match(
+      outcome.failure.message,
+      new RegExp(
+        `^Could not attach to the dyno at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.*\\. The dyno run\\.1 was stopped\\.$`,
+      ),
+    );
+    assert.equal(stops(), 1);
   });
 
   it('prints the output up to 50 MB, then says it cut, and still reads the status', async () => {
