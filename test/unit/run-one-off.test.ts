@@ -110,6 +110,17 @@ describe('HerokuRun@1 in-process', () => {
       });
     });
 
+    it('refuses an attach URL it cannot parse, showing its first 40 characters only', () => {
+      const url = `not a url ${'s'.repeat(60)}`;
+      assert.throws(
+        () => attachTarget(url),
+        (e: unknown) =>
+          e instanceof TaskError &&
+          e.kind === 'api' &&
+          e.message === `Heroku gave the one-off dyno an attach URL the task cannot read (${url.slice(0, 40)}…).`,
+      );
+    });
+
     it('refuses an SSH-style (https) attach URL, naming HerokuCli@1', () => {
       assert.throws(
         () => attachTarget('https://ssh.example/dyno'),
