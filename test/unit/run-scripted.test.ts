@@ -214,8 +214,8 @@ describe('HerokuRun@1 operation against a scripted Heroku (in-process)', functio
       failed.failure.message,
       / Stopping the dyno run\.1 FAILED: it may still be running; stop it with `heroku ps:stop run\.1 -a my-app`\.$/,
     );
-    const warning = host.lines.find((l) => l.startsWith('warn: Could not stop the one-off dyno run.1: '));
-    assert.ok(warning?.includes('stopping the one-off dyno run.1'), host.lines.join('\n'));
+    const warning = host.lines.find((l) => l.startsWith('warn: Could not stop the one-off dyno run.1: ')) ?? '';
+    assert.ok(warning.includes('stopping the one-off dyno run.1'), host.lines.join('\n'));
     assert.ok(warning.endsWith('Stop it yourself: `heroku ps:stop run.1 -a my-app`.'), warning);
   });
 
@@ -292,6 +292,21 @@ describe('HerokuRun@1 operation against a scripted Heroku (in-process)', functio
     } finally {
       silent.close();
     }
+  });
+
+  it('prints nothing more of the dyno once cancelled, not even the line it was writing', async () => {
+    dynoWrites = (socket) => socket.write('started\nhalf a li');
+    const controller = new AbortController();
+    const host = new FakeHost();
+    const log = { ...host.log, info: (line: string) => (host.log.info(line), line === 'started' && controller.abort()) };
+    const outcome = await runOneOff(request({ signal: controller.signal }), log);
+    assert.ok(!outcome.ok, 'cancel fails');
+    assert.equal(outcome.failure.kind, 'cancelled');
+    assert.equal(stops(), 1);
+    assert.deepEqual(afterRunning(host.lines).slice(1), [
+      'started',
+      'Stopped the one-off dyno run.1 (POST /apps/my-app/dynos/run.1/actions/stop).',
+    ]);
   });
 
   it('an untrusted rendezvous certificate fails at once, names the agent CA setting, and stops the dyno', async () => {
