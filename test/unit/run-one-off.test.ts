@@ -54,12 +54,50 @@ describe('HerokuRun@1 in-process', () => {
       assert.deepEqual(lines, ['\uFFFF heroku-command-exit-status: soon', 'last words']);
     });
 
+    it('keeps carriage returns inside a line, drops every one at its end', () => {
+      assert.deepEqual(read(['rendezvous\r\n', '10%\r50%\r100%\r\r\n']).lines, ['10%\r50%\r100%']);
+    });
+
+    it('reads a status of several digits, and no status from a marker with text before or after the number', () => {
+      const marker = '\uFFFF heroku-command-exit-status: ';
+      assert.equal(read([`${marker}127\n`]).status, 127);
+      assert.deepEqual(read([`${marker}x 5\n`, `${marker}5 later\n`]), {
+        lines: [`${marker}x 5`, `${marker}5 later`],
+        status: null,
+      });
+    });
+
+    it('takes no status from a long line of digits without the marker', () => {
+      const digits = '1234567890'.repeat(8);
+      assert.deepEqual(read([`${digits}\n`]), { lines: [digits], status: null });
+    });
+
+    it('flushes the last line once: a second end() adds nothing', () => {
+      const lines: string[] = [];
+      const output = new DynoOutput((line) => lines.push(line));
+      output.push('first\nlast');
+      output.end();
+      output.end();
+      assert.deepEqual(lines, ['first', 'last']);
+    });
+
     it('cuts a line over 64 KB and drops its rest, whatever the chunks', () => {
       const { lines, status } = read(['x'.repeat(70 * 1024), 'y'.repeat(10), 'z\nnext\n\uFFFF heroku-command-exit-status: 0\n']);
       assert.equal(lines.length, 2);
       assert.match(lines[0] ?? '', /^x{65536} \[line cut at 64 KB\]$/);
       assert.equal(lines[1], 'next');
       assert.equal(status, 0);
+    });
+
+    it('passes on a line of exactly 64 KB whole', () => {
+      const { lines } = read(['x'.repeat(64 * 1024), '\nnext\n']);
+      assert.deepEqual(lines, ['x'.repeat(64 * 1024), 'next']);
+    });
+
+    it('after a cut line, keeps the lines that follow its end, in this chunk or the next ones', () => {
+      const cut = 'x'.repeat(70 * 1024);
+      assert.deepEqual(read([cut, '\nnext\n']).lines.slice(1), ['next'], 'the newline at the start of a chunk ends the cut line');
+      assert.deepEqual(read([cut, 'rest\nnext\n', 'after\n']).lines.slice(1), ['next', 'after']);
     });
   });
 
@@ -70,6 +108,17 @@ describe('HerokuRun@1 in-process', () => {
         port: 5000,
         secret: 'abc123?x=1',
       });
+    });
+
+    it('refuses an attach URL it cannot parse, showing its first 40 characters only', () => {
+      const url = `not a url ${'s'.repeat(60)}`;
+      assert.throws(
+        () => attachTarget(url),
+        (e: unknown) =>
+          e instanceof TaskError &&
+          e.kind === 'api' &&
+          e.message === `Heroku gave the one-off dyno an attach URL the task cannot read (${url.slice(0, 40)}…).`,
+      );
     });
 
     it('refuses an SSH-style (https) attach URL, naming HerokuCli@1', () => {
@@ -123,6 +172,38 @@ describe('HerokuRun@1 in-process', () => {
       assert.deepEqual(report.outputs, { exitCode: '0', dynoName: 'run.1234' });
       assert.equal(report.line, '`rake db:migrate` exited 0 in run.1234 of my-app · 4s');
       assert.match(report.summary?.markdown ?? '', /\| Exit code \| 0 \|/);
+    });
+
+    it('writes the whole summary, named after the app', () => {
+      const report = runReport('my-app', {
+        ok: true,
+        result: { app: 'my-app', command: 'echo a|b', dynoName: 'run.1234', exitCode: 2, durationMs: 61_000 },
+      });
+      assert.equal(report.summary?.name, 'heroku-run-my-app');
+      assert.equal(
+        report.summary?.markdown,
+        [
+          '### HerokuRun: my-app',
+          '',
+          '| | |',
+          '|---|---|',
+          '| Command | `echo a\\|b` |',
+          '| Dyno | run.1234 |',
+          '| Exit code | 2 |',
+          '| Duration | 1m01s |',
+          '',
+        ].join('\n'),
+      );
+    });
+
+    it('names a failure summary after the app, or "no app" when there was none', () => {
+      const failure = new TaskError('input', 'no app given');
+      const named = runReport('my-app', { ok: false, failure, partial: null }).summary;
+      assert.equal(named?.name, 'heroku-run-my-app');
+      assert.match(named?.markdown ?? '', /^### HerokuRun: my-app\n\n\*\*Failed:\*\* no app given/);
+      const unnamed = runReport(null, { ok: false, failure, partial: null }).summary;
+      assert.equal(unnamed?.name, 'heroku-run-app');
+      assert.match(unnamed?.markdown ?? '', /^### HerokuRun: no app\n/);
     });
 
     it('on failure sets what the run got to: the dyno, and the exit code when one came', () => {

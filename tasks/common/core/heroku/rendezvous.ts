@@ -37,6 +37,7 @@ export function attachTarget(attachUrl: string): AttachTarget {
   if (url.protocol !== 'rendezvous:')
     throw new TaskError(
       'api',
+      // Stryker disable next-line Regex: a URL's protocol holds exactly one colon, its last character, so /:/ removes the same one
       `Heroku attaches this dyno over ${url.protocol.replace(/:$/, '')} (SSH through an HTTP upgrade, as for Private Spaces with Shield and Fir apps), not the rendezvous protocol this task speaks. Run the command with HerokuCli@1 (\`heroku run --exit-code\`), which uses the ssh client and your SSH key.`,
     );
   return { host: url.hostname, port: Number(url.port || 5000), secret: `${url.pathname}${url.search}`.slice(1) };
@@ -121,14 +122,17 @@ export async function openRendezvous(attachUrl: string, network: NetworkSettings
     await new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         socket.destroy();
+        // Stryker disable next-line StringLiteral: failure() never reads this error's message (cancelled or the deadline's own message)
         reject(new Error('aborted'));
       };
+      // Stryker disable next-line ObjectLiteral,BooleanLiteral: an AbortSignal fires 'abort' once at most, so `once` changes nothing
       stop.addEventListener('abort', onAbort, { once: true });
       socket.once('secureConnect', () => {
         stop.removeEventListener('abort', onAbort);
         resolve();
       });
       socket.once('error', (error: Error) => {
+        // Stryker disable next-line StringLiteral: the promise is settled; a later abort would only destroy the failed socket and reject again, unseen
         stop.removeEventListener('abort', onAbort);
         reject(error);
       });

@@ -86,10 +86,14 @@ async function attachAndRead(attachUrl: string, request: RunRequest, log: TaskLo
     let closeGrace: NodeJS.Timeout | undefined;
     const finish = (ending: Ending): void => {
       clearTimeout(closeGrace);
+      // Stryker disable next-line StringLiteral: a late timeout only calls finish again, which resolves nothing and logs nothing
       timeout.removeEventListener('abort', onTimeout);
+      // Stryker disable next-line StringLiteral: a late cancel only calls finish again, which resolves nothing and logs nothing
       signal.removeEventListener('abort', onCancel);
+      // Stryker disable next-line StringLiteral: a destroyed socket emits no more 'data'
       socket.removeAllListeners('data');
       socket.removeAllListeners('close');
+      // Stryker disable next-line StringLiteral: the 'error' listener set below stays on the socket, so an error after destroy is handled either way
       socket.on('error', () => undefined);
       socket.destroy();
       resolve(ending);
@@ -97,7 +101,9 @@ async function attachAndRead(attachUrl: string, request: RunRequest, log: TaskLo
     const statusOr = (other: Ending): Ending => (output.status === null ? other : { kind: 'status', code: output.status });
     const onTimeout = (): void => finish(statusOr({ kind: 'timeout' }));
     const onCancel = (): void => finish(statusOr({ kind: 'cancelled' }));
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: an AbortSignal fires 'abort' once at most, so `once` changes nothing
     timeout.addEventListener('abort', onTimeout, { once: true });
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: an AbortSignal fires 'abort' once at most, so `once` changes nothing
     signal.addEventListener('abort', onCancel, { once: true });
     socket.on('data', (chunk: string) => {
       output.push(chunk);

@@ -1,0 +1,152 @@
+// The rendezvous attach in-process: through the agent's proxy (a CONNECT tunnel, its credentials, its
+// refusal explained with the port), and a cancel while the attach is under way.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { TaskError } from '../../tasks/common/core/base/errors';
+import type { NetworkSettings, ProxySettings } from '../../tasks/common/core/base/network';
+import { openRendezvous } from '../../tasks/common/core/heroku/rendezvous';
+import { RendezvousServer } from '../emulator/rendezvous';
+import { HEROKU_TEST_CERT } from '../support/tls-front';
+
+/** A CONNECT proxy on 127.0.0.1: tunnels every authority to 127.0.0.1 at its port, or refuses with `refuse`. */
+async function connectProxy(
+  refuse: number | null,
+): Promise<{ url: string; seen: Array<{ path: string; headers: http.IncomingHttpHeaders }>; close(): Promise<void> }> {
+  const seen: Array<{ path: string; headers: http.IncomingHttpHeaders }> = [];
+  const server = http.createServer();
+  server.on('connect', (req: http.IncomingMessage, client: net.Socket) => {
+    seen.push({ path: req.url ?? '', headers: req.headers });
+    client.on('error', () => undefined);
+    if (refuse !== null) {
+      client.end(`HTTP/1.1 ${refuse} Proxy Authentication Required\r\n\r\n`);
+      return;
+    }
+    const port = Number(new URL(`http://${req.url ?? ''}`).port);
+    const upstream = net.connect(port, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const through = (proxy: ProxySettings): NetworkSettings => ({
+  proxyFor: () => proxy,
+  proxyConfigured: true,
+  caFile: HEROKU_TEST_CERT,
+});
+
+describe('the rendezvous attach (in-process)', function () {
+  this.timeout(10_000);
+  const rendezvous = new RendezvousServer('rendezvous.heroku.test', 'heroku.test');
+  before(() => rendezvous.listen());
+  after(() => rendezvous.close());
+  const noSignal = new AbortController().signal;
+
+  it('opens a CONNECT tunnel through the proxy, with its credentials, and sends the secret over TLS', async () => {
+    const proxy = await connectProxy(null);
+    try {
+      let greeted: (text: string) => void = () => undefined;
+      const read = new Promise<string>((resolve) => (greeted = resolve));
+      const attach = rendezvous.expect((socket) => socket.write('hello\n'));
+      const socket = await openRendezvous(attach.url, through({ url: proxy.url, username: 'u', password: 'p:w' }), noSignal);
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.endsWith('hello\n')) greeted(text);
+      });
+      assert.equal(await read, 'rendezvous\r\nhello\n');
+      socket.destroy();
+      const authority = `rendezvous.heroku.test:${rendezvous.port}`;
+      assert.deepEqual(
+        proxy.seen.map((s) => [s.path, s.headers.host, s.headers['proxy-authorization']]),
+        [[authority, authority, `Basic ${Buffer.from('u:p:w').toString('base64')}`]],
+      );
+      assert.equal(rendezvous.hellos.at(-1), attach.url.slice(attach.url.lastIndexOf('/') + 1));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('sends no credentials to a proxy without a user, and an empty password when none is set', async () => {
+    const proxy = await connectProxy(null);
+    try {
+      for (const settings of [{ url: proxy.url }, { url: proxy.url, username: 'u' }]) {
+        const attach = rendezvous.expect((socket) => socket.end());
+        const socket = await openRendezvous(attach.url, through(settings), noSignal);
+        socket.destroy();
+      }
+      assert.deepEqual(
+        proxy.seen.map((s) => s.headers['proxy-authorization']),
+        [undefined, `Basic ${Buffer.from('u:').toString('base64')}`],
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("explains a proxy's refusal with the port to allow", async () => {
+    const proxy = await connectProxy(407);
+    try {
+      const attach = rendezvous.expect(() => undefined);
+      const host = new URL(proxy.url).host;
+      const authority = `rendezvous.heroku.test:${rendezvous.port}`;
+      await assert.rejects(
+        openRendezvous(attach.url, through({ url: proxy.url }), noSignal),
+        (e: unknown) =>
+          e instanceof TaskError &&
+          e.kind === 'network' &&
+          e.message.startsWith(
+            `The agent's proxy ${host} refused to open a tunnel to ${authority} (HTTP 407 Proxy Authentication Required). One-off dynos are attached over TLS on port ${rendezvous.port} of Heroku's rendezvous hosts`,
+          ),
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('names a proxy it cannot reach', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
+    const host = `127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    await assert.rejects(
+      openRendezvous(rendezvous.expect(() => undefined).url, through({ url: `http://${host}` }), noSignal),
+      (e: unknown) =>
+        e instanceof TaskError &&
+        e.kind === 'network' &&
+        new RegExp(`^Could not reach the agent's proxy ${host} to attach to the dyno: .*ECONNREFUSED`).test(e.message),
+    );
+  });
+
+  it('is cancelled at once when the signal aborts during the attach', async () => {
+    const controller = new AbortController();
+    const silent = net.createServer(() => controller.abort());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const where = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      await assert.rejects(
+        openRendezvous(`rendezvous://${where}/s`, through({ url: 'http://127.0.0.1:9' }), controller.signal),
+        (e: unknown) =>
+          e instanceof TaskError && e.kind === 'cancelled' && e.message.includes(`attaching to the dyno at ${where}`),
+      );
+    } finally {
+      silent.close();
+    }
+  });
+});
