@@ -65,7 +65,7 @@ describe('HerokuCli: running the script', function () {
     const outcome = await runCli(req, log ? log(host) : host.log, fetcher(req.network, req.signal));
     const elapsed = Date.now() - before;
     const left = await fs.readdir(req.tempDirectory);
-    return { outcome, lines: host.lines, elapsed, left };
+    return { outcome, lines: host.lines, elapsed, left, tempDirectory: req.tempDirectory };
   };
   const failure = (outcome: Awaited<ReturnType<typeof run>>['outcome']) => {
     assert.ok(!outcome.ok, 'the run should fail');
@@ -191,6 +191,33 @@ describe('HerokuCli: running the script', function () {
       'pwsh is not installed on this agent (or not on its PATH), so a pscore script cannot run: install it, or choose another scriptType.',
     );
     assert.deepEqual(left, []);
+  });
+
+  it('tolerates a script that removed its own run folder, and warns when the folder cannot be removed', async () => {
+    const gone = await run(await request({ text: 'rm -rf "$(dirname "$(dirname "$XDG_CONFIG_HOME")")"\n' }));
+    assert.ok(gone.outcome.ok, gone.outcome.ok ? '' : gone.outcome.failure.message);
+    assert.ok(!gone.lines.some((l) => l.startsWith('warn: ')), gone.lines.join('\n'));
+
+    // As when a process the script left behind on Windows still holds a file in it.
+    const rm = fs.rm;
+    fs.rm = () => Promise.reject(new Error('EBUSY: resource busy or locked'));
+    let stuck;
+    try {
+      stuck = await run(await request({ text: 'echo hi\n' }));
+    } finally {
+      fs.rm = rm;
+    }
+    assert.ok(stuck.outcome.ok, stuck.outcome.ok ? '' : stuck.outcome.failure.message);
+    assert.equal(stuck.left.length, 1, 'the folder stayed');
+    assert.ok(
+      stuck.lines.some((l) =>
+        /^warn: Could not remove .*heroku-cli-[^/]+ \(the script and the CLI's state of this run\): EBUSY: resource busy or locked\. Remove it from the agent\.$/.test(
+          l,
+        ),
+      ),
+      stuck.lines.join('\n'),
+    );
+    await fs.rm(path.join(stuck.tempDirectory, stuck.left[0] ?? ''), { recursive: true, force: true });
   });
 
   it('stops the script when the task is cancelled, and removes the run folder', async () => {
