@@ -28,6 +28,7 @@ describe('HerokuCli: running the script', function () {
 
   interface Options {
     text: string;
+    path?: string;
     type?: ScriptType;
     failOnStandardError?: boolean;
     apiDefault?: boolean;
@@ -54,7 +55,7 @@ describe('HerokuCli: running the script', function () {
       failOnStandardError: o.failOnStandardError ?? false,
     },
     tempDirectory: await tempDir('cli-temp-'),
-    environment: { PATH: `${onPath}:/usr/bin:/bin` },
+    environment: { PATH: `${o.path ?? onPath}:/usr/bin:/bin` },
     platform: process.platform,
     arch: process.arch,
     signal: o.signal ?? new AbortController().signal,
@@ -218,6 +219,36 @@ describe('HerokuCli: running the script', function () {
       stuck.lines.join('\n'),
     );
     await fs.rm(path.join(stuck.tempDirectory, stuck.left[0] ?? ''), { recursive: true, force: true });
+  });
+
+  it("takes the first line of the CLI's version, and says when the CLI on PATH is broken", async () => {
+    const cli = async (body: string): Promise<string> => {
+      const dir = await tempDir('cli-broken-');
+      await fs.writeFile(path.join(dir, 'heroku'), body, { mode: 0o755 });
+      return dir;
+    };
+    const chatty = await run(
+      await request({ text: 'true\n', path: await cli('#!/bin/sh\nprintf "\\nheroku/1.2.3 linux-x64\\nmore\\n"\n') }),
+    );
+    assert.ok(chatty.outcome.ok, chatty.outcome.ok ? '' : chatty.outcome.failure.message);
+    assert.equal(chatty.outcome.result.cli.versionLine, 'heroku/1.2.3 linux-x64');
+
+    const failing = await cli('#!/bin/sh\necho "heroku/1.2.3"\necho "  it broke  " >&2\nexit 3\n');
+    const exited = failure((await run(await request({ text: 'true\n', path: failing }))).outcome);
+    assert.equal(exited.kind, 'unexpected');
+    assert.equal(
+      exited.message,
+      `\`heroku --version\` (${failing}) failed (exit 3): it broke. The CLI there is broken: remove it from the agent, or set cliVersion to install one.`,
+    );
+
+    const silent = await cli('#!/bin/sh\nexit 0\n');
+    const empty = failure((await run(await request({ text: 'true\n', path: silent }))).outcome);
+    assert.match(empty.message, /^`heroku --version` \(.*\) failed \(exit 0\): \. The CLI there is broken/);
+
+    const unstartable = await cli('#!/nonexistent/interpreter\n');
+    const started = failure((await run(await request({ text: 'true\n', path: unstartable }))).outcome);
+    assert.equal(started.kind, 'unexpected');
+    assert.match(started.message, new RegExp(`^The Heroku CLI in ${unstartable} could not be started: .*ENOENT.*\\.$`));
   });
 
   it('stops the script when the task is cancelled, and removes the run folder', async () => {
