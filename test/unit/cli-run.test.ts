@@ -233,12 +233,12 @@ describe('HerokuCli: running the script', function () {
     assert.ok(chatty.outcome.ok, chatty.outcome.ok ? '' : chatty.outcome.failure.message);
     assert.equal(chatty.outcome.result.cli.versionLine, 'heroku/1.2.3 linux-x64');
 
-    const failing = await cli('#!/bin/sh\necho "heroku/1.2.3"\necho "  it broke  " >&2\nexit 3\n');
+    const failing = await cli('#!/bin/sh\necho "heroku/1.2.3"\nprintf "HEAD%0600d\\n" 0 >&2\necho "  it broke  " >&2\nexit 3\n');
     const exited = failure((await run(await request({ text: 'true\n', path: failing }))).outcome);
     assert.equal(exited.kind, 'unexpected');
     assert.equal(
       exited.message,
-      `\`heroku --version\` (${failing}) failed (exit 3): it broke. The CLI there is broken: remove it from the agent, or set cliVersion to install one.`,
+      `\`heroku --version\` (${failing}) failed (exit 3): ${'0'.repeat(489)}\n  it broke. The CLI there is broken: remove it from the agent, or set cliVersion to install one.`,
     );
 
     const silent = await cli('#!/bin/sh\nexit 0\n');
