@@ -210,6 +210,14 @@ describe('HerokuCli assets', () => {
         } else if (req.url === '/slow') {
           res.writeHead(200);
           res.write('{');
+        } else if (req.url === '/exact') {
+          res.writeHead(200, { 'Content-Length': '1024' });
+          res.end(Buffer.alloc(1024));
+        } else if (req.url === '/exact-counted') {
+          res.writeHead(200);
+          res.end(Buffer.alloc(1024));
+        } else if (req.url === '/created') {
+          res.writeHead(201).end('{}');
         } else if (req.url === '/ok') {
           res.writeHead(200).end('hello');
         } else res.writeHead(404).end();
@@ -238,7 +246,12 @@ describe('HerokuCli assets', () => {
         get().file(`${base}/big`, path.join(dir, 'big'), 'the tarball'),
         /larger than the 0 MB a Heroku CLI tarball can be/,
       );
-      await assert.rejects(get().file(`${base}/announced`, path.join(dir, 'a'), 'the tarball'), /is 954 MB, more than/);
+      await assert.rejects(
+        get().file(`${base}/announced`, path.join(dir, 'a'), 'the tarball'),
+        /is 954 MB, more than the 0 MB a Heroku CLI tarball can be/,
+      );
+      assert.equal((await get().file(`${base}/exact`, path.join(dir, 'exact'), 'x')).bytes, 1024, 'the cap itself is allowed');
+      assert.equal((await get().file(`${base}/exact-counted`, path.join(dir, 'counted'), 'x')).bytes, 1024, 'counted too');
       await assert.rejects(get().json(`${base}/big`, 'the manifest'), /Could not download the manifest/);
     });
 
@@ -252,6 +265,17 @@ describe('HerokuCli assets', () => {
       const pending = get(controller.signal).file(`${base}/slow`, path.join(dir, 'cancel'), 'the tarball');
       setTimeout(() => controller.abort(), 50);
       await assert.rejects(pending, /cancelled while downloading the tarball/);
+    });
+
+    it('takes only a 200, and only JSON where JSON is expected', async () => {
+      await assert.rejects(
+        get().json(`${base}/created`, 'the manifest'),
+        /^TaskError: Could not download the manifest: .*\/created answered 201\. If the agent/,
+      );
+      await assert.rejects(
+        get().json(`${base}/ok`, 'the manifest'),
+        /^TaskError: the manifest at .*\/ok is not JSON: something that is not Heroku's download server answered \(a login page, a wrong HEROKU_CLI_ASSETS_URL\?\)\. If the agent/,
+      );
     });
 
     it('says which file is missing', async () => {
