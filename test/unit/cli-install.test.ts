@@ -12,7 +12,7 @@ import { fetcher } from '../../tasks/common/core/cli/download';
 import type { CliRequest, CliVersion, ToolCache } from '../../tasks/common/core/cli/types';
 import { packCli, standInBuilds, standInCli, startAssetsServer, type AssetsServer } from '../support/cli-assets';
 import { FakeHost } from '../support/fake-host';
-import { tempDir } from '../support/git';
+import { runCommand, tempDir } from '../support/git';
 
 /** A tool cache in a folder, recording what the run asked of it. */
 class FolderCache implements ToolCache {
@@ -207,6 +207,24 @@ describe('HerokuCli: which CLI a run gets', function () {
       gone.closeAllConnections();
       await new Promise<void>((resolve) => gone.close(() => resolve()));
     }
+  });
+
+  it('stops extracting when the task is cancelled', async () => {
+    const bin = await tempDir('slow-tar-');
+    const fifo = path.join(bin, 'started');
+    await runCommand('mkfifo', [fifo], { cwd: bin, timeoutMs: 10_000 });
+    await fs.writeFile(path.join(bin, 'tar'), `#!/bin/sh\necho started > "${fifo}"\nsleep 20\n`, { mode: 0o755 });
+    const tools = new FolderCache(await tempDir('tool-cache-'));
+    const abort = new AbortController();
+    const req = { ...(await request({ kind: 'stable' }, tools, { PATH: `${bin}:/usr/bin:/bin` })), signal: abort.signal };
+    const pending = run(req);
+    await fs.readFile(fifo, 'utf8');
+    abort.abort();
+    const { outcome } = await pending;
+    assert.ok(!outcome.ok, 'fails');
+    assert.equal(outcome.failure.kind, 'cancelled');
+    assert.equal(outcome.failure.message, 'The task was cancelled while extracting the Heroku CLI.');
+    assert.deepEqual(tools.added, []);
   });
 
   it('refuses a tarball that is not the one its manifest describes, and one without the CLI, extracting or caching nothing', async () => {

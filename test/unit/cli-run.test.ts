@@ -11,7 +11,7 @@ import { fetcher } from '../../tasks/common/core/cli/download';
 import type { CliRequest, ScriptType, ToolCache } from '../../tasks/common/core/cli/types';
 import { standInCli } from '../support/cli-assets';
 import { FakeHost } from '../support/fake-host';
-import { tempDir } from '../support/git';
+import { runCommand, tempDir } from '../support/git';
 
 const tools: ToolCache = {
   find: () => undefined,
@@ -249,6 +249,23 @@ describe('HerokuCli: running the script', function () {
     const started = failure((await run(await request({ text: 'true\n', path: unstartable }))).outcome);
     assert.equal(started.kind, 'unexpected');
     assert.match(started.message, new RegExp(`^The Heroku CLI in ${unstartable} could not be started: .*ENOENT.*\\.$`));
+  });
+
+  it('stops asking the CLI for its version when the task is cancelled', async () => {
+    const dir = await tempDir('cli-slow-');
+    const fifo = path.join(dir, 'asked');
+    await runCommand('mkfifo', [fifo], { cwd: dir, timeoutMs: 10_000 });
+    await fs.writeFile(path.join(dir, 'heroku'), `#!/bin/sh\necho asked > "${fifo}"\nsleep 20\n`, { mode: 0o755 });
+    const abort = new AbortController();
+    const pending = run(await request({ text: 'true\n', path: dir, signal: abort.signal }));
+    await fs.readFile(fifo, 'utf8');
+    abort.abort();
+    const { outcome, elapsed, left } = await pending;
+    const error = failure(outcome);
+    assert.equal(error.kind, 'cancelled');
+    assert.equal(error.message, 'The task was cancelled while asking the Heroku CLI for its version.');
+    assert.ok(elapsed < 15_000, `stopped at once (${elapsed} ms)`);
+    assert.deepEqual(left, []);
   });
 
   it('stops the script when the task is cancelled, and removes the run folder', async () => {
