@@ -209,6 +209,20 @@ describe('HerokuCli: which CLI a run gets', function () {
     }
   });
 
+  it("quotes the end of tar's complaint", async () => {
+    const bin = await tempDir('noisy-tar-');
+    await fs.writeFile(path.join(bin, 'tar'), '#!/bin/sh\nprintf "HEAD%0600d\\n" 0 >&2\necho "disk full " >&2\nexit 2\n', {
+      mode: 0o755,
+    });
+    const tools = new FolderCache(await tempDir('tool-cache-'));
+    const { outcome } = await run(await request({ kind: 'stable' }, tools, { PATH: `${bin}:/usr/bin:/bin` }));
+    assert.ok(!outcome.ok, 'fails');
+    assert.equal(
+      outcome.failure.message,
+      `Extracting the Heroku CLI failed (tar exited 2: ${'0'.repeat(490)}\ndisk full). Check the agent's free disk space and re-run.`,
+    );
+  });
+
   it('stops extracting when the task is cancelled', async () => {
     const bin = await tempDir('slow-tar-');
     const fifo = path.join(bin, 'started');
