@@ -15,12 +15,15 @@ const SHA = 'a'.repeat(64);
 const mirror = resolveAssets('https://mirror.corp/heroku-cli/');
 
 /** A Fetcher answering from a map of URL -> JSON, recording what was asked. */
-function fakeFetcher(answers: Record<string, unknown>): Fetcher & { asked: string[] } {
+function fakeFetcher(answers: Record<string, unknown>): Fetcher & { asked: string[]; what: string[] } {
   const asked: string[] = [];
+  const what: string[] = [];
   return {
     asked,
-    json(url) {
+    what,
+    json(url, about) {
       asked.push(url);
+      what.push(about);
       if (!(url in answers)) return Promise.reject(new Error(`unexpected ${url}`));
       return Promise.resolve(answers[url]);
     },
@@ -42,6 +45,7 @@ describe('HerokuCli assets', () => {
     assert.throws(() => resolveAssets('https://mirror.corp/cli?token=x'), /without credentials, query or fragment/);
     assert.throws(() => resolveAssets('mirror.corp'), /is not a URL/);
     assert.throws(() => resolveAssets('https://u:p@mirror.corp'), /without credentials/);
+    assert.deepEqual(resolveAssets('   '), { url: 'https://cli-assets.heroku.com', isDefault: true }, 'blank is unset');
   });
 
   it("names the platform as Heroku's builds do, and refuses one Heroku does not build for", () => {
@@ -114,6 +118,83 @@ describe('HerokuCli assets', () => {
     await assert.rejects(versionBuild(mirror, 'linux-x64', '2.0.0', http), /is for 3\.0\.0, not 2\.0\.0/);
   });
 
+  it("moves each form of a manifest's tarball URL onto the assets host, and names what it fetches", async () => {
+    const url = 'https://mirror.corp/heroku-cli/channels/stable/heroku-linux-x64-buildmanifest';
+    const onMirror = async (gz: string): Promise<string> => {
+      const http = fakeFetcher({ [url]: { version: '9.0.0', gz, sha256gz: SHA } });
+      const build = await stableBuild(mirror, 'linux-x64', http);
+      assert.deepEqual(http.what, ["the Heroku CLI's stable build manifest"]);
+      return build.url;
+    };
+    assert.equal(
+      await onMirror('http://cli-assets.heroku.com/channels/stable/a.tar.gz'),
+      'https://mirror.corp/heroku-cli/channels/stable/a.tar.gz',
+    );
+    assert.equal(
+      await onMirror('https://cli-assets.heroku.com//channels/b.tar.gz'),
+      'https://mirror.corp/heroku-cli/channels/b.tar.gz',
+    );
+    assert.equal(
+      await onMirror('versions/9.0.0/https://c.tar.gz'),
+      'https://mirror.corp/heroku-cli/versions/9.0.0/https://c.tar.gz',
+    );
+  });
+
+  it('refuses a manifest without a usable version, SHA-256 or tarball', async () => {
+    const url = 'https://mirror.corp/heroku-cli/channels/stable/heroku-linux-x64-buildmanifest';
+    for (const manifest of [
+      { version: '9.0.0', sha256gz: SHA },
+      { version: '9.0.0', sha: 1234567, sha256gz: SHA },
+      { version: '9.0.0', gz: 'x.tar.gz', sha256gz: `${SHA}0` },
+      { version: '9.0.0', gz: 'x.tar.gz', sha256gz: `0${SHA}` },
+    ])
+      await assert.rejects(
+        stableBuild(mirror, 'linux-x64', fakeFetcher({ [url]: manifest })),
+        /The build manifest at .* is not one of Heroku's \(it needs version, gz and sha256gz\)/,
+        JSON.stringify(manifest),
+      );
+  });
+
+  it('lists the last five versions the index has when the one asked for is missing, and names what it fetches', async () => {
+    const index = 'https://mirror.corp/heroku-cli/versions/heroku-linux-x64-tar-gz.json';
+    const versions = ['1.0.0', '2.0.0', '3.0.0', '4.0.0', '5.0.0', '6.0.0', '7.0.0'];
+    const many = fakeFetcher({
+      [index]: Object.fromEntries([...versions, 'latest'].map((v) => [v, `versions/${v}/abc1234/x.tar.gz`])),
+    });
+    await assert.rejects(
+      versionBuild(mirror, 'linux-x64', '8.0.0', many),
+      /^TaskError: Heroku CLI 8\.0\.0 does not exist for linux-x64 \(https:\/\/mirror\.corp\/heroku-cli\/versions\/heroku-linux-x64-tar-gz\.json lists 7 versions, the last ones 3\.0\.0, 4\.0\.0, 5\.0\.0, 6\.0\.0, 7\.0\.0\): set cliVersion to one of them, or to stable\.$/,
+    );
+    assert.deepEqual(many.what, ["the Heroku CLI's versions index"]);
+    for (const answer of [null, {}, '<html>'])
+      await assert.rejects(
+        versionBuild(mirror, 'linux-x64', '8.0.0', fakeFetcher({ [index]: answer })),
+        /^TaskError: Heroku CLI 8\.0\.0 does not exist for linux-x64 \(.* lists 0 versions\): set cliVersion/,
+        JSON.stringify(answer),
+      );
+  });
+
+  it("refuses an index entry without the build hash, and names the version's manifest it fetches", async () => {
+    const index = 'https://mirror.corp/heroku-cli/versions/heroku-linux-x64-tar-gz.json';
+    for (const hash of ['abc123', 'abc1234x', 'xabc1234', 'ABC1234'])
+      await assert.rejects(
+        versionBuild(mirror, 'linux-x64', '2.0.0', fakeFetcher({ [index]: { '2.0.0': `versions/2.0.0/${hash}/x.tar.gz` } })),
+        /^TaskError: The versions index at https:\/\/mirror\.corp\/heroku-cli\/versions\/heroku-linux-x64-tar-gz\.json gives 2\.0\.0 a URL without its build hash: check HEROKU_CLI_ASSETS_URL\.$/,
+        hash,
+      );
+    const tarball = 'versions/2.0.0/abc1234/heroku-v2.0.0-abc1234-linux-x64.tar.gz';
+    const http = fakeFetcher({
+      [index]: { '2.0.0': tarball },
+      'https://mirror.corp/heroku-cli/versions/2.0.0/abc1234/heroku-v2.0.0-abc1234-linux-x64-buildmanifest': {
+        version: '2.0.0',
+        gz: tarball,
+        sha256gz: SHA,
+      },
+    });
+    assert.equal((await versionBuild(mirror, 'linux-x64', '2.0.0', http)).url, `https://mirror.corp/heroku-cli/${tarball}`);
+    assert.deepEqual(http.what, ["the Heroku CLI's versions index", 'the build manifest of Heroku CLI 2.0.0']);
+  });
+
   describe('downloads', () => {
     let server: http.Server;
     let base = '';
@@ -129,6 +210,14 @@ describe('HerokuCli assets', () => {
         } else if (req.url === '/slow') {
           res.writeHead(200);
           res.write('{');
+        } else if (req.url === '/exact') {
+          res.writeHead(200, { 'Content-Length': '1024' });
+          res.end(Buffer.alloc(1024));
+        } else if (req.url === '/exact-counted') {
+          res.writeHead(200);
+          res.end(Buffer.alloc(1024));
+        } else if (req.url === '/created') {
+          res.writeHead(201).end('{}');
         } else if (req.url === '/ok') {
           res.writeHead(200).end('hello');
         } else res.writeHead(404).end();
@@ -157,7 +246,12 @@ describe('HerokuCli assets', () => {
         get().file(`${base}/big`, path.join(dir, 'big'), 'the tarball'),
         /larger than the 0 MB a Heroku CLI tarball can be/,
       );
-      await assert.rejects(get().file(`${base}/announced`, path.join(dir, 'a'), 'the tarball'), /is 954 MB, more than/);
+      await assert.rejects(
+        get().file(`${base}/announced`, path.join(dir, 'a'), 'the tarball'),
+        /is 954 MB, more than the 0 MB a Heroku CLI tarball can be/,
+      );
+      assert.equal((await get().file(`${base}/exact`, path.join(dir, 'exact'), 'x')).bytes, 1024, 'the cap itself is allowed');
+      assert.equal((await get().file(`${base}/exact-counted`, path.join(dir, 'counted'), 'x')).bytes, 1024, 'counted too');
       await assert.rejects(get().json(`${base}/big`, 'the manifest'), /Could not download the manifest/);
     });
 
@@ -171,6 +265,17 @@ describe('HerokuCli assets', () => {
       const pending = get(controller.signal).file(`${base}/slow`, path.join(dir, 'cancel'), 'the tarball');
       setTimeout(() => controller.abort(), 50);
       await assert.rejects(pending, /cancelled while downloading the tarball/);
+    });
+
+    it('takes only a 200, and only JSON where JSON is expected', async () => {
+      await assert.rejects(
+        get().json(`${base}/created`, 'the manifest'),
+        /^TaskError: Could not download the manifest: .*\/created answered 201\. If the agent/,
+      );
+      await assert.rejects(
+        get().json(`${base}/ok`, 'the manifest'),
+        /^TaskError: the manifest at .*\/ok is not JSON: something that is not Heroku's download server answered \(a login page, a wrong HEROKU_CLI_ASSETS_URL\?\)\. If the agent/,
+      );
     });
 
     it('says which file is missing', async () => {

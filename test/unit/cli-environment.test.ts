@@ -27,6 +27,8 @@ describe('HerokuCli environment', () => {
     assert.equal(env.XDG_DATA_HOME, path.join('/t/run/home', 'data'));
     assert.equal(env.XDG_STATE_HOME, path.join('/t/run/home', 'state'));
     assert.equal(env.HEROKU_CACHE_DIR, path.join('/t/run/home', 'cache', 'heroku'));
+    assert.equal(env.HEROKU_CONFIG_DIR, path.join('/t/run/home', 'config', 'heroku'));
+    assert.equal(env.HEROKU_DATA_DIR, path.join('/t/run/home', 'data', 'heroku'));
     assert.equal(env.HEROKU_SKIP_NEW_VERSION_CHECK, 'true');
     assert.equal(env.HEROKU_DISABLE_AUTOUPDATE, 'true');
     assert.equal(env.DISABLE_TELEMETRY, 'true');
@@ -67,6 +69,29 @@ describe('HerokuCli environment', () => {
     assert.deepEqual(host.secrets, ['http://u:p%20w@proxy:3128']);
   });
 
+  it("masks the proxy URL only when it carries a password, and keeps the agent's own CA bundle when no CA is set", () => {
+    const host = new FakeHost();
+    const network: NetworkSettings = { proxyConfigured: true, proxyFor: () => ({ url: 'http://proxy:3128' }) };
+    const env = scriptEnvironment({
+      base: { ...base, NODE_EXTRA_CA_CERTS: '/agent/ca.pem' },
+      apiKey: 'k',
+      api,
+      network,
+      stateRoot: '/r',
+      urls: [],
+      log: host.log,
+    });
+    assert.equal(env.HTTPS_PROXY, 'http://proxy:3128');
+    assert.deepEqual(host.secrets, [], 'nothing secret to mask');
+    assert.equal(env.NODE_EXTRA_CA_CERTS, '/agent/ca.pem');
+    assert.ok('NODE_EXTRA_CA_CERTS' in env, 'kept');
+  });
+
+  it('puts a folder on PATH when there is no PATH yet, and finds PATH among other variables', () => {
+    assert.deepEqual(withPathFirst({ HOME: '/h' }, '/cli'), { HOME: '/h', PATH: '/cli' });
+    assert.deepEqual(withPathFirst({ AAA: 'x', Path: '/a' }, '/cli'), { AAA: 'x', Path: `/cli${path.delimiter}/a` });
+  });
+
   it('puts a folder first on PATH once, under whatever name the platform gives PATH', () => {
     const env = withPathFirst({ Path: `/a${path.delimiter}/cli${path.delimiter}/b` }, '/cli');
     assert.deepEqual(env, { Path: `/cli${path.delimiter}/a${path.delimiter}/b` });
@@ -88,6 +113,37 @@ describe('HerokuCli environment', () => {
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('finds each Windows form of the CLI, and skips empty PATH entries (they would mean the current folder)', async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cli-path-forms-'));
+    const cwd = process.cwd();
+    try {
+      for (const name of ['heroku.exe', 'heroku.bat']) {
+        await fs.mkdir(path.join(root, name));
+        await fs.writeFile(path.join(root, name, name), '');
+        assert.equal(findOnPath({ Path: path.join(root, name) }, 'win32'), path.join(root, name), name);
+        assert.equal(findOnPath({ PATH: path.join(root, name) }, 'linux'), null, `${name} is no CLI on Linux`);
+      }
+      await fs.writeFile(path.join(root, 'heroku'), '', { mode: 0o755 });
+      process.chdir(root);
+      assert.equal(
+        findOnPath({ PATH: `:${path.join(root, 'heroku.exe')}:` }, 'linux'),
+        null,
+        'the current folder is not searched',
+      );
+      assert.equal(findOnPath({}, 'linux'), null, 'no PATH, no CLI');
+    } finally {
+      process.chdir(cwd);
+      await fs.rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('passes every argument to the CLI through cmd.exe', () => {
+    assert.deepEqual(
+      cliCommand('C:\\h\\bin', 'win32', ['apps:info', '-a', 'my-app']).args.at(-1),
+      `""${path.join('C:\\h\\bin', 'heroku.cmd')}" apps:info -a my-app"`,
+    );
   });
 
   it('runs the CLI directly on POSIX and through cmd.exe on Windows', () => {

@@ -3,6 +3,8 @@
 // download, and what the log says about each.
 import assert from 'node:assert/strict';
 import { existsSync, promises as fs } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DIRECT } from '../../tasks/common/core/base/network';
 import { runCli } from '../../tasks/common/core/cli/cli';
@@ -10,7 +12,7 @@ import { fetcher } from '../../tasks/common/core/cli/download';
 import type { CliRequest, CliVersion, ToolCache } from '../../tasks/common/core/cli/types';
 import { packCli, standInBuilds, standInCli, startAssetsServer, type AssetsServer } from '../support/cli-assets';
 import { FakeHost } from '../support/fake-host';
-import { tempDir } from '../support/git';
+import { runCommand, tempDir } from '../support/git';
 
 /** A tool cache in a folder, recording what the run asked of it. */
 class FolderCache implements ToolCache {
@@ -35,8 +37,11 @@ class FolderCache implements ToolCache {
 describe('HerokuCli: which CLI a run gets', function () {
   this.timeout(60_000);
   let server: AssetsServer;
+  let stableKb = 0;
   before(async () => {
-    server = await startAssetsServer(await standInBuilds(['11.9.0', '11.10.0']));
+    const builds = await standInBuilds(['11.9.0', '11.10.0']);
+    stableKb = Math.round((builds.at(-1)?.tarball.length ?? 0) / 1024);
+    server = await startAssetsServer(builds);
   });
   after(() => server.close());
 
@@ -83,7 +88,7 @@ describe('HerokuCli: which CLI a run gets', function () {
       first.lines.join('\n'),
     );
     assert.ok(
-      first.lines.some((l) => /^SHA-256 verified \([0-9a-f]{64}, \d+ KB\)$/.test(l)),
+      first.lines.some((l) => new RegExp(`^SHA-256 verified \\([0-9a-f]{64}, ${stableKb} KB\\)$`).test(l)),
       first.lines.join('\n'),
     );
     assert.ok(
@@ -93,6 +98,7 @@ describe('HerokuCli: which CLI a run gets', function () {
       first.lines.join('\n'),
     );
 
+    assert.ok(!first.lines.some((l) => l.startsWith('No Heroku CLI on')), 'stable does not look at PATH');
     const tarballs = server.requests.filter((r) => r.endsWith('.tar.gz')).length;
     const second = await run(await request({ kind: 'stable' }, tools));
     assert.ok(second.outcome.ok, second.outcome.ok ? '' : second.outcome.failure.message);
@@ -134,6 +140,105 @@ describe('HerokuCli: which CLI a run gets', function () {
     assert.ok(none.outcome.ok, none.outcome.ok ? '' : none.outcome.failure.message);
     assert.equal(none.outcome.result.cli.source, 'download');
     assert.ok(none.lines.includes("No Heroku CLI on the agent's PATH: using the latest stable one."), none.lines.join('\n'));
+  });
+
+  it('downloads for stable even when PATH has a CLI', async () => {
+    const onPath = path.join(await standInCli('10.0.0'), 'heroku', 'bin');
+    const tools = new FolderCache(await tempDir('tool-cache-'));
+    const stable = await run(await request({ kind: 'stable' }, tools, { PATH: `${onPath}:/usr/bin:/bin` }));
+    assert.ok(stable.outcome.ok, stable.outcome.ok ? '' : stable.outcome.failure.message);
+    assert.equal(stable.outcome.result.cli.source, 'download');
+    assert.match(stable.outcome.result.cli.versionLine, /^heroku\/11\.10\.0 /);
+  });
+
+  it('says what went wrong when the tarball cannot be had or unpacked', async () => {
+    const tools = new FolderCache(await tempDir('tool-cache-'));
+    // A tarball that matches its manifest but is no gzip: tar refuses it.
+    const broken = await startAssetsServer([{ version: '12.1.0', tarball: Buffer.from('not a tarball at all\n') }]);
+    try {
+      const req = { ...(await request({ kind: 'stable' }, tools)), assets: { url: broken.url, isDefault: false } };
+      const unpacked = await run(req);
+      assert.ok(!unpacked.outcome.ok, 'fails');
+      assert.equal(unpacked.outcome.failure.kind, 'unexpected');
+      assert.match(
+        unpacked.outcome.failure.message,
+        /^Extracting the Heroku CLI failed \(tar exited [1-9]\d*: (.|\n)*gzip(.|\n)*\S\)\. Check the agent's free disk space and re-run\.$/,
+      );
+      const noTar = await run({ ...req, environment: { PATH: '/nonexistent' } });
+      assert.ok(!noTar.outcome.ok, 'fails');
+      assert.equal(noTar.outcome.failure.kind, 'unexpected');
+      assert.match(
+        noTar.outcome.failure.message,
+        /^tar could not run to extract the Heroku CLI \(.*ENOENT.*\): install tar on the agent\.$/,
+      );
+    } finally {
+      await broken.close();
+    }
+    assert.deepEqual(tools.added, []);
+
+    // A manifest whose tarball is missing (404), or whose server fails (500).
+    let status = 404;
+    const gone = http.createServer((req, res) => {
+      if (req.url?.endsWith('-buildmanifest'))
+        res
+          .writeHead(200)
+          .end(JSON.stringify({ version: '12.2.0', gz: 'channels/stable/gone.tar.gz', sha256gz: 'a'.repeat(64) }));
+      else res.writeHead(status).end();
+    });
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', () => resolve()));
+    const base = `http://127.0.0.1:${(gone.address() as AddressInfo).port}`;
+    try {
+      const req = { ...(await request({ kind: 'stable' }, tools)), assets: { url: base, isDefault: false } };
+      const missing = await run(req);
+      assert.ok(!missing.outcome.ok, 'fails');
+      assert.equal(missing.outcome.failure.kind, 'not-found');
+      assert.match(
+        missing.outcome.failure.message,
+        new RegExp(
+          `^Could not download Heroku CLI 12\\.2\\.0: ${base}/channels/stable/gone\\.tar\\.gz answered 404\\. Check cliVersion `,
+        ),
+      );
+      status = 500;
+      const failing = await run(req);
+      assert.ok(!failing.outcome.ok, 'fails');
+      assert.equal(failing.outcome.failure.kind, 'network');
+      assert.match(failing.outcome.failure.message, /answered 500\. If the agent cannot reach Heroku's downloads/);
+    } finally {
+      gone.closeAllConnections();
+      await new Promise<void>((resolve) => gone.close(() => resolve()));
+    }
+  });
+
+  it("quotes the end of tar's complaint", async () => {
+    const bin = await tempDir('noisy-tar-');
+    await fs.writeFile(path.join(bin, 'tar'), '#!/bin/sh\nprintf "HEAD%0600d\\n" 0 >&2\necho "disk full " >&2\nexit 2\n', {
+      mode: 0o755,
+    });
+    const tools = new FolderCache(await tempDir('tool-cache-'));
+    const { outcome } = await run(await request({ kind: 'stable' }, tools, { PATH: `${bin}:/usr/bin:/bin` }));
+    assert.ok(!outcome.ok, 'fails');
+    assert.equal(
+      outcome.failure.message,
+      `Extracting the Heroku CLI failed (tar exited 2: ${'0'.repeat(490)}\ndisk full). Check the agent's free disk space and re-run.`,
+    );
+  });
+
+  it('stops extracting when the task is cancelled', async () => {
+    const bin = await tempDir('slow-tar-');
+    const fifo = path.join(bin, 'started');
+    await runCommand('mkfifo', [fifo], { cwd: bin, timeoutMs: 10_000 });
+    await fs.writeFile(path.join(bin, 'tar'), `#!/bin/sh\necho started > "${fifo}"\nsleep 20\n`, { mode: 0o755 });
+    const tools = new FolderCache(await tempDir('tool-cache-'));
+    const abort = new AbortController();
+    const req = { ...(await request({ kind: 'stable' }, tools, { PATH: `${bin}:/usr/bin:/bin` })), signal: abort.signal };
+    const pending = run(req);
+    await fs.readFile(fifo, 'utf8');
+    abort.abort();
+    const { outcome } = await pending;
+    assert.ok(!outcome.ok, 'fails');
+    assert.equal(outcome.failure.kind, 'cancelled');
+    assert.equal(outcome.failure.message, 'The task was cancelled while extracting the Heroku CLI.');
+    assert.deepEqual(tools.added, []);
   });
 
   it('refuses a tarball that is not the one its manifest describes, and one without the CLI, extracting or caching nothing', async () => {

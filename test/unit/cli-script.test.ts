@@ -31,6 +31,7 @@ describe('HerokuCli script command lines', () => {
     assert.deepEqual(splitArguments('"two words" \'single $HOME\' x"y z"'), ['two words', 'single $HOME', 'xy z']);
     assert.deepEqual(splitArguments('"say \\"hi\\"" "back\\\\slash" plain\\n'), ['say "hi"', 'back\\slash', 'plain\\n']);
     assert.deepEqual(splitArguments('"" \'\''), ['', ''], 'empty quoted arguments are kept');
+    assert.deepEqual(splitArguments('"c:\\dir\\file"'), ['c:\\dir\\file'], 'other backslashes stay');
     assert.deepEqual(splitArguments('--app=$(NAME)'), ['--app=$(NAME)']);
     assert.throws(() => splitArguments('"open'), /unclosed " quote/);
     assert.throws(() => splitArguments("it's"), /unclosed ' quote/);
@@ -46,6 +47,19 @@ describe('HerokuCli script command lines', () => {
       shell: 'bash',
     });
     assert.equal(await fs.readFile(file, 'utf8'), 'heroku ps:restart -a my-app\n');
+  });
+
+  it('writes the inline script and the PowerShell wrapper readable by the agent user only', async () => {
+    await prepareScript(request({}), runDir, 'linux');
+    assert.equal((await fs.stat(path.join(runDir, 'script.sh'))).mode & 0o777, 0o700);
+    await prepareScript(request({ type: 'pscore', source: { kind: 'inline', text: 'heroku apps' } }), runDir, 'linux');
+    assert.equal((await fs.stat(path.join(runDir, 'run.ps1'))).mode & 0o777, 0o700);
+    assert.equal(await fs.readFile(path.join(runDir, 'script.ps1'), 'utf8'), 'heroku apps');
+  });
+
+  it('leaves backslashes in a script path alone off Windows', async () => {
+    const command = await prepareScript(request({ source: { kind: 'file', path: '/srv/odd\\name.sh' } }), runDir, 'linux');
+    assert.equal(command.args[5], '/srv/odd\\name.sh');
   });
 
   it('runs a bash script file where it is, with forward slashes for Git Bash on Windows', async () => {
