@@ -149,4 +149,24 @@ describe('the rendezvous attach (in-process)', function () {
       silent.close();
     }
   });
+
+  it('connects to nothing when the task was cancelled before the attach', async () => {
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const where = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await assert.rejects(
+        openRendezvous(`rendezvous://${where}/s`, through({ url: 'http://127.0.0.1:9' }), AbortSignal.abort()),
+        (e: unknown) =>
+          e instanceof TaskError && e.kind === 'cancelled' && e.message.includes(`attaching to the dyno at ${where}`),
+      );
+      assert.equal(connections, 0, 'no connection is made once cancelled');
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -94,6 +94,8 @@ export async function openRendezvous(attachUrl: string, network: NetworkSettings
   const deadline = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
   const stop = AbortSignal.any([signal, deadline]);
   const where = `${target.host}:${target.port}`;
+  // An abort listener added to a signal that has already aborted never fires.
+  if (signal.aborted) throw cancelled(`attaching to the dyno at ${where}`);
   const failure = (error: unknown): TaskError => {
     if (signal.aborted) return cancelled(`attaching to the dyno at ${where}`);
     if (error instanceof TaskError) return error;
