@@ -36,6 +36,13 @@ class BuildApi extends RecordingApi {
   readonly opened: number[] = [];
   readonly uploads: string[] = [];
   openings: Opening[] = [];
+  /** Each POST's path, and whether it was sent as safe to send again. */
+  readonly posts: string[] = [];
+  uploadFailure: Error | null = null;
+  override post<T>(path: string, body: unknown, idempotent = false): Promise<T> {
+    this.posts.push(`${path}${idempotent ? ' (idempotent)' : ''}`);
+    return super.post(path, body);
+  }
   openStream(url: string, from: number): Promise<{ body: AsyncIterable<Buffer>; done: boolean }> {
     this.calls.push(`OPEN ${url} from ${from}`);
     this.opened.push(from);
@@ -50,7 +57,7 @@ class BuildApi extends RecordingApi {
   }
   uploadFile(url: string, file: string, size: number): Promise<void> {
     this.uploads.push(`PUT ${url} ${path.basename(file)} ${size}`);
-    return Promise.resolve();
+    return this.uploadFailure ? Promise.reject(this.uploadFailure) : Promise.resolve();
   }
 }
 
@@ -360,7 +367,29 @@ describe('Build API source upload', () => {
     });
     assert.equal(getUrl, 'https://storage.example/get');
     assert.deepEqual(api.calls, ['POST /sources {}']);
+    // A source URL is only a URL: asking again is safe.
+    assert.deepEqual(api.posts, ['/sources (idempotent)']);
     assert.deepEqual(api.uploads, ['PUT https://storage.example/put source.tar.gz 1234']);
+  });
+
+  it('says which step failed: creating the source URL, or uploading the tarball', async () => {
+    const refused = new BuildApi(() => new HerokuApiError(503, 'unavailable', 'Service Unavailable', 'POST', '/sources'));
+    const created = await uploadSource(refused.client().forApp('my-app'), { file: 'f', bytes: 1, sha256: 'a', files: 1 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(created instanceof Error && created.message.includes('creating a source URL for the upload'), String(created));
+
+    const api = new BuildApi(() => ({ source_blob: { put_url: 'https://p', get_url: 'https://g' } }));
+    api.uploadFailure = new HerokuApiError(403, null, 'Forbidden', 'PUT', 'https://p');
+    const uploaded = await uploadSource(api.client().forApp('my-app'), { file: 'f', bytes: 1, sha256: 'a', files: 1 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(
+      uploaded instanceof Error && uploaded.message.includes('uploading the source tarball to its storage URL'),
+      String(uploaded),
+    );
   });
 
   it('refuses an answer without put_url or get_url', async () => {
@@ -404,5 +433,6 @@ describe('Build API source upload', () => {
     ]);
     await packed.discard();
     assert.deepEqual(await fs.readdir(root), [], 'the temp folder is gone');
+    await packed.discard(); // a second discard (or one after the temp folder was cleaned) is harmless
   });
 });
