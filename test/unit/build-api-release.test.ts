@@ -248,6 +248,21 @@ describe('Build API release in-process', () => {
     assert.ok(!api.calls.some((c) => c.startsWith('GET /apps/my-app/builds/')), 'no build followed');
   });
 
+  it('says it was starting the build when Heroku fails the POST otherwise', async () => {
+    const api = buildApi([succeeded], (method, p) =>
+      method === 'POST' && p === '/apps/my-app/builds'
+        ? new HerokuApiError(422, 'invalid_params', 'Invalid source_blob', 'POST', p)
+        : undefined,
+    );
+    const error = await buildApiRelease(target(api))
+      .release()
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    assert.ok(error instanceof Error && error.message.includes('starting a build of abcdef12'), String(error));
+  });
+
   it('refuses a build Heroku started without an id', async () => {
     const api = buildApi([succeeded], (method, p) =>
       method === 'POST' && p === '/apps/my-app/builds' ? { status: 'pending' } : undefined,
