@@ -206,16 +206,17 @@ describe('Build API release in-process', () => {
     const failed = { id: 'b1', status: 'failed' } as Build;
     const api = buildApi([failed]);
     const lines = Array.from({ length: 45 }, (_, i) => `step ${i}`);
-    lines[2] = 'npm ERR! early';
+    lines[2] = 'npm ERR! too early to be kept';
+    lines[5] = 'npm ERR! the oldest line kept';
     lines[43] = ' !     Push failed';
     api.openings = [{ chunks: [lines.join('\n') + '\n'] }];
     const error = await failure(buildApiRelease(target(api)).release());
     assert.equal(error.kind, 'build');
     assert.match(
       error.message,
-      /^Heroku's build of abcdef12 failed, so nothing was released and my-app still runs its previous release\. Its last lines: !     Push failed\. Fix the build/,
+      /^Heroku's build of abcdef12 failed, so nothing was released and my-app still runs its previous release\. Its last lines: npm ERR! the oldest line kept \/ !     Push failed\. Fix the build/,
     );
-    assert.deepEqual(error.details, [' !     Push failed']);
+    assert.deepEqual(error.details, ['npm ERR! the oldest line kept', ' !     Push failed']);
     assert.ok(!api.calls.some((c) => c.startsWith('GET /apps/my-app/releases/')), 'no release read');
   });
 
