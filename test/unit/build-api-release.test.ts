@@ -69,7 +69,9 @@ function buildApi(polls: Build[], more: Route = () => undefined): BuildApi {
     if (answer !== undefined) return answer;
     if (method === 'GET' && p === '/apps/my-app/releases') return [release(2, { current: true })];
     if (method === 'POST' && p === '/apps/my-app/builds') return { id: 'b1', status: 'pending', output_stream_url: OUT };
-    if (method === 'GET' && p === '/apps/my-app/builds/b1') return polls[Math.min(poll++, polls.length - 1)];
+    // A loop that never ends (a broken deadline or cancel) fails here instead of hanging the run.
+    if (method === 'GET' && p === '/apps/my-app/builds/b1')
+      return poll > 50 ? new Error('polled too often') : polls[Math.min(poll++, polls.length - 1)];
     if (method === 'GET' && p === '/apps/my-app/releases/rel-3') return release(3, { slug: { id: 'slug-3' } });
     if (method === 'DELETE' && p === '/apps/my-app/builds/b1') return {};
     return new Error(`no route for ${method} ${p}`);
