@@ -322,6 +322,34 @@ describe('Build API release in-process', () => {
     assert.equal(never.calls.filter((c) => c === 'GET /apps/my-app/builds/b1').length, 11);
   });
 
+  it('says what it was reading when the build or its release cannot be read', async () => {
+    const noRelease = { ...succeeded, release: null } as Build;
+    const broken = new HerokuApiError(500, null, 'Internal Server Error', 'GET', '/apps/my-app/builds/b1');
+    const build = buildApi([noRelease, broken as unknown as Build]);
+    build.openings = [{ chunks: [] }];
+    const first = await buildApiRelease(target(build))
+      .release()
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    assert.ok(first instanceof Error && first.message.includes('reading the build of abcdef12'), String(first));
+
+    const rel = buildApi([succeeded], (method, p) =>
+      method === 'GET' && p === '/apps/my-app/releases/rel-3'
+        ? new HerokuApiError(500, null, 'Internal Server Error', 'GET', p)
+        : undefined,
+    );
+    rel.openings = [{ chunks: [] }];
+    const second = await buildApiRelease(target(rel))
+      .release()
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    assert.ok(second instanceof Error && second.message.includes('reading the release of the build of abcdef12'), String(second));
+  });
+
   it('cancels the build on Heroku when the task is cancelled while it runs', async () => {
     const controller = new AbortController();
     const api = buildApi([pending]);
@@ -359,6 +387,7 @@ describe('Build API release in-process', () => {
     await failure(buildApiRelease(cancelled).release());
     const warning = host.lines.find((l) => l.startsWith("warn: Could not cancel Heroku's build b1 ("));
     assert.ok(warning, host.lines.join('\n'));
+    assert.ok(warning.includes('cancelling the build of abcdef12'), warning);
     assert.ok(warning.includes('it may still release abcdef12. Check `heroku builds:info b1 -a my-app`.'), warning);
   });
 
