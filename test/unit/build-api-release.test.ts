@@ -216,7 +216,7 @@ describe('Build API release in-process', () => {
     assert.equal(error.kind, 'build');
     assert.match(
       error.message,
-      /^Heroku's build of abcdef12 failed, so nothing was released and my-app still runs its previous release\. Its last lines: npm ERR! the oldest line kept \/ !     Push failed\. Fix the build/,
+      /^Heroku's build of abcdef12 failed, so nothing was released and my-app still runs its previous release\. Its last lines: npm ERR! the oldest line kept \/ ! {5}Push failed\. Fix the build/,
     );
     assert.deepEqual(error.details, ['npm ERR! the oldest line kept', ' !     Push failed']);
     assert.ok(!api.calls.some((c) => c.startsWith('GET /apps/my-app/releases/')), 'no release read');
@@ -299,7 +299,7 @@ describe('Build API release in-process', () => {
   });
 
   it('waits for the release a succeeded build lists late, and refuses a build that never lists one', async () => {
-    const noRelease = { ...succeeded, release: null } as Build;
+    const noRelease = { ...succeeded, release: undefined } as Build;
     const late = buildApi([pending, noRelease, noRelease, succeeded]);
     late.openings = [{ chunks: [] }];
     const pushed = await buildApiRelease(target(late)).release();
@@ -323,7 +323,7 @@ describe('Build API release in-process', () => {
   });
 
   it('says what it was reading when the build or its release cannot be read', async () => {
-    const noRelease = { ...succeeded, release: null } as Build;
+    const noRelease = { ...succeeded, release: undefined } as Build;
     const broken = new HerokuApiError(500, null, 'Internal Server Error', 'GET', '/apps/my-app/builds/b1');
     const build = buildApi([noRelease, broken as unknown as Build]);
     build.openings = [{ chunks: [] }];
