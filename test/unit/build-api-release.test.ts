@@ -11,6 +11,7 @@ import type { Build } from '../../tasks/common/core/heroku/api';
 import { HerokuApiError } from '../../tasks/common/core/heroku/api';
 import {
   buildApiRelease,
+  failureLines,
   formatBytes,
   prepareSource,
   uploadSource,
@@ -453,6 +454,15 @@ describe('Build API source upload', () => {
       );
       assert.deepEqual(api.uploads, [], 'nothing uploaded');
     }
+  });
+
+  it("tells a build's error lines from the rest", () => {
+    // Heroku's ` !` lines (however indented), `err`, `error`, `ERR!` and `failed` are errors.
+    const errors = ['!     Push rejected', '   ! Requested runtime', 'fatal err: x', 'Build failed', 'npm ERR! code 1'];
+    const others = ['Done! Compressing', 'Erratic wording', 'terror', '-----> Launching'];
+    for (const line of errors) assert.deepEqual(failureLines([...others, line, 'Love, Heroku']), [line], line);
+    // None is an error: the last lines said, blank ones left out.
+    assert.deepEqual(failureLines(['a', '   ', 'Done! Compressing', '', 'b']), ['a', 'Done! Compressing', 'b']);
   });
 
   it('says sizes in bytes, KB and MB', () => {
