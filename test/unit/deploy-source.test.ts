@@ -72,6 +72,12 @@ describe('deploy source inputs', () => {
     );
   });
 
+  it('takes a drive-like colon inside a relative appDirectory as part of a name', () => {
+    assert.equal(normalizeAppDirectory('svc/a:b'), 'svc/a:b');
+    assert.equal(normalizeAppDirectory(undefined), '', 'no input: the checkout root');
+    refused(() => normalizeAppDirectory('C:/svc'), /is an absolute path/);
+  });
+
   it('refuses an absolute appDirectory and any `..`', () => {
     refused(() => normalizeAppDirectory('/etc'), /is an absolute path/);
     refused(() => normalizeAppDirectory('C:\\app'), /is an absolute path/);
