@@ -98,6 +98,23 @@ describe('source package (deployMethod: build)', function () {
     assert.ok(written <= 64 * 1024, `the packer was stopped at the cap, but ${written} bytes were written`);
   });
 
+  it('refuses a folder missing from the commit, naming the commit; warns about one Heroku cannot detect', async () => {
+    await assert.rejects(
+      checkAppDirectory({ cwd: repo.dir, sha, appDirectory: 'nope', packageFrom: 'commit' }),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        error.message.startsWith(`appDirectory nope does not exist in commit ${sha.slice(0, 8)} (packageFrom: commit`),
+    );
+    assert.deepEqual(await checkAppDirectory({ cwd: repo.dir, sha, appDirectory: 'svc', packageFrom: 'commit' }), {
+      warning: null,
+    });
+    const { warning } = await checkAppDirectory({ cwd: repo.dir, sha, appDirectory: 'svc/lib', packageFrom: 'commit' });
+    assert.ok(
+      warning?.startsWith("appDirectory svc/lib has no Procfile and none of the files Heroku's buildpacks detect"),
+      String(warning),
+    );
+  });
+
   it('refuses a folder that is a symlink in the commit', async () => {
     await assert.rejects(
       checkAppDirectory({ cwd: repo.dir, sha, appDirectory: 'svc/link.txt', packageFrom: 'commit' }),
