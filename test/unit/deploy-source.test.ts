@@ -55,6 +55,29 @@ describe('deploy source inputs', () => {
     );
   });
 
+  it('takes the inputs as typed, spaces and case aside; `.` is the checkout root, fine with git', () => {
+    assert.deepEqual(parseDeploySource({ deployMethod: 'git', appDirectory: '.', ref: 'HEAD', force: false }), { method: 'git' });
+    assert.deepEqual(parseDeploySource({ deployMethod: 'git', appDirectory: './', ref: 'HEAD', force: false }), {
+      method: 'git',
+    });
+    for (const packageFrom of ['commit', ' Directory ']) {
+      assert.deepEqual(
+        parseDeploySource({ deployMethod: 'build', appDirectory: ' svc ', packageFrom, ref: 'HEAD', force: false }),
+        { method: 'build', appDirectory: 'svc', packageFrom: packageFrom.trim().toLowerCase() },
+      );
+    }
+    refused(
+      () => parseDeploySource({ deployMethod: 'git', appDirectory: ' svc ', ref: 'HEAD', force: false }),
+      /^The input appDirectory \("svc"\) only applies/,
+    );
+  });
+
+  it('takes a drive-like colon inside a relative appDirectory as part of a name', () => {
+    assert.equal(normalizeAppDirectory('svc/a:b'), 'svc/a:b');
+    assert.equal(normalizeAppDirectory(undefined), '', 'no input: the checkout root');
+    refused(() => normalizeAppDirectory('C:/svc'), /is an absolute path/);
+  });
+
   it('refuses an absolute appDirectory and any `..`', () => {
     refused(() => normalizeAppDirectory('/etc'), /is an absolute path/);
     refused(() => normalizeAppDirectory('C:\\app'), /is an absolute path/);

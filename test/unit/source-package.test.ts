@@ -2,7 +2,7 @@
 // kept, the SHA-256 of exactly the bytes written, untracked files only from disk, a size cap that
 // stops the packer.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { TaskError } from '../../tasks/common/core/base/errors';
@@ -78,6 +78,40 @@ describe('source package (deployMethod: build)', function () {
     await assert.rejects(
       pack('directory', 64),
       (error: unknown) => error instanceof TaskError && /packs to more than 0 MB: too big/.test(error.message),
+    );
+  });
+
+  it('packs a source of exactly the cap, and stops the packer at once past it (the file is cut there)', async () => {
+    const { packed } = await pack('commit');
+    // The same commit packs to the same bytes: exactly the cap is allowed.
+    const again = await pack('commit', packed.bytes);
+    assert.equal(again.packed.sha256, packed.sha256);
+
+    const big = await makeRepo({ files: { 'app/package.json': '{}\n' } });
+    await fs.writeFile(path.join(big.dir, 'app/blob.bin'), randomBytes(2 * 1024 * 1024));
+    const file = path.join(await tempDir('pack-'), 'source.tar.gz');
+    await assert.rejects(
+      packSource({ cwd: big.dir, sha: await big.head(), appDirectory: 'app', packageFrom: 'directory' }, file, 64 * 1024),
+      (error: unknown) => error instanceof TaskError && /app packs to more than 0 MB: too big/.test(error.message),
+    );
+    const written = (await fs.stat(file)).size;
+    assert.ok(written <= 64 * 1024, `the packer was stopped at the cap, but ${written} bytes were written`);
+  });
+
+  it('refuses a folder missing from the commit, naming the commit; warns about one Heroku cannot detect', async () => {
+    await assert.rejects(
+      checkAppDirectory({ cwd: repo.dir, sha, appDirectory: 'nope', packageFrom: 'commit' }),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        error.message.startsWith(`appDirectory nope does not exist in commit ${sha.slice(0, 8)} (packageFrom: commit`),
+    );
+    assert.deepEqual(await checkAppDirectory({ cwd: repo.dir, sha, appDirectory: 'svc', packageFrom: 'commit' }), {
+      warning: null,
+    });
+    const { warning } = await checkAppDirectory({ cwd: repo.dir, sha, appDirectory: 'svc/lib', packageFrom: 'commit' });
+    assert.ok(
+      warning?.startsWith("appDirectory svc/lib has no Procfile and none of the files Heroku's buildpacks detect"),
+      String(warning),
     );
   });
 
