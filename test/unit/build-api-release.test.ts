@@ -258,12 +258,7 @@ describe('Build API release in-process', () => {
         ? new HerokuApiError(422, 'invalid_params', 'Invalid source_blob', 'POST', p)
         : undefined,
     );
-    const error = await buildApiRelease(target(api))
-      .release()
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
+    const error = await failure(buildApiRelease(target(api)).release());
     assert.ok(error instanceof Error && error.message.includes('starting a build of abcdef12'), String(error));
   });
 
@@ -328,12 +323,7 @@ describe('Build API release in-process', () => {
     const broken = new HerokuApiError(500, null, 'Internal Server Error', 'GET', '/apps/my-app/builds/b1');
     const build = buildApi([noRelease, broken as unknown as Build]);
     build.openings = [{ chunks: [] }];
-    const first = await buildApiRelease(target(build))
-      .release()
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
+    const first = await failure(buildApiRelease(target(build)).release());
     assert.ok(first instanceof Error && first.message.includes('reading the build of abcdef12'), String(first));
 
     const rel = buildApi([succeeded], (method, p) =>
@@ -342,12 +332,7 @@ describe('Build API release in-process', () => {
         : undefined,
     );
     rel.openings = [{ chunks: [] }];
-    const second = await buildApiRelease(target(rel))
-      .release()
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
+    const second = await failure(buildApiRelease(target(rel)).release());
     assert.ok(second instanceof Error && second.message.includes('reading the release of the build of abcdef12'), String(second));
   });
 

@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import { DIRECT } from '../../tasks/common/core/base/network';
-import { HerokuApiError, type HerokuApi, type Release } from '../../tasks/common/core/heroku/api';
-import { HerokuClient } from '../../tasks/common/core/heroku/client';
+import { HerokuApiError, type Release } from '../../tasks/common/core/heroku/api';
 import { rollbackReport } from '../../tasks/common/core/rollback/report';
 import { rollback } from '../../tasks/common/core/rollback/rollback';
 import { oneReleaseBack, parseToVersion, refusal, runsCommit } from '../../tasks/common/core/rollback/target';
@@ -17,6 +16,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { releaseFacts } from '../../tasks/common/core/rollback/types';
 import { FakeHost } from '../support/fake-host';
+import { connectTo } from '../support/in-process-deploy';
 import { RecordingApi, type Route } from '../support/recording-api';
 import { refusingUrl, scriptedServer } from '../support/scripted-server';
 
@@ -122,24 +122,24 @@ describe('HerokuRollback: which release', () => {
   });
 });
 
+/** A rollback of my-app to the release before the live one, nothing else asked. */
+const rollbackRequest = (more: Partial<RollbackRequest> = {}): RollbackRequest => ({
+  apiKey: 'KEY',
+  api: { url: 'https://api.heroku.example', source: 'default', isDefault: true },
+  appName: 'my-app',
+  toVersion: null,
+  expectedCommit: null,
+  healthCheck: null,
+  network: DIRECT,
+  ...more,
+});
+
 describe('HerokuRollback in-process', () => {
   let current: RecordingApi;
-  beforeEach(() => {
-    const connect = HerokuClient.connect.bind(HerokuClient);
-    sinon.stub(HerokuClient, 'connect').callsFake((options) => connect(options, current as unknown as HerokuApi));
-  });
+  beforeEach(() => connectTo(() => current));
   afterEach(() => sinon.restore());
 
-  const request = (more: Partial<RollbackRequest> = {}): RollbackRequest => ({
-    apiKey: 'KEY',
-    api: { url: 'https://api.heroku.example', source: 'default', isDefault: true },
-    appName: 'my-app',
-    toVersion: null,
-    expectedCommit: null,
-    healthCheck: null,
-    network: DIRECT,
-    ...more,
-  });
+  const request = rollbackRequest;
 
   /** my-app runs v64 (NEW); v63 ran OLD. `rollback` answers the POST; `after` is the list read after it. */
   function heroku(rollbackAnswer: () => unknown, after: Release[] | Error): RecordingApi {
@@ -242,22 +242,10 @@ describe('HerokuRollback in-process', () => {
 
 describe('HerokuRollback in-process: from the reads to the health check, and its report', () => {
   let api: RecordingApi;
-  beforeEach(() => {
-    const connect = HerokuClient.connect.bind(HerokuClient);
-    sinon.stub(HerokuClient, 'connect').callsFake((options) => connect(options, api as unknown as HerokuApi));
-  });
+  beforeEach(() => connectTo(() => api));
   afterEach(() => sinon.restore());
 
-  const request = (more: Partial<RollbackRequest> = {}): RollbackRequest => ({
-    apiKey: 'KEY',
-    api: { url: 'https://api.heroku.example', source: 'default', isDefault: true },
-    appName: 'my-app',
-    toVersion: null,
-    expectedCommit: null,
-    healthCheck: null,
-    network: DIRECT,
-    ...more,
-  });
+  const request = rollbackRequest;
 
   /**
    * my-app runs v64 (NEW); v63 ran OLD; the POST makes v65 with v63's slug. `more` replaces answers
