@@ -5,6 +5,7 @@ import { getEventListeners } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { runProcess } from '../../tasks/common/core/base/run-process';
 
 const env = { PATH: process.env.PATH };
@@ -69,13 +70,16 @@ describe('runProcess', function () {
     try {
       const controller = new AbortController();
       controller.abort();
+      const sink = new PassThrough();
       const result = await runProcess('sh', ['-c', 'touch ran; echo out; echo err >&2'], {
         cwd: dir,
         env,
         signal: controller.signal,
         timeoutMs: 5000,
+        stdoutSink: sink,
       });
       assert.deepEqual(result, { code: 1, signal: null, stdout: '', stderr: '', timedOut: false, cancelled: true });
+      assert.equal(sink.writableEnded, true, 'the sink is ended, so that whoever waits for it goes on');
       assert.equal(existsSync(path.join(dir, 'ran')), false, 'the program never ran');
     } finally {
       rmSync(dir, { recursive: true, force: true });

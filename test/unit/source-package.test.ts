@@ -50,6 +50,7 @@ describe('source package (deployMethod: build)', function () {
       'lrwxrwxrwx link.txt -> lib/a.txt',
     ]);
     const bytes = await fs.readFile(file);
+    assert.equal((await fs.stat(file)).mode & 0o777, 0o600, 'the tarball is readable by the agent user only');
     assert.equal(packed.bytes, bytes.length);
     assert.equal(packed.sha256, createHash('sha256').update(bytes).digest('hex'));
     assert.equal(packed.files, 4);
@@ -120,5 +121,153 @@ describe('source package (deployMethod: build)', function () {
       checkAppDirectory({ cwd: repo.dir, sha, appDirectory: 'svc/link.txt', packageFrom: 'commit' }),
       /appDirectory svc\/link\.txt is not a folder in commit/,
     );
+  });
+
+  it('says a failed write of the tarball is a write failure, not a cancel, and names the file', async () => {
+    const file = path.join(await tempDir('pack-'), 'missing-folder', 'source.tar.gz');
+    for (const packageFrom of ['commit', 'directory'] as const) {
+      await assert.rejects(
+        packSource({ cwd: repo.dir, sha, appDirectory: 'svc', packageFrom }, file),
+        (error: unknown) =>
+          error instanceof TaskError &&
+          error.kind === 'unexpected' &&
+          error.message.startsWith(`Writing the tarball of appDirectory svc to ${file} failed: `) &&
+          /ENOENT/.test(error.message),
+      );
+    }
+  });
+
+  it('reports a cancel as a cancel', async () => {
+    const file = path.join(await tempDir('pack-'), 'source.tar.gz');
+    const signal = AbortSignal.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('packSource hung after a cancel (still waiting for the tarball)')), 5000);
+    });
+    await assert.rejects(
+      Promise.race([
+        packSource({ cwd: repo.dir, sha, appDirectory: 'svc', packageFrom: 'directory', signal }, file),
+        hung,
+      ]).finally(() => clearTimeout(timer)),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        error.kind === 'cancelled' &&
+        error.message === 'The task was cancelled while packing appDirectory svc.',
+    );
+  });
+
+  it("quotes the packer's last lines when it fails", async () => {
+    const file = path.join(await tempDir('pack-'), 'source.tar.gz');
+    const missing = 'f'.repeat(40);
+    await assert.rejects(
+      packSource({ cwd: repo.dir, sha: missing, appDirectory: 'svc', packageFrom: 'commit' }, file),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        error.kind === 'git' &&
+        /^Packing appDirectory svc failed: git exited 128: fatal: [^/]*\.$/.test(error.message) &&
+        error.message.includes(`${missing}:svc`),
+    );
+  });
+
+  it('finds the folder from a workingDirectory below the repository top, and packs hidden or dotted folder names', async () => {
+    const nested = await makeRepo({
+      files: {
+        'apps/web/package.json': '{}\n',
+        'apps/web/lib/index.js': '1\n',
+        'apps/.hidden/Procfile': 'web: x\n',
+        'apps/v2./Gemfile': '\n',
+      },
+    });
+    const head = await nested.head();
+    const cwd = path.join(nested.dir, 'apps');
+    const packedNames = async (appDirectory: string): Promise<string[]> => {
+      const file = path.join(await tempDir('pack-'), 'source.tar.gz');
+      const packed = await packSource({ cwd, sha: head, appDirectory, packageFrom: 'commit' }, file);
+      const names = (await listing(file)).filter((e) => !e.startsWith('d')).map((e) => e.split(' ')[1]);
+      assert.equal(packed.files, names.length);
+      return names;
+    };
+    assert.deepEqual(await packedNames('web'), ['lib/index.js', 'package.json']);
+    assert.deepEqual(await packedNames('.hidden'), ['Procfile']);
+    assert.deepEqual(await packedNames('v2.'), ['Gemfile']);
+    // workingDirectory itself: its tree in the commit, not the repository's.
+    assert.deepEqual(await packedNames(''), ['.hidden/Procfile', 'v2./Gemfile', 'web/lib/index.js', 'web/package.json']);
+    assert.deepEqual(await checkAppDirectory({ cwd, sha: head, appDirectory: 'web', packageFrom: 'commit' }), {
+      warning: null,
+    });
+    const { warning } = await checkAppDirectory({ cwd, sha: head, appDirectory: '', packageFrom: 'commit' });
+    assert.ok(warning?.startsWith('the checkout root has no Procfile'), String(warning));
+  });
+
+  it('refuses a file given as the folder, naming the commit', async () => {
+    await assert.rejects(
+      checkAppDirectory({ cwd: repo.dir, sha, appDirectory: 'README.md', packageFrom: 'commit' }),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        error.message ===
+          `appDirectory README.md is not a folder in commit ${sha.slice(0, 8)} (a file or a symbolic link): give the folder that holds the app.`,
+    );
+  });
+
+  it('detects an app by any of the files a buildpack looks for, a .csproj included', async () => {
+    for (const name of ['Procfile', 'requirements.txt', 'go.mod', 'Api.csproj', 'global.json']) {
+      const detected = await makeRepo({ files: { [`app/${name}`]: '\n', 'app/notes.txt': '\n' } });
+      for (const packageFrom of ['commit', 'directory'] as const) {
+        const checked = await checkAppDirectory({
+          cwd: detected.dir,
+          sha: await detected.head(),
+          appDirectory: 'app',
+          packageFrom,
+        });
+        assert.deepEqual(checked, { warning: null }, `${name} (${packageFrom})`);
+      }
+    }
+    const plain = await makeRepo({ files: { 'app/notes.txt': '\n', 'app/csproj.md': '\n' } });
+    for (const packageFrom of ['commit', 'directory'] as const) {
+      const { warning } = await checkAppDirectory({ cwd: plain.dir, sha: await plain.head(), appDirectory: 'app', packageFrom });
+      assert.ok(warning?.startsWith('appDirectory app has no Procfile and none of the files'), `${packageFrom}: ${warning}`);
+    }
+  });
+
+  it('checks a folder on disk: missing, a file, or a symbolic link out of the checkout are refused', async () => {
+    const disk = await makeRepo({ files: { 'app/package.json': '{}\n', 'notes.txt': '\n' } });
+    const outside = await tempDir('outside-');
+    await fs.symlink(outside, path.join(disk.dir, 'escape'));
+    await fs.symlink('app', path.join(disk.dir, 'inside'));
+    const realOutside = await fs.realpath(outside);
+    const check = (appDirectory: string) =>
+      checkAppDirectory({ cwd: disk.dir, sha: 'unused', appDirectory, packageFrom: 'directory' });
+    await assert.rejects(
+      check('build/out'),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        error.kind === 'input' &&
+        error.message.startsWith(`appDirectory build/out does not exist on disk in ${disk.dir}. Check the path`),
+    );
+    await assert.rejects(
+      check('notes.txt'),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        error.message === 'appDirectory notes.txt is a file, not a folder: give the folder that holds the app.',
+    );
+    await assert.rejects(
+      check('escape'),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        error.message.startsWith(
+          `appDirectory escape leads outside the checkout (a symbolic link to ${realOutside}): only folders`,
+        ),
+    );
+    // A link to a folder inside the checkout is that folder.
+    assert.deepEqual(await check('inside'), { warning: null });
+    // From a workingDirectory below the top, a link up to the top is still inside.
+    await fs.symlink('..', path.join(disk.dir, 'app', 'up'));
+    const { warning } = await checkAppDirectory({
+      cwd: path.join(disk.dir, 'app'),
+      sha: 'unused',
+      appDirectory: 'up',
+      packageFrom: 'directory',
+    });
+    assert.ok(warning?.startsWith('appDirectory up has no Procfile'), 'checked as the top folder, not refused');
   });
 });

@@ -25,7 +25,8 @@ export interface ProcessOptions {
   maxLineChars?: number;
   /**
    * Where stdout goes as bytes (an archive being written), with backpressure: then it is neither
-   * kept nor split in lines. The caller waits for the sink to finish.
+   * kept nor split in lines. It is ended when the program's stdout ends, or at once when nothing
+   * starts (already cancelled), so that a caller waiting for the sink to finish never hangs.
    */
   stdoutSink?: NodeJS.WritableStream;
   /** Windows: pass the arguments as they are (cmd.exe's own quoting). */
@@ -51,6 +52,7 @@ const KILL_GRACE_MS = 2000;
 export function runProcess(command: string, args: string[], options: ProcessOptions): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
+      options.stdoutSink?.end();
       resolve({ code: 1, signal: null, stdout: '', stderr: '', timedOut: false, cancelled: true });
       return;
     }
