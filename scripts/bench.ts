@@ -2,9 +2,10 @@
 //   npm run bench                          this work tree
 //   npm run bench -- --baseline <rev>      and, alternating with it, the task as built from a git revision
 // - deploy wall time: the built task vs a raw `git push` of the same kind of incremental commit to
-//   the same local Heroku, alternating, medians over BENCH_RUNS (7) runs, with every Platform API
-//   answer held back 0 ms and then 100 ms (a round trip to Heroku); the overhead, and the sequential
-//   API round trips it implies ((overhead at 100 ms - overhead at 0 ms) / 100 ms);
+//   the same local Heroku (its apps' web dynos scaled to 0: see stopDynos), alternating, medians
+//   over BENCH_RUNS (7) runs, with every Platform API answer held back 0 ms and then 100 ms (a round
+//   trip to Heroku); the overhead, and the sequential API round trips it implies ((overhead at
+//   100 ms - overhead at 0 ms) / 100 ms);
 // - start-up: `node -e 0`, and process start to the task's first log line;
 // - Platform API calls per deploy; the .vsix size;
 // - the Build API section (scripts/bench-build.ts): first deploy of a depth-1 checkout, git vs build.
@@ -20,6 +21,8 @@ import { benchBuildApi } from './bench-build';
 import { startRemoteEmulator, type RemoteEmulator } from './bench-emulator';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+/** BENCH_DYNOS=1 keeps each app's web dyno, restarted by the emulator on every release. */
+const KEEP_DYNOS = process.env.BENCH_DYNOS === '1';
 const LATENCIES = [0, 100];
 const ROOT = path.resolve(__dirname, '..');
 
@@ -35,6 +38,26 @@ async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
   const started = process.hrtime.bigint();
   const result = await work();
   return [Number(process.hrtime.bigint() - started) / 1e6, result];
+}
+
+/**
+ * Scales the app's web dynos to 0 (Platform API `PATCH /apps/{app}/formation/web`). On Heroku a
+ * release restarts the dynos on Heroku's machines; here the emulator would start a Node process on
+ * the same two cores, just when the task sends its requests after the push, and the benchmark
+ * would count that restart as the task's overhead.
+ */
+async function stopDynos(heroku: RemoteEmulator, app: string): Promise<void> {
+  if (KEEP_DYNOS) return;
+  const response = await fetch(`${heroku.apiUrl}/apps/${app}/formation/web`, {
+    method: 'PATCH',
+    headers: {
+      Accept: 'application/vnd.heroku+json; version=3',
+      Authorization: `Bearer ${heroku.apiKey}`,
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify({ quantity: 0 }),
+  });
+  if (!response.ok) throw new Error(`scaling ${app}'s web dynos to 0 failed: ${response.status} ${await response.text()}`);
 }
 
 /** A build of the task to measure: this tree's, or a git revision's. */
@@ -111,6 +134,7 @@ async function measure(heroku: RemoteEmulator, variants: Variant[], latencyMs: n
   const rawApp = await heroku.createApp(`bench-raw-${tag}`);
   const raw = await makeRepo();
   if ((await raw.push(`${heroku.gitUrl}/${rawApp}.git`, heroku.apiKey)).code !== 0) throw new Error('the first raw push failed');
+  await stopDynos(heroku, rawApp);
   const targets: Array<{ variant: Variant; repo: Repo; env: NodeJS.ProcessEnv }> = [];
   for (const [i, variant] of variants.entries()) {
     const app = await heroku.createApp(`bench-task-${tag}-${i}`);
@@ -123,6 +147,7 @@ async function measure(heroku: RemoteEmulator, variants: Variant[], latencyMs: n
     const env = agentEnvironment(run, await tempDir('bench-agent-'));
     // A first deploy, so that every measured run is an incremental commit on top of a release.
     await runTask(variant.entry, env, repo.dir);
+    await stopDynos(heroku, app);
     targets.push({ variant, repo, env });
   }
 
@@ -184,7 +209,9 @@ async function main(): Promise<void> {
     const vsix = (await fs.readdir(path.join(ROOT, 'dist'))).find((f) => f.endsWith('.vsix'));
     const vsixSize = packaged.code === 0 && vsix ? (await fs.stat(path.join(ROOT, 'dist', vsix))).size : NaN;
 
-    console.log(`HerokuDeploy@1 benchmark (${RUNS} alternating runs each, medians; local Heroku emulator)`);
+    console.log(
+      `HerokuDeploy@1 benchmark (${RUNS} alternating runs each, medians; local Heroku emulator; ${KEEP_DYNOS ? 'web dynos restarted on every release (BENCH_DYNOS=1)' : 'web dynos scaled to 0, BENCH_DYNOS=1 keeps them'})`,
+    );
     const node = median(nodeStart);
     console.log(`  node start to first line (node -e) ...... ${ms(node)}   (runs: ${runs(nodeStart)})`);
     for (const variant of variants) {

@@ -183,7 +183,7 @@ describe('source package (deployMethod: build)', function () {
     const packedNames = async (appDirectory: string): Promise<string[]> => {
       const file = path.join(await tempDir('pack-'), 'source.tar.gz');
       const packed = await packSource({ cwd, sha: head, appDirectory, packageFrom: 'commit' }, file);
-      const names = (await listing(file)).filter((e) => !e.startsWith('d')).map((e) => e.split(' ')[1]);
+      const names = (await listing(file)).filter((e) => !e.startsWith('d')).map((e) => e.split(' ')[1] ?? '');
       assert.equal(packed.files, names.length);
       return names;
     };
