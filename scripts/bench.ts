@@ -60,6 +60,13 @@ async function stopDynos(heroku: RemoteEmulator, app: string): Promise<void> {
   if (!response.ok) throw new Error(`scaling ${app}'s web dynos to 0 failed: ${response.status} ${await response.text()}`);
 }
 
+/**
+ * A pause before each measured deploy: the emulator finishes a release (storing the slug, its logs)
+ * after git has exited, so without it whatever runs next would pay for the previous push.
+ */
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 300);
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
 /** A build of the task to measure: this tree's, or a git revision's. */
 interface Variant {
   label: string;
@@ -157,6 +164,7 @@ async function measure(heroku: RemoteEmulator, variants: Variant[], latencyMs: n
     const order = [null, ...targets];
     const rotated = [...order.slice(i % order.length), ...order.slice(0, i % order.length)];
     for (const target of rotated) {
+      await settle();
       if (!target) {
         await raw.commit(`Change ${i}`, { 'message.txt': `raw ${i}\n` });
         const [elapsed, result] = await timed(() => raw.push(`${heroku.gitUrl}/${rawApp}.git`, heroku.apiKey));

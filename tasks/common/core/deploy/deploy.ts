@@ -7,7 +7,7 @@ import { short } from '../base/format';
 import type { TaskLog } from '../base/log';
 import { readCommit } from '../git/git';
 import { basicCredentials } from '../git/push';
-import type { App } from '../heroku/api';
+import type { Account, App } from '../heroku/api';
 import { createApp } from '../heroku/app-changes';
 import { clientFor, type AppClient } from '../heroku/client';
 import type { Outcome } from '../workflow/report';
@@ -89,10 +89,11 @@ async function deployCommit(
   { sha, subject, shallow, source, packed, startedAt }: Commit,
 ): Promise<DeployResult> {
   const { signal, workingDirectory: cwd, safeguards } = request;
-  const known = accountAndApp(app, request, log);
+  const { known, start: startChecks } = accountAndApp(app, request, log);
 
   // Safeguards read and change the app before the release, so they need it first; a plain deploy
-  // pushes at once and reads the account and the app with its release, in one round trip.
+  // pushes at once, reading the account and the app while git pushes (nothing waits for them before
+  // the push ends; their connection is then open for the release's reads).
   let appInfo: App | null = null;
   // Stryker disable next-line BooleanLiteral: read only with stopProcessTypes, a safeguard that sets it below (readsFirst)
   let created = false;
@@ -137,6 +138,7 @@ async function deployCommit(
       signal,
       log,
       checks: async () => void (await known()),
+      startChecks,
     });
     pushed = await safeRelease.run(strategy, appInfo, created);
   }
@@ -211,23 +213,32 @@ interface AccountAndApp {
 }
 
 /**
- * The key's account and the app, read together and at most once (the first call starts them); a
- * failure is reported in that order: a wrong key explains a missing app.
+ * The key's account and the app, read together and at most once. `start()` sends the requests;
+ * `known()` (sending them too, if not yet) waits for them, says which account deploys, and reports a
+ * failure in that order: a wrong key explains a missing app.
  */
-function accountAndApp(app: AppClient, request: DeployRequest, log: TaskLog): () => Promise<AccountAndApp> {
-  let reads: Promise<AccountAndApp> | undefined;
-  const read = async (): Promise<AccountAndApp> => {
-    const [account, found] = await Promise.allSettled([
+function accountAndApp(
+  app: AppClient,
+  request: DeployRequest,
+  log: TaskLog,
+): { start: () => void; known: () => Promise<AccountAndApp> } {
+  let requests: Promise<[PromiseSettledResult<Account>, PromiseSettledResult<App | null>]> | undefined;
+  // Settled results: started early, a failure waits unhandled-free for `known()` to report it.
+  const send = () =>
+    (requests ??= Promise.allSettled([
       app.account(),
       request.safeguards.createApp
         ? app.find<App>(app.path(), `reading the app ${app.name}`)
         : app.get<App>(app.path(), `reading the app ${app.name}`),
-    ]);
+    ]));
+  let reads: Promise<AccountAndApp> | undefined;
+  const read = async (): Promise<AccountAndApp> => {
+    const [account, found] = await send();
     const email = (await settled(account)).email ?? 'unknown account';
     log.info(`Deploying as ${email}.`);
     return { email, app: await settled(found) };
   };
-  return () => (reads ??= read());
+  return { start: () => void send(), known: () => (reads ??= read()) };
 }
 
 /** Creates the app (createApp: true and it does not exist); its creation stays, whatever follows. */

@@ -35,11 +35,13 @@ export interface PushTarget {
   signal?: AbortSignal;
   log: TaskLog;
   /**
-   * The deploy's own reads (the key's account, the app), at most once: made with the release's reads
-   * after the push, in the same round trip. Their failure (a wrong key, a missing app) explains a
-   * failed push better than git can, so it is thrown first.
+   * The deploy's own reads (the key's account, the app), at most once: sent while git pushes
+   * (`startChecks`), waited for with the release's reads after it. Their failure (a wrong key, a
+   * missing app) explains a failed push better than git can, so it is thrown first.
    */
   checks: () => Promise<void>;
+  /** Sends the checks' requests without waiting for them. */
+  startChecks: () => void;
 }
 
 export interface Pushed extends Released {
@@ -94,11 +96,14 @@ async function pushAndRelease(target: PushTarget): Promise<Pushed> {
     });
   }
 
-  // Nothing is asked of the API before the push: its HTTP stack loads while git pushes.
+  // Nothing is asked of the API before the push starts: its HTTP stack loads, and the checks are
+  // sent, while git pushes (so that only the release's reads are left once it ends).
   target.app.prepare();
-  const outcome = await log.group(`git push ${short(sha)} to ${app} on Heroku${force ? ' (force)' : ''}`, () =>
-    pushToHeroku({ ...gitRequest, sha, force, onLine: (line) => log.info(line) }),
-  );
+  const outcome = await log.group(`git push ${short(sha)} to ${app} on Heroku${force ? ' (force)' : ''}`, () => {
+    const pushing = pushToHeroku({ ...gitRequest, sha, force, onLine: (line) => log.info(line) });
+    target.startChecks();
+    return pushing;
+  });
   if (outcome.status === 'up-to-date') return alreadyOnHeroku(target, await afterPush(target));
   if (outcome.status !== 'pushed') {
     const diverged = outcome.reason === 'fetch first' || outcome.reason === 'non-fast-forward';
