@@ -61,8 +61,9 @@ async function stopDynos(heroku: RemoteEmulator, app: string): Promise<void> {
 }
 
 /**
- * A pause before each measured deploy: the emulator finishes a release (storing the slug, its logs)
- * after git has exited, so without it whatever runs next would pay for the previous push.
+ * A pause before each measured deploy, so that none starts while the emulator still finishes the
+ * previous release (its logs, the slug) after git has exited. On 1 December 2026 it moved the
+ * medians by less than their run-to-run noise; it stays so that the order of the runs cannot matter.
  */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 300);
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
