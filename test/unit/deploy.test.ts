@@ -103,6 +103,40 @@ describe('deploy in-process', () => {
     assert.match(raced.failure.message, /^Heroku's release v8 runs commit eeeeeeee, not the deployed [0-9a-f]{8}/);
   });
 
+  it('sends the account and app reads once git is pushing, never before, and logs the account after the push', async () => {
+    const sha = await repo.head();
+    const seen: string[] = [];
+    const host = new FakeHost();
+    current = heroku(
+      () => [release(6), release(5)],
+      { 'slug-6': sha },
+      (method, p) => {
+        const started = host.lines.some((line) => line.startsWith('[group] git push'));
+        const ended = host.lines.includes('[endgroup]');
+        seen.push(`${method} ${p}: ${!started ? 'before the push' : ended ? 'after the push' : 'while git pushes'}`);
+        return undefined;
+      },
+    );
+    const outcome = await deploy(request(), host.log);
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
+    assert.deepEqual(
+      seen,
+      [
+        'GET /account: while git pushes',
+        'GET /apps/my-app: while git pushes',
+        'GET /apps/my-app/releases: after the push',
+        'GET /apps/my-app/builds: after the push',
+        'GET /apps/my-app/slugs/slug-6: after the push',
+      ],
+      'the checks go out while git pushes, the release reads after it',
+    );
+    const account = host.lines.indexOf('Deploying as dev@example.com.');
+    assert.ok(
+      account > host.lines.indexOf('[endgroup]'),
+      `the account is logged after the push's output:\n${host.lines.join('\n')}`,
+    );
+  });
+
   it('names the step by what it did, logs a non-default git host, and times the deploy', async () => {
     const sha = await repo.head();
     current = heroku(() => [release(6, { current: true }), release(5)], { 'slug-6': sha });

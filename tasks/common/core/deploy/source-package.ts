@@ -245,7 +245,7 @@ export async function packSource(spec: SourceSpec, file: string, maxBytes = MAX_
       `${describe(dir)} packs to more than ${Math.round(maxBytes / 1024 / 1024)} MB: too big to build on Heroku. Leave out what the app does not need at run time (a .slugignore does not shrink the upload; packageFrom: commit leaves out untracked files).`,
     );
   }
-  // The task's own signal: \`result.cancelled\` is also set when a failed write stopped the packer.
+  // The task's own signal: `result.cancelled` is also set when a failed write stopped the packer.
   if (signal?.aborted) throw new TaskError('cancelled', `The task was cancelled while packing ${describe(dir)}.`);
   if (writeFailure)
     throw new TaskError(
