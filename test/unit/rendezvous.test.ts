@@ -1,21 +1,36 @@
 // The rendezvous attach in-process: through the agent's proxy (a CONNECT tunnel, its credentials, its
 // refusal explained with the port), and a cancel while the attach is under way.
 import assert from 'node:assert/strict';
+import { promises as fs, readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import type { NetworkSettings, ProxySettings } from '../../tasks/common/core/base/network';
 import { openRendezvous } from '../../tasks/common/core/heroku/rendezvous';
 import { RendezvousServer } from '../emulator/rendezvous';
-import { HEROKU_TEST_CERT } from '../support/tls-front';
+import { HEROKU_TEST_CERT, TEST_CA } from '../support/tls-front';
 
-/** A CONNECT proxy on 127.0.0.1: tunnels every authority to 127.0.0.1 at its port, or refuses with `refuse`. */
+const TLS = path.dirname(TEST_CA);
+
+/**
+ * A CONNECT proxy on 127.0.0.1 (or `host`): tunnels every authority to 127.0.0.1 at its port, or
+ * refuses with `refuse`; over TLS with `secure` (the test CA's certificate for 127.0.0.1).
+ */
 async function connectProxy(
   refuse: number | null,
+  { secure = false, host = '127.0.0.1' } = {},
 ): Promise<{ url: string; seen: Array<{ path: string; headers: http.IncomingHttpHeaders }>; close(): Promise<void> }> {
   const seen: Array<{ path: string; headers: http.IncomingHttpHeaders }> = [];
-  const server = http.createServer();
+  const server = secure
+    ? https.createServer({
+        key: readFileSync(path.join(TLS, 'server-key.pem')),
+        cert: readFileSync(path.join(TLS, 'server.pem')),
+      })
+    : http.createServer();
   server.on('connect', (req: http.IncomingMessage, client: net.Socket) => {
     seen.push({ path: req.url ?? '', headers: req.headers });
     client.on('error', () => undefined);
@@ -32,9 +47,9 @@ async function connectProxy(
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`,
     seen,
     close: () =>
       new Promise((resolve) => {
@@ -80,6 +95,32 @@ describe('the rendezvous attach (in-process)', function () {
       assert.equal(rendezvous.hellos.at(-1), attach.url.slice(attach.url.lastIndexOf('/') + 1));
     } finally {
       await proxy.close();
+    }
+  });
+
+  it("trusts an https proxy's certificate from the agent's CA, and reaches a proxy at an IPv6 address", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rendezvous-ca-'));
+    const bundle = path.join(dir, 'agent-ca.pem');
+    await fs.writeFile(bundle, [readFileSync(HEROKU_TEST_CERT, 'utf8'), readFileSync(TEST_CA, 'utf8')].join('\n'));
+    const secure = await connectProxy(null, { secure: true });
+    const v6 = await connectProxy(null, { host: '::1' });
+    try {
+      for (const proxy of [secure, v6]) {
+        const attach = rendezvous.expect((socket) => socket.end('hi\n'));
+        const socket = await openRendezvous(attach.url, { ...through({ url: proxy.url }), caFile: bundle }, noSignal);
+        socket.destroy();
+        assert.equal(proxy.seen.length, 1, `${proxy.url} tunnelled the attach`);
+      }
+      // Without the CA that signed the proxy's certificate, the proxy is not trusted.
+      await assert.rejects(
+        openRendezvous(rendezvous.expect(() => undefined).url, through({ url: secure.url }), noSignal),
+        (e: unknown) =>
+          e instanceof TaskError && /^Could not reach the agent's proxy 127\.0\.0\.1:\d+ to attach to the dyno: /.test(e.message),
+      );
+    } finally {
+      await secure.close();
+      await v6.close();
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 

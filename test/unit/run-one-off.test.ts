@@ -110,6 +110,10 @@ describe('HerokuRun@1 in-process', () => {
       });
     });
 
+    it('takes an IPv6 host without its brackets (as a socket wants it)', () => {
+      assert.deepEqual(attachTarget('rendezvous://[2001:db8::1]:5000/abc'), { host: '2001:db8::1', port: 5000, secret: 'abc' });
+    });
+
     it('refuses an attach URL it cannot parse, showing its first 40 characters only', () => {
       const url = `not a url ${'s'.repeat(60)}`;
       assert.throws(

@@ -40,21 +40,32 @@ export function attachTarget(attachUrl: string): AttachTarget {
       // Stryker disable next-line Regex: a URL's protocol holds exactly one colon, its last character, so /:/ removes the same one
       `Heroku attaches this dyno over ${url.protocol.replace(/:$/, '')} (SSH through an HTTP upgrade, as for Private Spaces with Shield and Fir apps), not the rendezvous protocol this task speaks. Run the command with HerokuCli@1 (\`heroku run --exit-code\`), which uses the ssh client and your SSH key.`,
     );
-  return { host: url.hostname, port: Number(url.port || 5000), secret: `${url.pathname}${url.search}`.slice(1) };
+  return { host: unbracketed(url.hostname), port: Number(url.port || 5000), secret: `${url.pathname}${url.search}`.slice(1) };
 }
 
-/** Opens a CONNECT tunnel through `proxy` to host:port; a refusal is explained with the port. */
-function tunnel(proxy: ProxySettings, target: AttachTarget, signal: AbortSignal): Promise<Socket> {
+/** A URL's hostname as sockets take it: an IPv6 address without its brackets. */
+const unbracketed = (hostname: string): string => hostname.replace(/^\[(.*)\]$/, '$1');
+
+/**
+ * Opens a CONNECT tunnel through `proxy` to host:port (an https proxy's certificate checked against
+ * the agent's CA too); a refusal is explained with the port.
+ */
+function tunnel(proxy: ProxySettings, target: AttachTarget, network: NetworkSettings, signal: AbortSignal): Promise<Socket> {
   const through = new URL(proxy.url);
   const authority = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
   const headers: Record<string, string> = { Host: authority };
   if (proxy.username)
     headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${proxy.username}:${proxy.password ?? ''}`).toString('base64')}`;
-  const client = through.protocol === 'https:' ? https : http;
+  const secure = through.protocol === 'https:';
+  const proxyHost = unbracketed(through.hostname);
+  const client = secure ? https : http;
   return new Promise((resolve, reject) => {
     const request = client.request({
-      host: through.hostname,
-      port: Number(through.port || (through.protocol === 'https:' ? 443 : 80)),
+      host: proxyHost,
+      port: Number(through.port || (secure ? 443 : 80)),
+      // The proxy's own name checks its certificate (Node would take the Host header: the target's).
+      // An IP address is sent as no name at all, and checked as the address.
+      ...(secure ? { ca: trustedCa(network), servername: net.isIP(proxyHost) ? '' : proxyHost } : {}),
       method: 'CONNECT',
       path: authority,
       headers,
@@ -115,7 +126,7 @@ export async function openRendezvous(attachUrl: string, network: NetworkSettings
   const proxy = proxyFor(`https://${where}/`, network);
   let raw: Socket | undefined;
   try {
-    if (proxy) raw = await tunnel(proxy, target, stop);
+    if (proxy) raw = await tunnel(proxy, target, network, stop);
     const socket = tls.connect({
       ...(raw ? { socket: raw } : { host: target.host, port: target.port }),
       servername: net.isIP(target.host) ? undefined : target.host,
