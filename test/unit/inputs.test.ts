@@ -1,7 +1,13 @@
 // Input rules, endpoints and branch names: the pure functions behind the task's first checks.
 import assert from 'node:assert/strict';
 import { describeBranch } from '../../tasks/common/core/deploy/deploy';
-import { DEFAULT_API_URL, DEFAULT_GIT_URL, isLoopback, resolveEndpoint } from '../../tasks/common/core/base/endpoints';
+import {
+  DEFAULT_API_URL,
+  DEFAULT_GIT_URL,
+  isLoopback,
+  parseBaseUrl,
+  resolveEndpoint,
+} from '../../tasks/common/core/base/endpoints';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import {
   normalizeApiKey,
@@ -187,6 +193,19 @@ describe('endpoints: where the key may be sent', () => {
       (e: Error) =>
         e.message ===
         'The Heroku API URL from the variable HEROKU_API_URL ("api.heroku.com") is not a URL: use a full URL such as https://api.heroku.com.',
+    );
+  });
+
+  it('names the scheme and origin of a refused URL, and none for text that is not a URL', () => {
+    assert.deepEqual(
+      parseBaseUrl('api.heroku.com'),
+      { ok: false, problem: 'not-a-url', protocol: '', origin: '' },
+      'text that is not a URL has neither a scheme nor an origin to name',
+    );
+    assert.deepEqual(
+      parseBaseUrl('http://proxy.example.com'),
+      { ok: false, problem: 'plain-http', protocol: 'http:', origin: 'http://proxy.example.com' },
+      'a refused URL is named by what it is',
     );
   });
 

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { splitLines } from '../../tasks/common/core/base/process-tree';
 import { runProcess } from '../../tasks/common/core/base/run-process';
 
 const env = { PATH: process.env.PATH };
@@ -150,5 +151,21 @@ describe('runProcess', function () {
   it('returns the exit code, and rejects a program that does not exist', async () => {
     assert.equal((await runProcess('sh', ['-c', 'exit 7'], { cwd: '/', env })).code, 7);
     await assert.rejects(runProcess('no-such-program-here', [], { cwd: '/', env }), /ENOENT/);
+  });
+});
+
+describe('streamed lines', () => {
+  it('cuts a long line at its cap while it is still coming, before its end arrives', () => {
+    const lines: string[] = [];
+    const stream = splitLines((line) => lines.push(line), 100);
+    stream.push('a'.repeat(250));
+    assert.deepEqual(
+      lines.map((l) => l.length),
+      [100, 100],
+      'the pieces of a full cap go out at once; the rest waits for more',
+    );
+    stream.push('b\nnext');
+    stream.end();
+    assert.deepEqual(lines.slice(2), [`${'a'.repeat(50)}b`, 'next'], 'the rest of the line, then the last line at the end');
   });
 });

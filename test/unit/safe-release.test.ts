@@ -270,9 +270,10 @@ describe('what the safe-release sequence says', () => {
       host.lines.includes(
         "Turning maintenance mode on for my-app: users get Heroku's maintenance page until the deploy is done.",
       ),
+      'says users get the maintenance page',
     );
-    assert.ok(host.lines.includes('Set: NEW; removed: OLD (values are not shown).'));
-    assert.ok(!host.lines.some((l) => l.includes('s3cret-value')));
+    assert.ok(host.lines.includes('Set: NEW; removed: OLD (values are not shown).'), 'names what it set and removed');
+    assert.ok(!host.lines.some((l) => l.includes('s3cret-value')), 'never logs a value');
   });
 
   it('says when config vars already have their values, or only set, or only remove', async () => {
@@ -280,20 +281,23 @@ describe('what the safe-release sequence says', () => {
     const unchanged = sequence(same, { configVars: { OLD: 'x' } });
     await unchanged.safeRelease.run(strategy(same, newRelease), appInfo, false);
     assert.equal(unchanged.steps.records[0]?.detail, 'unchanged');
-    assert.ok(unchanged.host.lines.includes('The config vars already have these values: nothing to change, no new release.'));
+    assert.ok(
+      unchanged.host.lines.includes('The config vars already have these values: nothing to change, no new release.'),
+      'says nothing changes',
+    );
     assert.ok(!same.calls.some((c) => c.startsWith('PATCH')), 'no change, no release');
 
     const setOnly = heroku();
     const set = sequence(setOnly, { configVars: { NEW: 'y' } });
     await set.safeRelease.run(strategy(setOnly, newRelease), appInfo, false);
     assert.equal(set.steps.records[0]?.detail, 'set NEW; removed -');
-    assert.ok(set.host.lines.includes('Set: NEW; removed: - (values are not shown).'));
+    assert.ok(set.host.lines.includes('Set: NEW; removed: - (values are not shown).'), 'nothing removed: -');
 
     const removeOnly = heroku();
     const removed = sequence(removeOnly, { configVars: { OLD: null } });
     await removed.safeRelease.run(strategy(removeOnly, newRelease), appInfo, false);
     assert.equal(removed.steps.records[0]?.detail, 'set -; removed OLD');
-    assert.ok(removed.host.lines.includes('Set: -; removed: OLD (values are not shown).'));
+    assert.ok(removed.host.lines.includes('Set: -; removed: OLD (values are not shown).'), 'nothing set: -');
   });
 
   it("fails when the config change's release phase fails, before the release and without making it", async () => {
@@ -312,7 +316,7 @@ describe('what the safe-release sequence says', () => {
       );
       return true;
     });
-    assert.ok(!api.calls.includes('RELEASE'));
+    assert.ok(!api.calls.includes('RELEASE'), 'no release after the failed config release');
   });
 
   it('names the command to run when an undo fails', async () => {
@@ -328,7 +332,10 @@ describe('what the safe-release sequence says', () => {
       assert.match(error.message, /my-app's worker dynos are STILL STOPPED: run `heroku ps:scale worker=2 -a my-app`\./);
       return true;
     });
-    assert.ok(host.lines.some((l) => /^warn: Restore worker FAILED: .*STILL STOPPED/.test(l)));
+    assert.ok(
+      host.lines.some((l) => /^warn: Restore worker FAILED: .*STILL STOPPED/.test(l)),
+      'the failed restore is warned about by its name',
+    );
   });
 
   it("leaves the temporary changes to the deploy that holds Heroku's build lock, with the commands", async () => {
@@ -341,8 +348,12 @@ describe('what the safe-release sequence says', () => {
       host.lines.includes(
         'warn: Maintenance mode off: not done, another deploy of my-app is running and puts it back when it ends. If it stays so, run `heroku maintenance:off -a my-app`.',
       ),
+      'says why maintenance mode is left on, and the command',
     );
-    assert.ok(host.lines.some((l) => l.includes('If it stays so, run `heroku ps:scale worker=2 -a my-app`.')));
+    assert.ok(
+      host.lines.some((l) => l.includes('If it stays so, run `heroku ps:scale worker=2 -a my-app`.')),
+      'names the command that restores the dynos',
+    );
     assert.deepEqual(
       steps.records.filter((r) => r.outcome === 'not restored').map((r) => r.name),
       ['Maintenance mode off', 'Restore worker'],
@@ -361,7 +372,7 @@ describe('what the safe-release sequence says', () => {
       steps.records.slice(0, 2).map((r) => `${r.name}: ${r.outcome}: ${r.detail}`),
       ['Stop worker: skipped: a new app runs nothing yet', 'Buildpacks: done: already set'],
     );
-    assert.ok(!api.calls.includes('GET /apps/my-app/formation'));
+    assert.ok(!api.calls.includes('GET /apps/my-app/formation'), 'a new app has no formation to read');
   });
 });
 
@@ -393,7 +404,7 @@ describe('the safe-release sequence with several names, and its other paths', ()
         'Health check: skipped: no healthCheckUrl',
       ],
     );
-    assert.ok(host.lines.includes('Set: NEW, NEWER; removed: OLD, OLDER (values are not shown).'));
+    assert.ok(host.lines.includes('Set: NEW, NEWER; removed: OLD, OLDER (values are not shown).'), 'names every var');
     assert.ok(host.lines.includes('[group] Stop web, worker'), 'each change in a log group of its own');
     assert.ok(!host.lines.includes('[group] Deploy 3cced9be'), 'the release makes its own groups');
     assert.equal(safeRelease.rolledBack, false);
@@ -485,7 +496,7 @@ describe('the safe-release sequence with several names, and its other paths', ()
     } finally {
       clock.restore();
     }
-    assert.ok(api.calls.includes('RELEASE'));
+    assert.ok(api.calls.includes('RELEASE'), 'the release follows the settled config release');
   });
 
   it('says it was reading the config release when Heroku fails then', async () => {

@@ -5,7 +5,8 @@ import { TaskError } from './errors';
 export const DEFAULT_API_URL = 'https://api.heroku.com';
 export const DEFAULT_GIT_URL = 'https://git.heroku.com';
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+// The names of this machine; its 127.x.y.z addresses (127.0.0.1 among them) are matched by pattern.
+const LOOPBACK = new Set(['localhost', '::1', '[::1]']);
 
 /** This machine: localhost, ::1 or any 127.x.y.z address. */
 export function isLoopback(hostname: string): boolean {

@@ -110,10 +110,9 @@ async function run(request: PromoteRequest, log: TaskLog, steps: Steps, progress
   }
 
   if (pending.length === 0) {
-    log.info(
-      // Stryker disable next-line StringLiteral: unreachable fallback: a target counts as already at the commit only when there is a commit (same())
-      `Every target already runs ${commit ? short(commit) : 'this commit'}: nothing to promote, so no promotion was created and no release was made.`,
-    );
+    // Stryker disable next-line StringLiteral: unreachable fallback: a target counts as already at the commit only when there is a commit (same())
+    const runs = commit ? short(commit) : 'this commit';
+    log.info(`Every target already runs ${runs}: nothing to promote, so no promotion was created and no release was made.`);
     steps.skip('Promote', 'every target already runs this commit');
   } else {
     const followed = await steps.run(
@@ -212,5 +211,6 @@ function promotionFailure(result: PromoteResult): TaskError {
     : '';
   const head = failed.length > 1 ? `${failed.length} of ${result.targets.length} targets failed. ` : '';
   // Stryker disable next-line StringLiteral: unreachable fallback: failed holds only targets with a failure
-  return new TaskError(kind, `${head}${failed.map((t) => t.failure?.message ?? '').join(' ')}${others}`);
+  const failures = failed.map((t) => t.failure?.message ?? '');
+  return new TaskError(kind, `${head}${failures.join(' ')}${others}`);
 }

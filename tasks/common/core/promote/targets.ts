@@ -40,7 +40,11 @@ async function readApps(
   const apps: App[] = [];
   for (const [i, read] of reads.entries()) {
     if (missing && read.status === 'rejected' && toTaskError(read.reason).kind === 'not-found')
-      throw new TaskError('not-found', missing(keys[i] ?? ''));
+      throw new TaskError(
+        'not-found',
+        // Stryker disable next-line StringLiteral: unreachable fallback: reads has one entry per key, so keys[i] is always there; it only satisfies the type checker
+        missing(keys[i] ?? ''),
+      );
     apps.push(await settled(read));
   }
   return apps;
