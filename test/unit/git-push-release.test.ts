@@ -7,6 +7,7 @@ import path from 'node:path';
 import sinon from 'sinon';
 import { deploy } from '../../tasks/common/core/deploy/deploy';
 import type { DeployRequest } from '../../tasks/common/core/deploy/types';
+import { HerokuApiError } from '../../tasks/common/core/heroku/api';
 import { connectTo, deployRequest, gitHost, heroku, release } from '../support/in-process-deploy';
 import { FakeHost } from '../support/fake-host';
 import { gitEnv, makeRepo, runCommand, tempDir, type Repo } from '../support/git';
@@ -304,6 +305,85 @@ describe('git push release in-process', () => {
     assert.match(
       odd.failure.message,
       /^Release v8 of my-app ended in an unknown state, not succeeded: check `heroku releases -a my-app`\.$/,
+    );
+  });
+
+  it('fails when the app read sent during the push fails, saying the push had gone through and how to see if it went live', async () => {
+    const sha = await repo.head();
+    current = heroku(
+      () => [release(2, { current: true })],
+      { 'slug-2': sha },
+      (method, p) =>
+        method === 'GET' && p === '/apps/my-app' ? new HerokuApiError(404, 'not_found', 'Not found', 'GET', p) : undefined,
+    );
+    const outcome = await deploy(request(), new FakeHost().log);
+    assert.ok(!outcome.ok, 'a deploy whose app read failed is no success, whatever the push did');
+    assert.equal(outcome.failure.kind, 'not-found', "the read's own kind");
+    assert.match(
+      outcome.failure.message,
+      new RegExp(
+        `^There is no Heroku app named my-app \\(404 not_found\\) visible to dev@example\\.com\\..* The push of ${sha.slice(0, 8)} had gone through before this was found: \`heroku releases -a my-app\` shows whether it went live\\.$`,
+      ),
+    );
+    assert.ok(
+      (await runCommand('git', ['--git-dir', bare, 'rev-parse', 'refs/heads/main'], { env: gitEnv() })).stdout.trim() === sha,
+      'the push did reach Heroku',
+    );
+  });
+
+  it('says no release is live when a release phase failed on an app with none live, and explains a failed read of it', async () => {
+    const sha = await repo.head();
+    current = heroku(() => [release(1, { status: 'failed' })], { 'slug-1': sha });
+    const failed = await deploy(request(), new FakeHost().log);
+    assert.ok(!failed.ok, 'a failed release phase fails the deploy');
+    assert.equal(failed.failure.kind, 'release-phase');
+    assert.match(
+      failed.failure.message,
+      new RegExp(
+        `^The release phase of v1 failed: its release command exited non-zero, so no release is live and ${sha.slice(0, 8)} is not serving traffic\\.`,
+      ),
+    );
+
+    // The read of what is live after the failed release phase (the second of the releases) fails.
+    await repo.commit('Second', { 'a.txt': '2' });
+    let reads = 0;
+    current = heroku(
+      () => [release(2, { status: 'failed' }), release(1, { status: 'failed' })],
+      { 'slug-2': await repo.head() },
+      (method, p) =>
+        method === 'GET' && p === '/apps/my-app/releases' && ++reads === 2 ? new Error('socket hang up') : undefined,
+    );
+    const unread = await deploy(request(), new FakeHost().log);
+    assert.ok(!unread.ok, 'a failed read fails the deploy');
+    assert.equal(reads, 2, 'the releases are read after the push, then again after the release phase failed');
+    assert.match(unread.failure.message, /^Unexpected error while checking which release is live: socket hang up/);
+  });
+
+  it("names the commit kept live only for the release that was live before, not another deploy's made since", async () => {
+    const sha = await repo.head();
+    await seed(repo.dir);
+    let posted = false;
+    current = heroku(
+      () =>
+        posted
+          ? [release(9, { current: true }), release(8, { status: 'failed' }), release(7), release(6)]
+          : [release(7, { current: true }), release(6, { description: `Deploy ${sha.slice(0, 8)}` })],
+      { 'slug-6': sha, 'slug-7': 'c'.repeat(40), 'slug-9': 'e'.repeat(40) },
+      (method, p) => {
+        if (method !== 'POST' || p !== '/apps/my-app/releases') return undefined;
+        posted = true;
+        return release(8, { status: 'failed', slug: { id: 'slug-6' } });
+      },
+    );
+    const failed = await deploy(request(), new FakeHost().log);
+    assert.ok(!failed.ok, 'the release made again failed its release phase');
+    assert.equal(failed.failure.kind, 'release-phase');
+    assert.match(
+      failed.failure.message,
+      new RegExp(
+        `^The release phase of v8 failed: its release command exited non-zero, so Heroku kept v9 live and ${sha.slice(0, 8)} is not serving traffic\\.`,
+      ),
+      'v9 is not the release whose commit was read before (v7)',
     );
   });
 

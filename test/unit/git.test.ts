@@ -544,6 +544,14 @@ describe('shallow checkouts: what a failed fetch says', () => {
     assert.equal(fetchFailure('remote: Repository not found\n', 128), 'remote: Repository not found');
   });
 
+  it("takes git's own fatal line over a server's `remote: error:` line printed after it", () => {
+    assert.equal(
+      fetchFailure('fatal: the remote end hung up unexpectedly\nremote: error: pack-objects died of signal 9\n', 128),
+      'fatal: the remote end hung up unexpectedly',
+      "the server's line is no line of git's",
+    );
+  });
+
   it('gives the exit code when git said nothing', () => {
     assert.equal(fetchFailure('', 1), 'git fetch exited 1');
     assert.equal(fetchFailure('\n  \n', null), 'git fetch exited on a signal');

@@ -151,6 +151,7 @@ async function deployCommit(
     outcome: pushed.outcome,
     app: app.name,
     appUrl: (appInfo ?? after?.app)?.web_url ?? null,
+    // Stryker disable next-line StringLiteral: unreachable: every release path awaited known() first (afterPush, buildDeploy, readsFirst), so `after` is set and its email already falls back to 'unknown account'
     account: after?.email ?? 'unknown account',
     release: {
       id: String(release.id),

@@ -107,6 +107,7 @@ async function pushAndRelease(target: PushTarget): Promise<Pushed> {
   if (outcome.status === 'up-to-date') return alreadyOnHeroku(target, await afterPush(target));
   if (outcome.status !== 'pushed') {
     const diverged = outcome.reason === 'fetch first' || outcome.reason === 'non-fast-forward';
+    // Stryker disable next-line ArrowFunction: the head is only passed on as `herokuHead ?? null`, so an unread head is null either way
     if (diverged && herokuHead === undefined) herokuHead = await headOnHeroku().catch(() => null);
     throw await failure(outcome, herokuHead ?? null);
   }

@@ -45,6 +45,7 @@ export function credentialConfig(repoUrl: string, apiKey: string): Array<[string
   ];
 }
 
+// Stryker disable next-line Regex: without `$`, `(.*)` still runs to the end of the line (lines are split at \n; a porcelain line holds no \r); the line start's anchor is asserted in push-output.test.ts
 const STATUS_LINE = /^([ +\-*=!])\t([^\t]*)\t(.*)$/;
 /** git pads sideband lines with spaces and ESC[K (clear to end of line). */
 // Stryker disable next-line StringLiteral: git adds one ESC[K per sideband line, before its \n or \r (sideband.c), and lines are split there, so the first is the only one (the emptied pattern is killed by push-output.test.ts)
