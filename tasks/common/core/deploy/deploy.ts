@@ -142,7 +142,8 @@ async function deployCommit(
     });
     pushed = await safeRelease.run(strategy, appInfo, created);
   }
-  // Read by now (before the push, or with the release); a read that failed after the push was a warning.
+  // Read by now (before the push or the upload, or while git pushed), and a failed read has already
+  // failed the deploy; the catch only guards against a path that skipped them.
   // Stryker disable next-line ArrowFunction: undefined and null read the same through `after?.`
   const after = await known().catch(() => null);
 
