@@ -42,6 +42,25 @@ export default tseslint.config(
     },
   },
   {
+    // A failing assert.ok(x) or assert(x) without a message makes Node read the test's source to word
+    // one, which under tsx's module hooks can take minutes (nodejs/node#52962, tsx#548): the test
+    // then times out (and a Stryker mutant counts as a timeout) instead of failing with a message.
+    files: ['test/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='assert'][callee.property.name='ok'][arguments.length=1]",
+          message: 'Give assert.ok a message (what should hold): without one a failure can hang under tsx.',
+        },
+        {
+          selector: "CallExpression[callee.type='Identifier'][callee.name='assert'][arguments.length=1]",
+          message: 'Give assert a message (what should hold): without one a failure can hang under tsx.',
+        },
+      ],
+    },
+  },
+  {
     files: ['tasks/**/*.ts'],
     plugins: { 'import-x': importX, local: { rules: { 'no-import-cycle': noImportCycle } } },
     settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })] },

@@ -129,7 +129,7 @@ stages:
   describe("our tasks in the schema, as Azure DevOps adds an installed extension's tasks", () => {
     it('HerokuDeploy@1: every input and alias, booleans as booleans, the required input without a default', () => {
       const deploy = tasks.find((t) => t.name === 'HerokuDeploy');
-      assert.ok(deploy);
+      assert.ok(deploy, 'deploy');
       const { name, inputs } = taskEntries(deploy);
       assert.deepEqual(name.enum, ['HerokuDeploy@1']);
       const entry = inputs as {

@@ -148,7 +148,7 @@ describe('emulator: lifecycle', function () {
       const { ready } = await readyLine(child);
       const root = await deployInto(ready, `cli-npx-${process.pid}`);
       const dynos = await processesIn(root);
-      assert.ok(dynos.size > 0);
+      assert.ok(dynos.size > 0, 'dynos.size > 0');
 
       process.kill(-(child.pid as number), 'SIGTERM');
       const end = await exited(child);
@@ -219,7 +219,7 @@ describe('emulator: lifecycle', function () {
         assert.ok(pid !== undefined && alive(pid), 'the web dyno runs');
         const root = path.dirname(path.dirname(app.repoDir));
         const inside = await processesIn(await fs.realpath(root));
-        assert.ok(inside.size > 0);
+        assert.ok(inside.size > 0, 'inside.size > 0');
 
         await heroku.stop();
         stopped = true;

@@ -102,7 +102,7 @@ describe('emulator: fault injection', () => {
         assert.ok(lines.includes(line), `"${line}" in:\n${lines.join('\n')}`);
       assert.deepEqual(await versions(app), [1, 2]);
       const next = await pushOk(repo, context.gitUrl(app), context.heroku.apiKey);
-      assert.ok(remoteLines(next.stderr).includes('       Released v3'));
+      assert.ok(remoteLines(next.stderr).includes('       Released v3'), "remoteLines(next.stderr).includes(' Released v3')");
     });
 
     it('failNextReleasePhase: the next release command fails (push exits 0); the next release succeeds', async () => {

@@ -64,7 +64,10 @@ describe('emulator: git push', () => {
       const proxied = await viaProxy(context.heroku.proxyUrl, webUrl);
       assert.equal(proxied.status, 200);
       assert.equal(proxied.body, 'hello from the sample app\n');
-      assert.ok(context.heroku.proxy.requests.some((r) => r.url === webUrl));
+      assert.ok(
+        context.heroku.proxy.requests.some((r) => r.url === webUrl),
+        'context.heroku.proxy.requests.some((r) => r.url === webUrl)',
+      );
       const health = await viaProxy(context.heroku.proxyUrl, `${webUrl}health`);
       assert.equal(health.body, 'ok\n');
       const direct = await httpRequest(context.heroku.routerUrl(app));

@@ -248,6 +248,7 @@ describe('emulator: Platform API resources', () => {
           .logs(context.heroku.app(app))
           .recent(5)
           .some((l) => l.includes('heroku[router]: at=error code=H14 desc="No web processes running"')),
+        "context.heroku.platform .logs(context.heroku.app(app)) .recent(5) .some((l) => l.includes('heroku[router]: ...",
       );
 
       await context.api.patch(`/apps/${app}/formation`, { updates: [{ type: 'web', quantity: 1 }] });
@@ -340,7 +341,7 @@ describe('emulator: Platform API resources', () => {
       assert.equal(release.artifacts[0]?.type, 'oci-image');
       const images = await context.api.get<Array<{ commit: string }>>(`/apps/${app}/oci-images/${release.artifacts[0]?.id}`);
       assert.equal(images.status, 200);
-      assert.ok(Array.isArray(images.body));
+      assert.ok(Array.isArray(images.body), 'Array.isArray(images.body)');
       assert.equal(images.body[0]?.commit, sha);
       assert.equal((await httpRequest(context.heroku.routerUrl(app))).body, 'hello from the sample app\n');
     });

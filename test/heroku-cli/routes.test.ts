@@ -69,7 +69,10 @@ describe('emulator: what the Heroku CLI needs', () => {
         ['mate@example.com', 'admin'],
       ],
     );
-    assert.ok(list.body.every((c) => c.permissions.some((p) => p.name === 'deploy')));
+    assert.ok(
+      list.body.every((c) => c.permissions.some((p) => p.name === 'deploy')),
+      "list.body.every((c) => c.permissions.some((p) => p.name === 'deploy'))",
+    );
   });
 
   it('keeps team apps out of /users/~/apps (`heroku apps`) and in /apps (`heroku apps --all`)', async () => {

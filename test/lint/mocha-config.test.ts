@@ -27,7 +27,10 @@ describe('.mocharc.cjs: the Windows switch', () => {
 
   it('on Windows leaves out the emulator-backed tests, each of which exists, and says so', async () => {
     const { config, printed } = await configOn('win32');
-    assert.ok(config.ignore.includes('test/tasks/**') && config.ignore.includes('test/emulator/**'));
+    assert.ok(
+      config.ignore.includes('test/tasks/**') && config.ignore.includes('test/emulator/**'),
+      "config.ignore.includes('test/tasks/**') && config.ignore.includes('test/emulator/**')",
+    );
     for (const pattern of config.ignore) {
       const where = path.join(ROOT, pattern.replace(/\/\*\*$/, ''));
       const tests = pattern.endsWith('/**')

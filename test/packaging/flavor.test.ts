@@ -86,7 +86,7 @@ describe('the private test flavour (npm run package -- --flavor dev)', function 
 
   it('ships every task with an id derived from the public one, never the public one, and " (dev)" after its name', async () => {
     const folders = sourceTaskFolders();
-    assert.ok(folders.length >= 2);
+    assert.ok(folders.length >= 2, 'folders.length >= 2');
     const publicIds = new Set<string>();
     for (const folder of folders) publicIds.add((await pub.task(folder)).id);
     for (const folder of folders) {
@@ -99,7 +99,10 @@ describe('the private test flavour (npm run package -- --flavor dev)', function 
       // Nothing else differs, and the code is the same bytes.
       const rest = (t: Record<string, unknown>) => ({ ...t, id: '', friendlyName: '', inputs: '' });
       assert.deepEqual(rest(d), rest(p));
-      assert.ok((await dev.bytes(`build/tasks/${folder}/index.js`)).equals(await pub.bytes(`build/tasks/${folder}/index.js`)));
+      assert.ok(
+        (await dev.bytes(`build/tasks/${folder}/index.js`)).equals(await pub.bytes(`build/tasks/${folder}/index.js`)),
+        '(await dev.bytes(`build/tasks/${folder}/index.js`)).equals(await pub.bytes(`build/tasks/${folder}/index.js`))',
+      );
     }
   });
 

@@ -314,9 +314,12 @@ describe('task.json', () => {
     it('rejects a task whose endpoint type lost the picker data source in vss-extension.json', () => {
       const broken = clone(manifest);
       const heroku = endpointType(broken, 'heroku');
-      assert.ok(heroku);
+      assert.ok(heroku, 'heroku');
       heroku.dataSources = (heroku.dataSources ?? []).filter((d) => d.name !== 'HerokuApps');
-      assert.ok(taskJsonProblems(readTaskJson(folder), folder, broken).some((p) => /HerokuApps/.test(p)));
+      assert.ok(
+        taskJsonProblems(readTaskJson(folder), folder, broken).some((p) => /HerokuApps/.test(p)),
+        'taskJsonProblems(readTaskJson(folder), folder, broken).some((p) => /HerokuApps/.test(p))',
+      );
     });
   });
 });

@@ -141,7 +141,7 @@ describe('the .vsix (npm run package)', () => {
   it('the task unpacked from it deploys to Heroku (the emulator) as the agent runs it', async function () {
     this.timeout(120_000);
     const folder = packagedPath(manifest, 'HerokuDeployV1');
-    assert.ok(folder);
+    assert.ok(folder, 'folder');
     const app = context.name('vsix');
     await context.heroku.createApp(app);
     const repo = await context.repo();
@@ -174,7 +174,7 @@ describe('the .vsix (npm run package)', () => {
   it('the rollback task unpacked from it rolls an app back as the agent runs it', async function () {
     this.timeout(120_000);
     const folder = packagedPath(manifest, 'HerokuRollbackV1');
-    assert.ok(folder);
+    assert.ok(folder, 'folder');
     const app = context.name('vsix-rb');
     await context.heroku.createApp(app);
     const repo = await context.repo();

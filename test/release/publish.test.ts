@@ -66,7 +66,7 @@ describe('publishing to the Marketplace (npm run publish-extension)', function (
   it('never puts the token in tfx command line, and masks it and defuses logging commands in what it prints', () => {
     const args = publishArgs('/tmp/x.vsix', serviceUrl, ['my-test-org']);
     assert.deepEqual(args.slice(-2), ['--share-with', 'my-test-org']);
-    assert.ok(!args.join(' ').includes(TOKEN));
+    assert.ok(!args.join(' ').includes(TOKEN), "!args.join(' ').includes(TOKEN)");
     assert.ok(!args.some((a) => /^--?t(oken)?$/.test(a)), `a token argument: ${args.join(' ')}`);
     assert.equal(
       fitForLog(`a ${TOKEN} b ##vso[task.setvariable variable=x]y ##[error]z`, TOKEN),

@@ -162,7 +162,10 @@ describe('versions and releases', function () {
           `HerokuRunV1 ${bumps[4]?.to}`,
         ],
       );
-      assert.ok(bumps.every((b) => /^\d+\.\d+\.0$/.test(b.to) && b.to !== b.from));
+      assert.ok(
+        bumps.every((b) => /^\d+\.\d+\.0$/.test(b.to) && b.to !== b.from),
+        'bumps.every((b) => /^\\d+\\.\\d+\\.0$/.test(b.to) && b.to !== b.from)',
+      );
       assert.match(extension, /^\d+\.\d+\.0$/);
       assert.equal(
         changelogProblems(
@@ -202,7 +205,10 @@ describe('versions and releases', function () {
         ]),
         [],
       );
-      assert.ok(manifest.contributions?.some((c) => c.id === 'heroku-deploy-v2-task'));
+      assert.ok(
+        manifest.contributions?.some((c) => c.id === 'heroku-deploy-v2-task'),
+        "manifest.contributions?.some((c) => c.id === 'heroku-deploy-v2-task')",
+      );
       const { Major, Minor, Patch } = (JSON.parse(v1) as Task).version;
       assert.ok(
         (await read('CHANGELOG.md')).includes(

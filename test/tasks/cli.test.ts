@@ -190,7 +190,7 @@ describe('HerokuCli@1', function () {
       assert.ok(result.secrets.includes(KEY), 'the key is masked');
       const argv = printed(result, 'script-argv') ?? '';
       assert.match(argv, /^bash --noprofile --norc -e -o pipefail \S+script\.sh $/);
-      assert.ok(!argv.includes(KEY));
+      assert.ok(!argv.includes(KEY), '!argv.includes(KEY)');
       assert.ok(!result.printed.includes(KEY), 'the key is printed nowhere');
 
       const config = printed(result, 'XDG_CONFIG_HOME') ?? '';
@@ -238,7 +238,7 @@ describe('HerokuCli@1', function () {
       assert.equal(printed(result, 'HTTP_PROXY'), 'http://proxyuser:proxy-pw@proxy.internal:3128');
       assert.equal(printed(result, 'NO_PROXY'), '127.0.0.1,localhost,::1,git.heroku.com');
       assert.equal(printed(result, 'NODE_EXTRA_CA_CERTS'), ca);
-      assert.ok(result.secrets.includes('proxy-pw'));
+      assert.ok(result.secrets.includes('proxy-pw'), "result.secrets.includes('proxy-pw')");
       assert.deepEqual(downloads().length, 1, 'the loopback assets server is reached directly, not through the proxy');
     });
 

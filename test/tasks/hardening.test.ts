@@ -212,7 +212,7 @@ describe('HerokuDeploy@1 under attack and faults', function () {
       // Each source was printed, defused: the test would prove nothing if they were not shown at all.
       for (const source of ['FROM_SUBJECT', 'FROM_BUILD', 'FROM_APP_LOG', 'FROM_BODY'])
         assert.ok(result.stdout.includes(`**vso[task.setvariable variable=${source}]pwned`), `${source} is shown, defused`);
-      assert.ok(result.stdout.includes('**[error]from the build'));
+      assert.ok(result.stdout.includes('**[error]from the build'), "result.stdout.includes('**[error]from the build')");
       assert.ok(!result.message.includes('##vso['), 'the failure message (with the body excerpt) is defused too');
     });
 
@@ -445,7 +445,7 @@ describe('HerokuDeploy@1 under attack and faults', function () {
         });
         assert.equal(result.result, 'Failed', describeRun(result));
         assert.match(result.message, /sent nothing for/);
-        assert.ok(Date.now() - started < 30_000);
+        assert.ok(Date.now() - started < 30_000, 'Date.now() - started < 30_000');
       } finally {
         await silent.close();
       }
@@ -473,7 +473,7 @@ describe('HerokuDeploy@1 under attack and faults', function () {
         });
         assert.equal(result.result, 'Failed', describeRun(result));
         assert.match(result.message, /\/\(a\+\)\+\$\/ took over 1 s to match and was stopped: simplify the pattern/);
-        assert.ok(Date.now() - started < 30_000);
+        assert.ok(Date.now() - started < 30_000, 'Date.now() - started < 30_000');
       } finally {
         await body.close();
       }

@@ -187,7 +187,7 @@ describe('HerokuDeploy@1 from shallow checkouts', function () {
         variables: { 'Build.Repository.Provider': 'TfsGit', 'Build.Repository.Uri': origin.url },
       });
       assert.equal(result.result, 'Succeeded', describeRun(result));
-      assert.ok(origin.requests.length > 0);
+      assert.ok(origin.requests.length > 0, 'origin.requests.length > 0');
       assert.ok(
         origin.requests.every((r) => r.authorization === 'bearer persisted-token'),
         JSON.stringify(origin.requests),

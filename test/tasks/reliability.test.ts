@@ -158,7 +158,7 @@ describe('HerokuDeploy@1 reliability and secrecy', function () {
         passed.some((r) => r.method === 'CONNECT' && r.url === `heroku.test:${git.port}`),
         'git goes through the proxy, with its credentials',
       );
-      assert.ok(result.secrets.includes('proxy-secret-pw'));
+      assert.ok(result.secrets.includes('proxy-secret-pw'), "result.secrets.includes('proxy-secret-pw')");
       assert.ok(!result.gitCommands.some((c) => c.includes('proxy-secret-pw')), 'the proxy password is not in argv');
 
       fx.heroku.proxy.requests.length = 0;

@@ -146,7 +146,10 @@ describe('HerokuRollback@1', function () {
     assert.equal(config.FEATURE, undefined, "v3's config vars are back: FEATURE was set after it");
     assert.deepEqual(result.outputs, { releaseVersion: '6', commit: first, rolledBackFrom: '5' });
     assert.match(result.log, new RegExp(`^v3 runs the expected commit ${first.slice(0, 7)}\\.$`, 'm'));
-    assert.ok(!result.printed.includes(fx.heroku.apiKey) && !result.stderr.includes(fx.heroku.apiKey));
+    assert.ok(
+      !result.printed.includes(fx.heroku.apiKey) && !result.stderr.includes(fx.heroku.apiKey),
+      '!result.printed.includes(fx.heroku.apiKey) && !result.stderr.includes(fx.heroku.apiKey)',
+    );
 
     const again = await rollback({ appName: app, toVersion: '5' });
     assert.equal(again.result, 'Succeeded', describeRun(again));
@@ -245,7 +248,7 @@ describe('HerokuRollback@1', function () {
       const result = await rollback({ appName: app });
       assert.equal(result.result, 'Failed', describeRun(result));
       assert.match(result.message, /v5 \("Deploy [0-9a-f]{8}"\) is a failed release/);
-      assert.ok(first);
+      assert.ok(first, 'first');
     });
   });
 

@@ -283,7 +283,7 @@ describe('HerokuDeploy@1 safe deploys', function () {
           }
         },
       });
-      assert.ok(sent);
+      assert.ok(sent, 'sent');
       assert.equal(result.result, 'Failed', describeRun(result));
       assert.match(result.message, /cancelled/);
       const { stdout } = await exec('ps', ['-eo', 'args']);

@@ -118,7 +118,7 @@ describe('HerokuCli: which CLI a run gets', function () {
     assert.deepEqual(tools.added, ['11.9.0']);
 
     const missing = await run(await request({ kind: 'exact', version: '9.9.9' }, tools));
-    assert.ok(!missing.outcome.ok);
+    assert.ok(!missing.outcome.ok, '!missing.outcome.ok');
     assert.equal(missing.outcome.failure.kind, 'input');
     assert.match(missing.outcome.failure.message, /^Heroku CLI 9\.9\.9 does not exist for /);
   });
@@ -246,7 +246,7 @@ describe('HerokuCli: which CLI a run gets', function () {
     server.tamper = true;
     try {
       const altered = await run(await request({ kind: 'stable' }, tools));
-      assert.ok(!altered.outcome.ok);
+      assert.ok(!altered.outcome.ok, '!altered.outcome.ok');
       assert.equal(altered.outcome.failure.kind, 'verification');
       assert.match(
         altered.outcome.failure.message,
@@ -264,7 +264,7 @@ describe('HerokuCli: which CLI a run gets', function () {
     try {
       const req = { ...(await request({ kind: 'stable' }, tools)), assets: { url: empty.url, isDefault: false } };
       const hollow = await run(req);
-      assert.ok(!hollow.outcome.ok);
+      assert.ok(!hollow.outcome.ok, '!hollow.outcome.ok');
       assert.equal(hollow.outcome.failure.kind, 'verification');
       assert.match(hollow.outcome.failure.message, /has no heroku\/bin\/heroku: it is not a CLI for /);
     } finally {

@@ -53,7 +53,10 @@ describe('deploy in-process', () => {
       sha,
     );
     // A plain deploy reads the app only with its release, so the line before the push has no URL.
-    assert.ok(host.lines.includes(`Deploying commit ${sha.slice(0, 8)} "Initial commit" (feature/x) to my-app.`));
+    assert.ok(
+      host.lines.includes(`Deploying commit ${sha.slice(0, 8)} "Initial commit" (feature/x) to my-app.`),
+      'host.lines.includes(`Deploying commit ${sha.slice(0, 8)} "Initial commit" (feature/x) to my-app.`)',
+    );
   });
 
   it('proves the commit from the build that made the release (one round trip), reading the slug only when the build cannot', async () => {
@@ -99,7 +102,7 @@ describe('deploy in-process', () => {
       built(third, 'rel-8', 'slug-x'),
     );
     const raced = await deploy(request(), new FakeHost().log);
-    assert.ok(!raced.ok);
+    assert.ok(!raced.ok, '!raced.ok');
     assert.match(raced.failure.message, /^Heroku's release v8 runs commit eeeeeeee, not the deployed [0-9a-f]{8}/);
   });
 
@@ -152,7 +155,7 @@ describe('deploy in-process', () => {
     assert.ok(first.result.durationMs >= 0 && first.result.durationMs <= Date.now() - started, String(first.result.durationMs));
 
     const again = await deploy(request({ git: { url: gitUrl, isDefault: true, source: 'the default' } }), host.log);
-    assert.ok(again.ok);
+    assert.ok(again.ok, 'again.ok');
     assert.equal(again.result.steps[0]?.detail, 'already live as v6');
     assert.equal(host.lines.filter((l) => l.startsWith('Heroku git:')).length, 1, 'the default git host is not logged');
   });
@@ -198,7 +201,7 @@ describe('deploy in-process', () => {
     const theirs = await other.head();
     current = heroku(() => [release(2, { current: true })], {});
     const outcome = await deploy(request(), new FakeHost().log);
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.equal(outcome.failure.kind, 'non-fast-forward');
     assert.match(
       outcome.failure.message,
@@ -222,7 +225,10 @@ describe('deploy in-process', () => {
     const outcome = await deploy(request({ workingDirectory: shallow }), host.log);
     assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
     assert.equal(outcome.result.outcome, 'already-deployed');
-    assert.ok(host.lines.includes(`Heroku's main branch of my-app is already at ${sha.slice(0, 8)}: nothing to push.`));
+    assert.ok(
+      host.lines.includes(`Heroku's main branch of my-app is already at ${sha.slice(0, 8)}: nothing to push.`),
+      "host.lines.includes(`Heroku's main branch of my-app is already at ${sha.slice(0, 8)}: nothing to push.`)",
+    );
     assert.ok(!host.lines.some((l) => l.startsWith('[group] git push')), 'no push group');
   });
 
@@ -256,14 +262,15 @@ describe('deploy in-process', () => {
       host.lines.includes(
         `Note: the checkout's HEAD (${sha.slice(0, 8)}) is not Build.SourceVersion (bbbbbbbb); deploying HEAD, what the job checked out.`,
       ),
+      "host.lines.includes( `Note: the checkout's HEAD (${sha.slice(0, 8)}) is not Build.SourceVersion (bbbbbbbb);...",
     );
     assert.equal(outcome.result.release.description, '', 'a release without a description reports an empty one');
-    assert.ok(current.calls.includes('GET /apps/my-app'));
+    assert.ok(current.calls.includes('GET /apps/my-app'), "current.calls.includes('GET /apps/my-app')");
 
     // The commit the pipeline built, or a ref asked for by name: no note.
     for (const more of [{ sourceVersion: sha }, { sourceVersion: 'b'.repeat(40), ref: 'main' }]) {
       const quiet = new FakeHost();
-      assert.ok((await deploy(request(more), quiet.log)).ok);
+      assert.ok((await deploy(request(more), quiet.log)).ok, '(await deploy(request(more), quiet.log)).ok');
       assert.ok(!quiet.lines.some((l) => l.startsWith('Note:')), quiet.lines.join('\n'));
     }
   });
@@ -286,7 +293,7 @@ describe('deploy in-process', () => {
     const outcome = await deploy(request({ safeguards: { ...NO_SAFEGUARDS, createApp } }), host.log);
     assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
     assert.equal(outcome.result.account, 'unknown account');
-    assert.ok(host.lines.includes('Deploying as unknown account.'));
+    assert.ok(host.lines.includes('Deploying as unknown account.'), "host.lines.includes('Deploying as unknown account.')");
     assert.deepEqual(outcome.result.steps[0], {
       name: 'Create the app my-app',
       outcome: 'done',
@@ -297,9 +304,9 @@ describe('deploy in-process', () => {
   it('succeeds without a release when the live release already runs the commit, and releases it again when it does not', async () => {
     const sha = await repo.head();
     current = heroku(() => [release(6, { current: true })], { 'slug-6': sha });
-    assert.ok((await deploy(request(), new FakeHost().log)).ok);
+    assert.ok((await deploy(request(), new FakeHost().log)).ok, '(await deploy(request(), new FakeHost().log)).ok');
     const again = await deploy(request(), new FakeHost().log);
-    assert.ok(again.ok);
+    assert.ok(again.ok, 'again.ok');
     assert.equal(again.result.outcome, 'already-deployed');
     assert.equal(again.result.release.version, 6);
 
@@ -323,6 +330,7 @@ describe('deploy in-process', () => {
       current.calls.includes(
         `POST /apps/my-app/releases {"slug":"slug-6","description":"Deploy ${sha.slice(0, 8)} (released again from v6)"}`,
       ),
+      'current.calls.includes( `POST /apps/my-app/releases {"slug":"slug-6","description":"Deploy ${sha.slice(0, 8...',
     );
     assert.equal(rereleased.result.previous?.version, 7);
   });
@@ -331,7 +339,7 @@ describe('deploy in-process', () => {
     const sha = await repo.head();
     current = heroku(() => [release(5, { status: 'failed' }), release(4, { current: true })], { 'slug-5': sha });
     const failed = await deploy(request(), new FakeHost().log);
-    assert.ok(!failed.ok);
+    assert.ok(!failed.ok, '!failed.ok');
     assert.equal(failed.failure.kind, 'release-phase');
     assert.match(
       failed.failure.message,
@@ -352,7 +360,7 @@ describe('deploy in-process', () => {
           : undefined,
     );
     const raced = await deploy(request(), new FakeHost().log);
-    assert.ok(!raced.ok);
+    assert.ok(!raced.ok, '!raced.ok');
     assert.equal(raced.failure.kind, 'verification');
     assert.match(
       raced.failure.message,
@@ -368,7 +376,7 @@ describe('deploy in-process', () => {
     // Heroku's git host has no repository for an app that does not exist either.
     const noRepos = { url: `file://${await tempDir('no-apps-')}`, isDefault: false, source: 'test' };
     const absent = await deploy(request({ git: noRepos }), new FakeHost().log);
-    assert.ok(!absent.ok);
+    assert.ok(!absent.ok, '!absent.ok');
     assert.equal(absent.failure.kind, 'not-found');
     assert.match(
       absent.failure.message,
@@ -389,7 +397,10 @@ describe('deploy in-process', () => {
       new FakeHost().log,
     );
     assert.ok(created.ok, created.ok ? '' : created.failure.message);
-    assert.ok(current.calls.includes('POST /apps {"name":"my-app","region":"eu"}'));
+    assert.ok(
+      current.calls.includes('POST /apps {"name":"my-app","region":"eu"}'),
+      'current.calls.includes(\'POST /apps {"name":"my-app","region":"eu"}\')',
+    );
     assert.deepEqual(created.result.steps[0], { name: 'Create the app my-app', outcome: 'done', detail: 'region eu' });
     assert.equal(created.result.previous, null);
   });

@@ -95,6 +95,9 @@ describe('git environment', () => {
     const remote = httpTransport('https://api.heroku.com', network);
     assert.equal(remote.proxy, false, 'https goes through a CONNECT tunnel, not axios proxying');
     assert.notEqual(remote.httpsAgent.constructor.name, 'Agent');
-    assert.ok(!isLoopback('127.0.0.1.example.com') && !isLoopback('10.0.0.1') && isLoopback('LOCALHOST'));
+    assert.ok(
+      !isLoopback('127.0.0.1.example.com') && !isLoopback('10.0.0.1') && isLoopback('LOCALHOST'),
+      "!isLoopback('127.0.0.1.example.com') && !isLoopback('10.0.0.1') && isLoopback('LOCALHOST')",
+    );
   });
 });

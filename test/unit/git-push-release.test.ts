@@ -111,15 +111,18 @@ describe('git push release in-process', () => {
     await repo.commit('Second', { 'a.txt': '2' });
     current = heroku(() => [release(3, { current: true })], { 'slug-3': await repo.head() });
     const plain = new FakeHost();
-    assert.ok((await deploy(request(), plain.log)).ok);
-    assert.ok(plain.lines.includes(`[group] git push ${(await repo.head()).slice(0, 8)} to my-app on Heroku`));
+    assert.ok((await deploy(request(), plain.log)).ok, '(await deploy(request(), plain.log)).ok');
+    assert.ok(
+      plain.lines.includes(`[group] git push ${(await repo.head()).slice(0, 8)} to my-app on Heroku`),
+      'plain.lines.includes(`[group] git push ${(await repo.head()).slice(0, 8)} to my-app on Heroku`)',
+    );
   });
 
   it('fails a push Heroku built nothing for ("skipping build"), saying nothing went live', async () => {
     await hook('post-receive', ['Pushed to non-master branch, skipping build.']);
     current = heroku(() => [release(2, { current: true })], {});
     const outcome = await deploy(request(), new FakeHost().log);
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.equal(outcome.failure.kind, 'skipped');
     assert.match(outcome.failure.message, /built nothing \("skipping build"\).*Nothing went live on my-app\.$/);
   });
@@ -134,7 +137,7 @@ describe('git push release in-process', () => {
     assert.equal(reset.code, 0, reset.stderr);
     current = heroku(() => [release(3, { current: true })], {});
     const behind = await gitCommands(() => deploy(request(), new FakeHost().log));
-    assert.ok(!behind.result.ok);
+    assert.ok(!behind.result.ok, '!behind.result.ok');
     assert.equal(behind.result.failure.kind, 'non-fast-forward');
     assert.match(
       behind.result.failure.message,
@@ -148,7 +151,7 @@ describe('git push release in-process', () => {
     await repo.commit('Broken', { 'a.txt': '4' });
     await hook('pre-receive', ['!     Push rejected, failed to compile Node.js app.'], 1);
     const rejected = await gitCommands(() => deploy(request(), new FakeHost().log));
-    assert.ok(!rejected.result.ok);
+    assert.ok(!rejected.result.ok, '!rejected.result.ok');
     assert.equal(rejected.result.failure.kind, 'build');
     assert.deepEqual(remote(rejected.commands), ['push']);
   });
@@ -159,7 +162,7 @@ describe('git push release in-process', () => {
     const dir = await shallowClone();
     current = heroku(() => [release(2, { current: true })], {});
     const diverged = await gitCommands(() => deploy(request({ workingDirectory: dir }), new FakeHost().log));
-    assert.ok(!diverged.result.ok);
+    assert.ok(!diverged.result.ok, '!diverged.result.ok');
     assert.equal(diverged.result.failure.kind, 'non-fast-forward');
     assert.match(diverged.result.failure.message, new RegExp(`\\(${(await other.head()).slice(0, 8)}\\) has commits`));
     assert.deepEqual(remote(diverged.commands), ['ls-remote', 'push']);
@@ -188,7 +191,7 @@ describe('git push release in-process', () => {
       (method, p) => (method === 'GET' && p === '/apps/my-app/builds' ? new Error('socket hang up') : undefined),
     );
     const failed = await deploy(request(), new FakeHost().log);
-    assert.ok(!failed.ok);
+    assert.ok(!failed.ok, '!failed.ok');
     assert.match(failed.failure.message, /^Unexpected error while listing the builds of my-app: socket hang up/);
   });
 
@@ -208,7 +211,7 @@ describe('git push release in-process', () => {
     await repo.commit('Second', { 'a.txt': '2' });
     current = heroku(() => [release(5, { description: 'Set FOO config vars' }), release(4)], { 'slug-4': sha }, noBuilds);
     const none = await deploy(request(), new FakeHost().log);
-    assert.ok(!none.ok);
+    assert.ok(!none.ok, '!none.ok');
     assert.equal(none.failure.kind, 'verification');
     assert.match(
       none.failure.message,
@@ -233,7 +236,10 @@ describe('git push release in-process', () => {
     const outcome = await deploy(request(), new FakeHost().log);
     assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
     assert.equal(outcome.result.release.version, 9);
-    assert.ok(current.calls.includes('GET /apps/my-app/releases/rel-9'));
+    assert.ok(
+      current.calls.includes('GET /apps/my-app/releases/rel-9'),
+      "current.calls.includes('GET /apps/my-app/releases/rel-9')",
+    );
 
     await repo.commit('Second', { 'a.txt': '2' });
     const next = await repo.head();
@@ -248,7 +254,7 @@ describe('git push release in-process', () => {
       },
     );
     const unread = await deploy(request(), new FakeHost().log);
-    assert.ok(!unread.ok);
+    assert.ok(!unread.ok, '!unread.ok');
     assert.match(
       unread.failure.message,
       new RegExp(`^Unexpected error while reading the release of the build of ${next.slice(0, 8)}: socket hang up`),
@@ -274,7 +280,7 @@ describe('git push release in-process', () => {
     );
     const host = new FakeHost();
     const failed = await deploy(request(), host.log);
-    assert.ok(!failed.ok);
+    assert.ok(!failed.ok, '!failed.ok');
     assert.equal(failed.failure.kind, 'release-phase');
     assert.match(
       failed.failure.message,
@@ -282,7 +288,10 @@ describe('git push release in-process', () => {
         `^The release phase of v8 failed: its release command exited non-zero, so Heroku kept v7 live \\(commit cccccccc\\) and ${sha.slice(0, 8)} is not serving traffic\\.`,
       ),
     );
-    assert.ok(host.lines.includes(`Heroku's main branch of my-app is already at ${sha.slice(0, 8)}: nothing to push.`));
+    assert.ok(
+      host.lines.includes(`Heroku's main branch of my-app is already at ${sha.slice(0, 8)}: nothing to push.`),
+      "host.lines.includes(`Heroku's main branch of my-app is already at ${sha.slice(0, 8)}: nothing to push.`)",
+    );
     assert.ok(
       host.lines.includes(
         `The live release (v7) runs cccccccc, not ${sha.slice(0, 8)} (an earlier release phase failed, or the app was rolled back): releasing ${sha.slice(0, 8)} again.`,
@@ -300,7 +309,7 @@ describe('git push release in-process', () => {
           : undefined,
     );
     const odd = await deploy(request(), new FakeHost().log);
-    assert.ok(!odd.ok);
+    assert.ok(!odd.ok, '!odd.ok');
     assert.equal(odd.failure.kind, 'verification');
     assert.match(
       odd.failure.message,

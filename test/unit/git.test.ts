@@ -462,7 +462,7 @@ describe('shallow checkouts: fetching the history Heroku needs', () => {
             `The checkout is shallow and Heroku needs history it lacks, but fetching it from origin failed: fatal: could not read Username for '${new URL(server.url).origin}': terminal prompts disabled. Set \`fetchDepth: 0\` on the checkout step`,
           ),
       );
-      assert.ok(server.requests.length > 0);
+      assert.ok(server.requests.length > 0, 'server.requests.length > 0');
       assert.deepEqual(new Set(server.requests.map((r) => r.authorization)), new Set([null]), 'no token went to another host');
     });
   });
@@ -528,7 +528,10 @@ describe("shallow checkouts: how origin's history is fetched", function () {
     ]);
     const originUrl = await checkout.git('config', '--get', 'remote.origin.url');
     assert.ok((await recorder.config()).includes(`GIT_CONFIG_VALUE_2=/etc/agent-ca.pem`), (await recorder.config()).join('\n'));
-    assert.ok((await recorder.config()).includes(`GIT_CONFIG_KEY_2=http.${originUrl}.sslCAInfo`));
+    assert.ok(
+      (await recorder.config()).includes(`GIT_CONFIG_KEY_2=http.${originUrl}.sslCAInfo`),
+      '(await recorder.config()).includes(`GIT_CONFIG_KEY_2=http.${originUrl}.sslCAInfo`)',
+    );
     assert.equal(await recorder.ownGroup(), true, 'a cancel stops its helpers too');
   });
 });

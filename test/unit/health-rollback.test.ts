@@ -114,6 +114,7 @@ describe('the health check of a new release, and its rollback', () => {
       host.lines.includes(
         'Rolling back to v10, the release live when this task started (with its config vars, as a Heroku rollback does).',
       ),
+      "host.lines.includes( 'Rolling back to v10, the release live when this task started (with its config vars, a...",
     );
   });
 

@@ -99,7 +99,7 @@ describe('Platform API client', () => {
       .get('/account')
       .catch((e: unknown) => e);
     await down.close();
-    assert.ok(error instanceof HerokuApiError);
+    assert.ok(error instanceof HerokuApiError, 'error instanceof HerokuApiError');
     assert.deepEqual([error.status, error.id, error.attempts, down.requests.length], [502, 'bad_gateway', 5, 5]);
 
     const notFound = await scriptedServer([{ status: 404, body: { id: 'not_found', message: "Couldn't find that app." } }]);
@@ -107,7 +107,10 @@ describe('Platform API client', () => {
       .get('/apps/x')
       .catch((e: unknown) => e);
     await notFound.close();
-    assert.ok(missing instanceof HerokuApiError && missing.id === 'not_found' && notFound.requests.length === 1);
+    assert.ok(
+      missing instanceof HerokuApiError && missing.id === 'not_found' && notFound.requests.length === 1,
+      "missing instanceof HerokuApiError && missing.id === 'not_found' && notFound.requests.length === 1",
+    );
   });
 
   it('stops retrying when the next wait would pass the 30 s budget', async () => {
@@ -145,7 +148,7 @@ describe('Platform API client', () => {
     const error = await client(server.url, [])
       .post('/apps/a/releases', { slug: 's' })
       .catch((e: unknown) => e);
-    assert.ok(error instanceof HerokuApiError && error.status === 503);
+    assert.ok(error instanceof HerokuApiError && error.status === 503, 'error instanceof HerokuApiError && error.status === 503');
     assert.equal(server.requests.length, 1);
     await server.close();
 
@@ -308,7 +311,10 @@ describe('Platform API client', () => {
     await server.close();
     assert.equal(lines[0], 'first');
     assert.ok(lines.length >= 3, `the long line came in pieces (${lines.length})`);
-    assert.ok(lines.every((l) => l.length <= 64 * 1024 + 30));
+    assert.ok(
+      lines.every((l) => l.length <= 64 * 1024 + 30),
+      'lines.every((l) => l.length <= 64 * 1024 + 30)',
+    );
     assert.match(lines[1] ?? '', / \[line cut at 64 KB\]$/);
   });
 
@@ -529,7 +535,10 @@ describe('Platform API client', () => {
     const refused = await api.post('/apps', { name: 'a' }).catch((e: unknown) => e);
     const missing = await api.get('/apps/a').catch((e: unknown) => e);
     await server.close();
-    assert.ok(refused instanceof HerokuApiError && missing instanceof HerokuApiError);
+    assert.ok(
+      refused instanceof HerokuApiError && missing instanceof HerokuApiError,
+      'refused instanceof HerokuApiError && missing instanceof HerokuApiError',
+    );
     assert.deepEqual(
       [refused.status, refused.id, refused.message, refused.requestId, String(refused)],
       [422, 'invalid_params', 'Name is taken.', 'req-42', 'HerokuApiError: Name is taken.'],

@@ -165,7 +165,7 @@ describe('promote in-process', () => {
     current = heroku({ prodCommit: NEW });
     const host = new FakeHost();
     const outcome = await promote(request(), host.log);
-    assert.ok(outcome.ok);
+    assert.ok(outcome.ok, 'outcome.ok');
     assert.equal(outcome.result.promotionId, null);
     assert.equal(outcome.result.targets[0]?.outcome, 'same-commit');
     assert.ok(!current.calls.some((c) => c.startsWith('POST')), 'no promotion');
@@ -173,6 +173,7 @@ describe('promote in-process', () => {
       host.lines.includes(
         'Every target already runs aaaaaaaa: nothing to promote, so no promotion was created and no release was made.',
       ),
+      "host.lines.includes( 'Every target already runs aaaaaaaa: nothing to promote, so no promotion was created a...",
     );
     assert.deepEqual(
       outcome.result.steps.map((s) => `${s.name}: ${s.outcome} (${s.detail})`),
@@ -205,7 +206,7 @@ describe('promote in-process', () => {
     const failure = async (world: World, more: Partial<PromoteRequest>, route?: Route): Promise<TaskError> => {
       current = heroku(world, route);
       const outcome = await promote(request(more), new FakeHost().log);
-      assert.ok(!outcome.ok);
+      assert.ok(!outcome.ok, '!outcome.ok');
       return outcome.failure;
     };
     const alone = await failure({ inPipeline: false }, {});
@@ -366,7 +367,7 @@ describe('promote in-process: several targets', () => {
     const web = await webApps({ eu: [{ status: 200 }] });
     current = pipeline({ prod: { promotion: 'failed' }, eu: { web: web.urls.eu }, done: { before: NEW } });
     const outcome = await promote(request({ healthCheck }), new FakeHost().log).finally(() => web.close());
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.equal(outcome.failure.kind, 'promotion');
     assert.equal(
       outcome.failure.message,
@@ -411,7 +412,7 @@ describe('promote in-process: several targets', () => {
       for (const [name, url] of Object.entries(web.urls)) (targets[name] ?? {}).web = url;
       current = pipeline(targets);
       const outcome = await promote(request({ healthCheck, rollbackOnFailure }), new FakeHost().log).finally(() => web.close());
-      assert.ok(!outcome.ok);
+      assert.ok(!outcome.ok, '!outcome.ok');
       assert.equal(outcome.failure.kind, kind);
       assert.match(outcome.failure.message, message);
     }
@@ -423,7 +424,7 @@ describe('promote in-process: several targets', () => {
     const outcome = await promote(request({ healthCheck, rollbackOnFailure: false }), new FakeHost().log).finally(() =>
       web.close(),
     );
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.match(outcome.failure.message, /^v17 of prod failed its health check: /);
   });
 
@@ -449,7 +450,7 @@ describe('promote in-process: several targets', () => {
     current = pipeline({ prod: {} }, { pending: 2 });
     const sleep = (ms: number): Promise<void> => (clock.tick(ms), Promise.resolve());
     const outcome = await promote(request({ sleep, pollMs: 5000 }), new FakeHost().log);
-    assert.ok(outcome.ok);
+    assert.ok(outcome.ok, 'outcome.ok');
     assert.equal(outcome.result.durationMs, 10_000);
   });
 });
@@ -465,7 +466,7 @@ describe('promote in-process: the source', () => {
   async function failure(world: PipelineWorld, more: Route, expectedCommit: string | null = null): Promise<TaskError> {
     current = pipeline({ prod: {} }, world, more);
     const outcome = await promote(request({ expectedCommit }), new FakeHost().log);
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.ok(!current.calls.some((c) => c.startsWith('POST')), 'nothing was promoted');
     return outcome.failure;
   }

@@ -114,11 +114,11 @@ describe('HerokuRollback: which release', () => {
   });
 
   it('matches expectedCommit as a prefix of the commit, in any case the commit is in', () => {
-    assert.ok(runsCommit(OLD, 'aaaaaaa'));
-    assert.ok(runsCommit(OLD.toUpperCase(), 'aaaaaaa'));
-    assert.ok(!runsCommit(OLD, 'aaaaaab'));
+    assert.ok(runsCommit(OLD, 'aaaaaaa'), "runsCommit(OLD, 'aaaaaaa')");
+    assert.ok(runsCommit(OLD.toUpperCase(), 'aaaaaaa'), "runsCommit(OLD.toUpperCase(), 'aaaaaaa')");
+    assert.ok(!runsCommit(OLD, 'aaaaaab'), "!runsCommit(OLD, 'aaaaaab')");
     assert.ok(!runsCommit(`1${OLD.slice(1)}`, 'aaaaaaa'), 'a prefix, not anywhere in the SHA');
-    assert.ok(!runsCommit(null, 'aaaaaaa'));
+    assert.ok(!runsCommit(null, 'aaaaaaa'), "!runsCommit(null, 'aaaaaaa')");
   });
 });
 
@@ -173,7 +173,7 @@ describe('HerokuRollback in-process', () => {
     current = heroku(lost, [release(65, { current: true, description: 'Rollback to v63' }), release(64), release(63)]);
     const host = new FakeHost();
     const outcome = await rollback(request(), host.log);
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.equal(outcome.failure.kind, 'rollback');
     assert.match(
       outcome.failure.message,
@@ -186,7 +186,7 @@ describe('HerokuRollback in-process', () => {
   it('a lost rollback request that did not reach Heroku: v64 is still live', async () => {
     current = heroku(lost, [release(64, { current: true }), release(63)]);
     const outcome = await rollback(request(), new FakeHost().log);
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.match(outcome.failure.message, / No new release was made: v64 is still live\. Check/);
     assert.equal(posts().length, 1);
   });
@@ -194,7 +194,7 @@ describe('HerokuRollback in-process', () => {
   it('a lost rollback request whose state cannot be read either: says it is unknown', async () => {
     current = heroku(lost, new HerokuApiError(503, 'unavailable', 'down', 'GET', '/apps/my-app/releases'));
     const outcome = await rollback(request(), new FakeHost().log);
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.match(
       outcome.failure.message,
       / Whether the rollback took effect is unknown: its request may have reached Heroku, and the releases could not be read \(/,
@@ -207,7 +207,7 @@ describe('HerokuRollback in-process', () => {
       new HerokuApiError(422, 'invalid_params', 'Cannot rollback to v63: its slug has expired.', 'POST', '/apps/my-app/releases');
     current = heroku(refused, [release(64, { current: true }), release(63)]);
     const outcome = await rollback(request(), new FakeHost().log);
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.equal(outcome.failure.kind, 'rollback');
     assert.match(
       outcome.failure.message,
@@ -220,7 +220,7 @@ describe('HerokuRollback in-process', () => {
     current = heroku(() => release(65, { current: true, slug: { id: 'slug-x' } }), []);
     const host = new FakeHost();
     const outcome = await rollback(request({ toVersion: 63 }), host.log);
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.equal(outcome.failure.kind, 'verification');
     assert.match(
       outcome.failure.message,
@@ -234,7 +234,7 @@ describe('HerokuRollback in-process', () => {
     const controller = new AbortController();
     controller.abort();
     const outcome = await rollback(request({ signal: controller.signal }), new FakeHost().log);
-    assert.ok(!outcome.ok);
+    assert.ok(!outcome.ok, '!outcome.ok');
     assert.equal(outcome.failure.kind, 'cancelled');
     assert.deepEqual(posts(), []);
   });
@@ -660,7 +660,7 @@ describe('HerokuRollback@1 entry', () => {
       timeoutMs: 30_000,
       intervalMs: 2000,
     });
-    assert.ok(host.secrets.includes('KEY'));
+    assert.ok(host.secrets.includes('KEY'), "host.secrets.includes('KEY')");
     assert.equal(host.failure, 'stop here');
   });
 

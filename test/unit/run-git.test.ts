@@ -296,7 +296,7 @@ describe('runGit: output caps, process groups and the watchdog', function () {
     const helper = await new Promise<number>((resolve) =>
       task.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
     );
-    assert.ok(helper > 0);
+    assert.ok(helper > 0, 'helper > 0');
     assert.equal(await hasEnded(helper), false);
     process.kill(-(task.pid ?? 0), 'SIGKILL');
     assert.ok(await until(() => hasEnded(helper), 3000), 'the watchdog stopped the helper');

@@ -33,7 +33,7 @@ describe('runProcess', function () {
     });
     assert.equal(result.timedOut, true);
     assert.equal(result.cancelled, false);
-    assert.ok(Date.now() - started < 5000);
+    assert.ok(Date.now() - started < 5000, 'Date.now() - started < 5000');
     assert.ok(grandchild > 0 && !alive(grandchild), 'the sleep it started was stopped too');
   });
 
@@ -63,7 +63,7 @@ describe('runProcess', function () {
       'the 300-character line comes in pieces of 100',
     );
     assert.equal(result.stdout.length, 50);
-    assert.ok(result.stdout.endsWith('short\ntail'));
+    assert.ok(result.stdout.endsWith('short\ntail'), "result.stdout.endsWith('short\\ntail')");
   });
 
   it('starts nothing when already cancelled, and says only that it was cancelled', async () => {

@@ -61,7 +61,10 @@ describe('safe-deploy inputs', () => {
       healthCheckUrl: 'https://my-app.example.com/up',
       healthCheckExpectedText: '/ok|up/i',
     }).healthCheck;
-    assert.ok(regex?.expectedText && 'pattern' in regex.expectedText && regex.expectedText.pattern.test('UP'));
+    assert.ok(
+      regex?.expectedText && 'pattern' in regex.expectedText && regex.expectedText.pattern.test('UP'),
+      "regex?.expectedText && 'pattern' in regex.expectedText && regex.expectedText.pattern.test('UP')",
+    );
     assert.deepEqual(
       parseSafeguards({ ...blank, healthCheckUrl: '/', healthCheckExpectedText: 'ready' }).healthCheck?.expectedText,
       { text: 'ready' },

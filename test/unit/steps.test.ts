@@ -43,7 +43,10 @@ describe('steps and undo handles', () => {
       return true;
     });
     assert.deepEqual(ran, ['worker', 'maintenance'], 'each undo attempted, newest first');
-    assert.ok(host.lines.includes('warn: Restore worker FAILED: 503 from Heroku'));
+    assert.ok(
+      host.lines.includes('warn: Restore worker FAILED: 503 from Heroku'),
+      "host.lines.includes('warn: Restore worker FAILED: 503 from Heroku')",
+    );
   });
 
   it('fails a task that succeeded when an undo fails at the end', async () => {
@@ -73,7 +76,7 @@ describe('steps and undo handles', () => {
     assert.deepEqual(started.sort(), ['maintenance', 'worker'], 'the second undo did not wait for the first');
     release();
     await assert.rejects(exit, /The task was cancelled\./);
-    assert.ok(host.lines.includes('Restore worker: back to worker=1'));
+    assert.ok(host.lines.includes('Restore worker: back to worker=1'), "host.lines.includes('Restore worker: back to worker=1')");
     assert.ok(!host.lines.some((l) => l.startsWith('[group]')), 'no interleaved groups');
     assert.deepEqual(
       steps.records.map((r) => r.outcome),
@@ -97,6 +100,7 @@ describe('steps and undo handles', () => {
       host.lines.includes(
         'warn: Maintenance mode off: not done, another deploy of my-app is running and puts it back when it ends. If it stays so, run `heroku maintenance:off -a my-app`.',
       ),
+      "host.lines.includes( 'warn: Maintenance mode off: not done, another deploy of my-app is running and puts it...",
     );
     assert.deepEqual(steps.records, [
       {
