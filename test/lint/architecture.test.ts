@@ -1,5 +1,6 @@
 // The dependency rule is enforced by lint (eslint.config.mjs): these imports, each against the
-// architecture, must be flagged, so that the rule cannot silently stop working.
+// architecture, must be flagged, so that the rule cannot silently stop working. So must an
+// assertion without a message in the tests (one ESLint instance: its type information is built once).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -70,5 +71,29 @@ describe('architecture lint', function () {
       [],
       'the file as it is passes',
     );
+  });
+
+  const testRules = async (code: string, file = 'test/unit/steps.test.ts'): Promise<string[]> => {
+    // As if it were that (existing) file: the type-aware rules need a file of the project.
+    const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+    return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
+  };
+
+  it('flags assert.ok and assert without a message in tests and scripts, not with one, nor in the tasks', async () => {
+    const bare =
+      "import assert from 'node:assert/strict';\nexport const check = (x: boolean): void => {\n  assert.ok(x);\n  assert(x);\n};\n";
+    const given =
+      "import assert from 'node:assert/strict';\nexport const check = (x: boolean): void => {\n  assert.ok(x, 'x holds');\n  assert(x, 'x holds');\n};\n";
+    assert.deepEqual(
+      await testRules(bare),
+      [
+        'Give assert.ok a message (what should hold): without one a failure can hang under tsx.',
+        'Give assert a message (what should hold): without one a failure can hang under tsx.',
+      ],
+      'both bare assertions in a test are flagged',
+    );
+    assert.equal((await testRules(bare, 'scripts/bench.ts')).length, 2, 'and in a script');
+    assert.deepEqual(await testRules(given), [], 'assertions with a message pass');
+    assert.deepEqual(await testRules(bare, 'tasks/common/core/base/format.ts'), [], 'the rule is for tests and scripts only');
   });
 });
