@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import sinon from 'sinon';
 import { DIRECT } from '../../tasks/common/core/base/network';
-import type { DeployRequest } from '../../tasks/common/core/deploy/types';
+import type { DeployProgress, DeployRequest, DeployResult } from '../../tasks/common/core/deploy/types';
 import type { HerokuApi, Release } from '../../tasks/common/core/heroku/api';
 import { HerokuClient } from '../../tasks/common/core/heroku/client';
+import type { Outcome } from '../../tasks/common/core/workflow/report';
 import { NO_SAFEGUARDS } from '../../tasks/common/core/workflow/safeguards';
 import { gitEnv, runCommand, tempDir } from './git';
 import { RecordingApi, type Route } from './recording-api';
@@ -75,4 +76,20 @@ export function deployRequest(dir: string, gitUrl: string, more: Partial<DeployR
 export function connectTo(api: () => RecordingApi): void {
   const connect = HerokuClient.connect.bind(HerokuClient);
   sinon.stub(HerokuClient, 'connect').callsFake((options) => connect(options, api() as unknown as HerokuApi));
+}
+
+/**
+ * Asserts that the deploy failed in the release phase of v`version`, its message saying what stays
+ * live (`kept`: "Heroku kept v4 live", "no release is live") and that `sha` is not serving traffic.
+ */
+export function assertReleasePhaseFailed(
+  outcome: Outcome<DeployResult, DeployProgress>,
+  version: number,
+  kept: string,
+  sha: string,
+): void {
+  assert.ok(!outcome.ok, `the release phase of v${version} failed the deploy`);
+  assert.equal(outcome.failure.kind, 'release-phase');
+  const expected = `The release phase of v${version} failed: its release command exited non-zero, so ${kept} and ${sha.slice(0, 8)} is not serving traffic.`;
+  assert.ok(outcome.failure.message.startsWith(expected), `${outcome.failure.message}\ndoes not start with\n${expected}`);
 }

@@ -9,7 +9,7 @@ import { HerokuApiError } from '../../tasks/common/core/heroku/api';
 import { NO_SAFEGUARDS } from '../../tasks/common/core/workflow/safeguards';
 import { FakeHost } from '../support/fake-host';
 import { gitEnv, makeRepo, runCommand, tempDir, type Repo } from '../support/git';
-import { connectTo, deployRequest, gitHost, heroku, release } from '../support/in-process-deploy';
+import { assertReleasePhaseFailed, connectTo, deployRequest, gitHost, heroku, release } from '../support/in-process-deploy';
 import type { RecordingApi, Route } from '../support/recording-api';
 
 describe('deploy in-process', () => {
@@ -339,14 +339,7 @@ describe('deploy in-process', () => {
     const sha = await repo.head();
     current = heroku(() => [release(5, { status: 'failed' }), release(4, { current: true })], { 'slug-5': sha });
     const failed = await deploy(request(), new FakeHost().log);
-    assert.ok(!failed.ok, '!failed.ok');
-    assert.equal(failed.failure.kind, 'release-phase');
-    assert.match(
-      failed.failure.message,
-      new RegExp(
-        `^The release phase of v5 failed: its release command exited non-zero, so Heroku kept v4 live and ${sha.slice(0, 8)} is not serving traffic\\.`,
-      ),
-    );
+    assertReleasePhaseFailed(failed, 5, 'Heroku kept v4 live', sha);
 
     await repo.commit('Next', { 'a.txt': '2' });
     // The build of the pushed commit says it made v6, but v6 runs another commit.
