@@ -892,6 +892,54 @@ describe('Platform API as the tasks call it', () => {
     assert.deepEqual(server.calls, ['PUT /apps/a/buildpack-installations', 'PUT /apps/a/buildpack-installations']);
   });
 
+  it('repeats a DELETE after a 5xx (deleting what is gone already changes nothing)', async () => {
+    const server = await scriptedServer([{ status: 503 }, { status: 200, body: { id: 'b1' } }]);
+    const client = HerokuClient.connect({ baseUrl: server.url, apiKey: 'KEY', ...noWait });
+    assert.deepEqual(await client.delete('/apps/a/builds/b1', 'cancelling the build'), { id: 'b1' }, 'the second answer');
+    await server.close();
+    assert.deepEqual(server.calls, ['DELETE /apps/a/builds/b1', 'DELETE /apps/a/builds/b1'], 'sent twice');
+  });
+
+  describe('a POST Heroku answers 409 while it is not ready', () => {
+    /** A transport whose POST fails with each of `failures` in turn, then succeeds. */
+    const failingFirst = (...failures: Error[]) => {
+      const api = new RecordingApi((method) => (method === 'POST' ? (failures.shift() ?? { name: 'run.1' }) : undefined));
+      return { api, app: api.client().forApp('a') };
+    };
+    const conflict = () => new HerokuApiError(409, 'conflict', 'Release is not ready yet.', 'POST', '/apps/a/dynos');
+    const start = (app: ReturnType<typeof failingFirst>['app'], retries: number) =>
+      app.postRetryingConflict('/apps/a/dynos', { command: 'ls' }, 'starting a one-off dyno', retries);
+
+    it('is sent again at once, up to `retries` times, and its answer taken', async () => {
+      const { api, app } = failingFirst(conflict(), conflict());
+      assert.deepEqual(await start(app, 2), { name: 'run.1' }, 'the answer of the third POST');
+      assert.equal(api.calls.length, 3, `one POST and two retries: ${api.calls.join(', ')}`);
+    });
+
+    it('is explained when it is still refused after `retries` more tries', async () => {
+      const { api, app } = failingFirst(conflict(), conflict(), conflict());
+      await assert.rejects(start(app, 2), (error: TaskError) => {
+        assert.match(error.message, /while starting a one-off dyno \(409 conflict: Release is not ready yet\.\)/);
+        return true;
+      });
+      assert.equal(api.calls.length, 3, `one POST and two retries, no more: ${api.calls.join(', ')}`);
+      const once = failingFirst(conflict());
+      await assert.rejects(start(once.app, 0), /409 conflict/, 'no retry allowed');
+      assert.equal(once.api.calls.length, 1, 'sent once with retries 0');
+    });
+
+    it('is not sent again after another refusal, nor after an error that is not from Heroku', async () => {
+      const unprocessable = new HerokuApiError(422, 'invalid_params', 'Invalid size.', 'POST', '/apps/a/dynos');
+      const refused = failingFirst(unprocessable);
+      await assert.rejects(start(refused.app, 2), /while starting a one-off dyno \(422 invalid_params: Invalid size\.\)/);
+      assert.equal(refused.api.calls.length, 1, 'a 422 is final');
+      // Not a HerokuApiError, though it carries a status 409.
+      const other = failingFirst(Object.assign(new Error('socket hang up'), { status: 409 }));
+      await assert.rejects(start(other.app, 2), /socket hang up/);
+      assert.equal(other.api.calls.length, 1, 'an error that is not an answer of Heroku is final');
+    });
+  });
+
   it('explains a refused upload with what it was doing, and opens a stream from a byte on, with no key sent to either', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'upload-'));
     const file = path.join(dir, 'source.tgz');
