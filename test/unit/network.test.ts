@@ -1,12 +1,14 @@
 // How API calls reach Heroku: the agent's proxy (CONNECT for https, proxied requests for http),
 // its CA, and one kept-alive connection for successive calls — against local servers and a local proxy.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { TaskError } from '../../tasks/common/core/base/errors';
+import { isAxiosError, loadHttp } from '../../tasks/common/core/base/http-loader';
 import { httpTransport } from '../../tasks/common/core/base/http-transport';
 import { DIRECT, gitNetworkConfig, type NetworkSettings } from '../../tasks/common/core/base/network';
 import { HerokuApi } from '../../tasks/common/core/heroku/api';
@@ -106,6 +108,45 @@ describe('network: proxy, CA and connections of API calls', () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     assert.equal(connections, 1);
+  });
+
+  it("sets its transport up when prepared, the agent's CA read then: an unprepared client reads it at its first call", async () => {
+    const server = await httpsServer('localhost');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-ca-'));
+    const caFile = path.join(dir, 'ca.pem');
+    copyFileSync(TEST_CA, caFile);
+    const options = { baseUrl: `https://127.0.0.1:${server.port}`, apiKey: 'KEY', network: { ...DIRECT, caFile }, maxRetries: 0 };
+    const prepared = new HerokuApi(options);
+    const unprepared = new HerokuApi(options);
+    try {
+      prepared.prepare();
+      await loadHttp(); // the prepared client's transport is made as soon as the stack is loaded
+      rmSync(dir, { recursive: true, force: true });
+      assert.deepEqual(
+        await prepared.get('/account'),
+        { path: '/account', authorization: 'Bearer KEY' },
+        'the prepared client trusts the CA it read before the file went',
+      );
+      await assert.rejects(unprepared.get('/account'), /The agent's CA file \(Agent\.CAInfo\) .*ca\.pem cannot be read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await server.close();
+    }
+  });
+
+  it("tells axios's errors (marked isAxiosError: true) from any other thrown value", () => {
+    assert.equal(isAxiosError({ isAxiosError: true, message: 'connect ECONNREFUSED' }), true, "axios's mark");
+    for (const [value, what] of [
+      [new Error('socket hang up'), 'an Error'],
+      [{ isAxiosError: 'true' }, 'a mark that is not true itself'],
+      [{ isAxiosError: 1 }, 'a truthy mark'],
+      [{}, 'an object without the mark'],
+      [null, 'null'],
+      [undefined, 'undefined'],
+      ['isAxiosError', 'a string'],
+      [Object.assign(() => undefined, { isAxiosError: true }), 'a function, even marked'],
+    ] as const)
+      assert.equal(isAxiosError(value), false, what);
   });
 
   it("refuses a CA file it cannot read, naming it and the agent's setting", () => {
