@@ -254,22 +254,26 @@ describe('runGit: output caps, process groups and the watchdog', function () {
     }
   });
 
-  it('ends the watchdog of a network git as soon as git has ended, leaving nothing behind', async () => {
+  it('ends the watchdog of a network git as soon as git has ended, leaving nothing behind; it leads a group of its own', async () => {
     const cwd = await tempDir('run-git-');
     let watchdog: number | null = null;
+    let watchdogGroup: number | null = null;
     // git prints its pid, then waits until the test has found its watchdog.
     const result = await runGit(['wait'], {
       cwd,
       config: alias('wait', 'echo $PPID >&2; while [ ! -e go ]; do sleep 0.05; done'),
       network: true,
       onStderrLine: (line) =>
-        void watchdogOf(Number(line)).then((pid) => {
+        void watchdogOf(Number(line)).then(async (pid) => {
           watchdog = pid;
+          if (pid !== null) watchdogGroup = await groupOf(pid);
           return fs.writeFile(path.join(cwd, 'go'), '');
         }),
     });
     assert.equal(result.code, 0);
     const found: number = watchdog ?? assert.fail('no watchdog while git ran');
+    // Not in the task's group: the agent killing that group spares it (the next test shows it stopping git then).
+    assert.equal(watchdogGroup, found, 'the watchdog leads its own process group');
     assert.ok(await until(() => hasEnded(found), 500), 'the watchdog ended with git');
   });
 
