@@ -162,6 +162,34 @@ describe('the rendezvous attach (in-process)', function () {
     }
   });
 
+  it('attaches to an IPv6 rendezvous host, asking the proxy for it in brackets', async () => {
+    const proxy = await connectProxy(null);
+    try {
+      const secret =
+        rendezvous
+          .expect(() => undefined)
+          .url.split('/')
+          .at(-1) ?? '';
+      const authority = `[2001:db8::1]:${rendezvous.port}`;
+      // The proxy tunnels to the test's server, whose certificate does not name that address.
+      await assert.rejects(
+        openRendezvous(`rendezvous://${authority}/${secret}`, through({ url: proxy.url }), noSignal),
+        (e: unknown) =>
+          e instanceof TaskError &&
+          e.message.startsWith(
+            `The TLS certificate of the dyno's rendezvous host ${authority} is not trusted (ERR_TLS_CERT_ALTNAME_INVALID: `,
+          ),
+      );
+      assert.deepEqual(
+        proxy.seen.map((s) => [s.path, s.headers.host]),
+        [[authority, authority]],
+        'CONNECT [2001:db8::1]:port',
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('names a proxy it cannot reach', async () => {
     const closed = net.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
