@@ -139,6 +139,38 @@ describe('HerokuCli: running the script', function () {
     assert.deepEqual(left, [], 'the run folder is removed after a failure');
   });
 
+  it('names a script file it runs; a failing script of another type is not said to run under bash -e', async () => {
+    const dir = await tempDir('cli-file-');
+    const file = path.join(dir, 'deploy steps.sh');
+    await fs.writeFile(file, 'echo from the file\n');
+    const base = await request({ text: '' });
+    const req: CliRequest = { ...base, script: { ...base.script, source: { kind: 'file', path: file } } };
+    const fromFile = await run(req);
+    assert.ok(fromFile.outcome.ok, fromFile.outcome.ok ? '' : fromFile.outcome.failure.message);
+    const text = fromFile.lines.join('\n');
+    assert.ok(fromFile.lines.includes(`Running the script ${file} with bash in ${req.script.workingDirectory}`), text);
+    assert.ok(fromFile.lines.includes('from the file'), text);
+
+    // A stand-in pwsh that fails as a PowerShell script would.
+    await fs.writeFile(path.join(dir, 'pwsh'), '#!/bin/sh\nexit 4\n', { mode: 0o755 });
+    const error = failure((await run(await request({ text: 'exit 4', type: 'pscore', path: `${dir}:${onPath}` }))).outcome);
+    assert.equal(error.kind, 'script');
+    assert.equal(error.message, 'The script exited with code 4: its output is above.', 'no word of bash -e for pwsh');
+  });
+
+  it('says what failed when the shell is there but cannot be started (not that it is missing)', async function () {
+    const pwsh = await fs
+      .access('/usr/bin/pwsh')
+      .then(() => true)
+      .catch(() => false);
+    if (pwsh || process.platform === 'win32') this.skip();
+    const dir = await tempDir('cli-unrunnable-');
+    await fs.writeFile(path.join(dir, 'pwsh'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    const error = failure((await run(await request({ text: 'exit 0', type: 'pscore', path: `${dir}:${onPath}` }))).outcome);
+    assert.doesNotMatch(error.message, /is not installed/, error.message);
+    assert.match(error.message, /EACCES/, error.message);
+  });
+
   it('fails when something kills the script, naming the signal', async () => {
     const error = failure((await run(await request({ text: 'kill -TERM $$\n' }))).outcome);
     assert.equal(error.kind, 'script');
