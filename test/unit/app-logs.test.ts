@@ -20,6 +20,18 @@ describe('recent app logs', () => {
     assert.deepEqual(host.lines, ['[group] Recent logs of my-app (heroku logs -n 50)', ...lines, '[endgroup]']);
   });
 
+  it("asks for one dyno's lines only, and says which dyno in the group's title and the command", async () => {
+    const api = new RecordingApi(() => ({ logplex_url: 'https://logs.example/run' }));
+    api.streams['https://logs.example/run'] = ['app[run.1]: migrating'];
+    const host = new FakeHost();
+    await showRecentLogs(api.client().forApp('my-app'), host.log, 100, 'run.1');
+    assert.deepEqual(api.calls, [
+      'POST /apps/my-app/log-sessions {"lines":100,"tail":false,"dyno":"run.1"}',
+      'STREAM https://logs.example/run',
+    ]);
+    assert.equal(host.lines[0], '[group] Recent logs of run.1 of my-app (heroku logs -n 100 --dyno run.1)');
+  });
+
   it('says when there are no lines, and how to read them by hand when they cannot be read', async () => {
     const empty = new RecordingApi(() => ({ logplex_url: 'https://logs.example/empty' }));
     empty.streams['https://logs.example/empty'] = [];

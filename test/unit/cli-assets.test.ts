@@ -39,7 +39,11 @@ describe('HerokuCli assets', () => {
       isDefault: true,
     });
     assert.deepEqual(mirror, { url: 'https://mirror.corp/heroku-cli', isDefault: false });
-    assert.equal(resolveAssets('http://127.0.0.1:8080').url, 'http://127.0.0.1:8080');
+    assert.deepEqual(
+      resolveAssets('http://127.0.0.1:8080'),
+      { url: 'http://127.0.0.1:8080', isDefault: false },
+      'a mirror is not the default host',
+    );
     assert.throws(() => resolveAssets('http://mirror.corp'), /must be an https URL .*, not http:\/\/mirror\.corp: the CLI/);
     assert.throws(() => resolveAssets('ftp://mirror.corp'), /must be an https URL .*, not ftp:: the CLI/);
     assert.throws(() => resolveAssets('https://mirror.corp/cli?token=x'), /without credentials, query or fragment/);

@@ -6,6 +6,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import sinon from 'sinon';
 import { DIRECT } from '../../tasks/common/core/base/network';
 import { runCli } from '../../tasks/common/core/cli/cli';
 import { fetcher } from '../../tasks/common/core/cli/download';
@@ -238,6 +239,41 @@ describe('HerokuCli: which CLI a run gets', function () {
     assert.ok(!outcome.ok, 'fails');
     assert.equal(outcome.failure.kind, 'cancelled');
     assert.equal(outcome.failure.message, 'The task was cancelled while extracting the Heroku CLI.');
+    assert.deepEqual(tools.added, []);
+  });
+
+  it('gives tar 10 minutes to extract, then says it ran out of time', async () => {
+    const bin = await tempDir('stuck-tar-');
+    const fifo = path.join(bin, 'started');
+    await runCommand('mkfifo', [fifo], { cwd: bin, timeoutMs: 10_000 });
+    await fs.writeFile(
+      path.join(bin, 'tar'),
+      `#!/bin/sh\necho started > "${fifo}"\necho "stuck on a slow disk" >&2\nexec sleep 30\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const tools = new FolderCache(await tempDir('tool-cache-'));
+    const req = await request({ kind: 'stable' }, tools, { PATH: `${bin}:/usr/bin:/bin` });
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let settled = false;
+      const pending = run(req).finally(() => (settled = true));
+      await fs.readFile(fifo, 'utf8');
+      await clock.tickAsync(10 * 60_000 - 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(settled, false, 'tar still has time a millisecond before 10 minutes');
+      await clock.tickAsync(1);
+      const { outcome } = await pending;
+      assert.ok(!outcome.ok, 'fails');
+      assert.equal(outcome.failure.kind, 'unexpected');
+      assert.equal(
+        outcome.failure.message,
+        "Extracting the Heroku CLI failed (tar ran out of time: stuck on a slow disk). Check the agent's free disk space and re-run.",
+      );
+    } finally {
+      clock.restore();
+    }
     assert.deepEqual(tools.added, []);
   });
 

@@ -2,8 +2,10 @@
 // its failures (exit code, signal, standard error, a missing shell, cancel), and the run's folder
 // removed whatever happened.
 import assert from 'node:assert/strict';
+import childProcess from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import sinon from 'sinon';
 import { DIRECT, type NetworkSettings } from '../../tasks/common/core/base/network';
 import type { TaskLog } from '../../tasks/common/core/base/log';
 import { runCli } from '../../tasks/common/core/cli/cli';
@@ -139,6 +141,38 @@ describe('HerokuCli: running the script', function () {
     assert.deepEqual(left, [], 'the run folder is removed after a failure');
   });
 
+  it('names a script file it runs; a failing script of another type is not said to run under bash -e', async () => {
+    const dir = await tempDir('cli-file-');
+    const file = path.join(dir, 'deploy steps.sh');
+    await fs.writeFile(file, 'echo from the file\n');
+    const base = await request({ text: '' });
+    const req: CliRequest = { ...base, script: { ...base.script, source: { kind: 'file', path: file } } };
+    const fromFile = await run(req);
+    assert.ok(fromFile.outcome.ok, fromFile.outcome.ok ? '' : fromFile.outcome.failure.message);
+    const text = fromFile.lines.join('\n');
+    assert.ok(fromFile.lines.includes(`Running the script ${file} with bash in ${req.script.workingDirectory}`), text);
+    assert.ok(fromFile.lines.includes('from the file'), text);
+
+    // A stand-in pwsh that fails as a PowerShell script would.
+    await fs.writeFile(path.join(dir, 'pwsh'), '#!/bin/sh\nexit 4\n', { mode: 0o755 });
+    const error = failure((await run(await request({ text: 'exit 4', type: 'pscore', path: `${dir}:${onPath}` }))).outcome);
+    assert.equal(error.kind, 'script');
+    assert.equal(error.message, 'The script exited with code 4: its output is above.', 'no word of bash -e for pwsh');
+  });
+
+  it('says what failed when the shell is there but cannot be started (not that it is missing)', async function () {
+    const pwsh = await fs
+      .access('/usr/bin/pwsh')
+      .then(() => true)
+      .catch(() => false);
+    if (pwsh || process.platform === 'win32') this.skip();
+    const dir = await tempDir('cli-unrunnable-');
+    await fs.writeFile(path.join(dir, 'pwsh'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    const error = failure((await run(await request({ text: 'exit 0', type: 'pscore', path: `${dir}:${onPath}` }))).outcome);
+    assert.doesNotMatch(error.message, /is not installed/, error.message);
+    assert.match(error.message, /EACCES/, error.message);
+  });
+
   it('fails when something kills the script, naming the signal', async () => {
     const error = failure((await run(await request({ text: 'kill -TERM $$\n' }))).outcome);
     assert.equal(error.kind, 'script');
@@ -249,6 +283,56 @@ describe('HerokuCli: running the script', function () {
     const started = failure((await run(await request({ text: 'true\n', path: unstartable }))).outcome);
     assert.equal(started.kind, 'unexpected');
     assert.match(started.message, new RegExp(`^The Heroku CLI in ${unstartable} could not be started: .*ENOENT.*\\.$`));
+  });
+
+  it('gives `heroku --version` 60 s to answer, then says it did not', async () => {
+    const dir = await tempDir('cli-stuck-');
+    const fifo = path.join(dir, 'asked');
+    await runCommand('mkfifo', [fifo], { cwd: dir, timeoutMs: 10_000 });
+    await fs.writeFile(path.join(dir, 'heroku'), `#!/bin/sh\necho asked > "${fifo}"\nexec sleep 30\n`, { mode: 0o755 });
+    const req = await request({ text: 'true\n', path: dir });
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let settled = false;
+      const pending = run(req).finally(() => (settled = true));
+      await fs.readFile(fifo, 'utf8');
+      await clock.tickAsync(59_999);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(settled, false, 'the CLI still has time a millisecond before 60 s');
+      await clock.tickAsync(1);
+      const error = failure((await pending).outcome);
+      assert.equal(error.kind, 'unexpected');
+      assert.equal(
+        error.message,
+        `\`heroku --version\` (${dir}) did not answer within 60 s: . The CLI there is broken: remove it from the agent, or set cliVersion to install one.`,
+      );
+    } finally {
+      clock.restore();
+    }
+  });
+
+  it('asks a Windows CLI for its version through cmd.exe, with the command line passed verbatim (only there)', async () => {
+    const spawn = sinon.spy(childProcess, 'spawn');
+    try {
+      const linux = await run(await request({ text: 'true\n' }));
+      assert.ok(linux.outcome.ok, linux.outcome.ok ? '' : linux.outcome.failure.message);
+      // A heroku.cmd on a Windows PATH: cmd.exe is not on this agent, so only the attempt is seen.
+      const dir = await tempDir('cli-win-');
+      await fs.writeFile(path.join(dir, 'heroku.cmd'), '@echo heroku/1.0.0\r\n');
+      const base = await request({ text: 'true\n' });
+      const windows = await run({ ...base, platform: 'win32', environment: { PATH: dir } });
+      assert.ok(!windows.outcome.ok, 'cmd.exe cannot start here');
+      const versionCalls = spawn
+        .getCalls()
+        .filter((call) => call.args[1]?.some((arg) => arg.includes('--version')))
+        .map((call) => [call.args[0], call.args[2]?.windowsVerbatimArguments]);
+      assert.deepEqual(versionCalls, [
+        [path.join(onPath, 'heroku'), false],
+        ['cmd.exe', true],
+      ]);
+    } finally {
+      spawn.restore();
+    }
   });
 
   it('stops asking the CLI for its version when the task is cancelled', async () => {

@@ -8,8 +8,9 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import sinon from 'sinon';
 import { TaskError } from '../../tasks/common/core/base/errors';
-import type { NetworkSettings, ProxySettings } from '../../tasks/common/core/base/network';
+import { DIRECT, type NetworkSettings, type ProxySettings } from '../../tasks/common/core/base/network';
 import { openRendezvous } from '../../tasks/common/core/heroku/rendezvous';
 import { RendezvousServer } from '../emulator/rendezvous';
 import { HEROKU_TEST_CERT, TEST_CA } from '../support/tls-front';
@@ -161,6 +162,34 @@ describe('the rendezvous attach (in-process)', function () {
     }
   });
 
+  it('attaches to an IPv6 rendezvous host, asking the proxy for it in brackets', async () => {
+    const proxy = await connectProxy(null);
+    try {
+      const secret =
+        rendezvous
+          .expect(() => undefined)
+          .url.split('/')
+          .at(-1) ?? '';
+      const authority = `[2001:db8::1]:${rendezvous.port}`;
+      // The proxy tunnels to the test's server, whose certificate does not name that address.
+      await assert.rejects(
+        openRendezvous(`rendezvous://${authority}/${secret}`, through({ url: proxy.url }), noSignal),
+        (e: unknown) =>
+          e instanceof TaskError &&
+          e.message.startsWith(
+            `The TLS certificate of the dyno's rendezvous host ${authority} is not trusted (ERR_TLS_CERT_ALTNAME_INVALID: `,
+          ),
+      );
+      assert.deepEqual(
+        proxy.seen.map((s) => [s.path, s.headers.host]),
+        [[authority, authority]],
+        'CONNECT [2001:db8::1]:port',
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('names a proxy it cannot reach', async () => {
     const closed = net.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
@@ -209,5 +238,82 @@ describe('the rendezvous attach (in-process)', function () {
     } finally {
       server.close();
     }
+  });
+  it("reaches a proxy given without a port on its scheme's port: 80 for http, 443 for https", async () => {
+    for (const [url, port] of [
+      ['http://127.0.0.1', 80],
+      ['https://127.0.0.1', 443],
+    ] as const) {
+      await assert.rejects(
+        openRendezvous(rendezvous.expect(() => undefined).url, through({ url }), noSignal),
+        (e: unknown) =>
+          e instanceof TaskError &&
+          new RegExp(
+            `^Could not reach the agent's proxy 127\\.0\\.0\\.1 to attach to the dyno: .*127\\.0\\.0\\.1:${port}\\b`,
+          ).test(e.message),
+        `${url} is tried on port ${port}`,
+      );
+    }
+  });
+
+  describe('with a connect deadline the test fires', () => {
+    /** The deadlines openRendezvous asked for, and the controllers that fire them. */
+    let deadlines: Array<{ ms: number; fire: AbortController }>;
+    beforeEach(() => {
+      deadlines = [];
+      sinon.stub(AbortSignal, 'timeout').callsFake((ms: number) => {
+        const fire = new AbortController();
+        deadlines.push({ ms, fire });
+        return fire.signal;
+      });
+    });
+    afterEach(() => sinon.restore());
+
+    it('gives up on a host that never completes the TLS handshake, saying it waited 30 s', async () => {
+      const silent = net.createServer(() => deadlines.forEach((d) => d.fire.abort(new DOMException('late', 'TimeoutError'))));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+      try {
+        const where = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+        await assert.rejects(
+          openRendezvous(`rendezvous://${where}/s`, { ...DIRECT, caFile: HEROKU_TEST_CERT }, noSignal),
+          (e: unknown) =>
+            e instanceof TaskError &&
+            e.kind === 'network' &&
+            e.message ===
+              `Could not attach to the dyno at ${where} within 30 s: check that the agent may reach ${where} (TLS), directly or through its proxy.`,
+        );
+        assert.deepEqual(
+          deadlines.map((d) => d.ms),
+          [30_000],
+          'one 30 s deadline',
+        );
+      } finally {
+        silent.close();
+      }
+    });
+
+    it('leaves the connection open once attached: the deadline covers the attach only', async () => {
+      let attach = { url: '' };
+      const dyno = new Promise<net.Socket>((resolve) => (attach = rendezvous.expect(resolve)));
+      const proxy = await connectProxy(null);
+      const socket = await openRendezvous(attach.url, through({ url: proxy.url }), noSignal);
+      try {
+        deadlines.forEach((d) => d.fire.abort(new DOMException('late', 'TimeoutError')));
+        assert.equal(socket.destroyed, false, 'the deadline passing after the attach does not close the connection');
+        const read = new Promise<string>((resolve) => {
+          let text = '';
+          socket.setEncoding('utf8');
+          socket.on('data', (chunk: string) => {
+            text += chunk;
+            if (text.endsWith('later\n')) resolve(text);
+          });
+        });
+        (await dyno).write('later\n');
+        assert.match(await read, /later\n$/, 'what the dyno writes after the deadline is read');
+      } finally {
+        socket.destroy();
+        await proxy.close();
+      }
+    });
   });
 });

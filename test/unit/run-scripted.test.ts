@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import type tls from 'node:tls';
+import sinon from 'sinon';
 import { DIRECT } from '../../tasks/common/core/base/network';
 import { runOneOff } from '../../tasks/common/core/run/run';
 import type { RunRequest } from '../../tasks/common/core/run/types';
@@ -345,7 +346,7 @@ describe('HerokuRun@1 operation against a scripted Heroku (in-process)', functio
       let sent = 0;
       const next = (): void => {
         if (sent++ < 16) socket.write(block, next);
-        else socket.end(`over\nmore\n${MARKER}0\n`);
+        else socket.end(`over\nmore\nlast\n${MARKER}0\n`);
       };
       next();
     };
@@ -356,8 +357,125 @@ describe('HerokuRun@1 operation against a scripted Heroku (in-process)', functio
     const outcome = await runOneOff(request(), log);
     assert.ok(outcome.ok, JSON.stringify(outcome));
     assert.equal(longLines, 1024, 'every line up to exactly 50 MB printed');
-    assert.deepEqual(afterRunning(kept).slice(1), [
-      '[output cut: more than 50 MB printed; the rest is read for the exit status only]',
-    ]);
+    assert.deepEqual(
+      afterRunning(kept).slice(1),
+      ['[output cut: more than 50 MB printed; the rest is read for the exit status only]'],
+      'the cut is said once, when the output crosses 50 MB, and nothing after it is printed',
+    );
+  });
+  it('a connection that closes without a status names the clean close', async () => {
+    dynoWrites = (socket) => socket.end('partial\n');
+    const outcome = await runOneOff(request(), new FakeHost().log);
+    assert.ok(!outcome.ok, 'no status fails');
+    assert.equal(outcome.failure.kind, 'script');
+    assert.match(
+      outcome.failure.message,
+      /^The dyno run\.1 ended without reporting an exit status for `rake db:migrate` \(the connection closed\): it was killed or crashed, or the connection dropped\. .* The dyno run\.1 was stopped\.$/,
+    );
+  });
+
+  it('a connection that closes at the very end of the time to live is a timeout', async () => {
+    const clock = sinon.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      dynoWrites = (socket) => socket.write('started\n');
+      let dyno: tls.TLSSocket | undefined;
+      const attach = rendezvous.expect((socket) => ((dyno = socket), dynoWrites(socket)));
+      created = { status: 201, body: { name: 'run.1', attach_url: attach.url } };
+      const host = new FakeHost();
+      const log = {
+        ...host.log,
+        info: (line: string) => {
+          host.log.info(line);
+          if (line !== 'started') return;
+          // Exactly the time to live (200 ms) after the dyno was created, the connection closes.
+          clock.tick(200);
+          dyno?.end();
+        },
+      };
+      const outcome = await runOneOff(request({ timeoutSeconds: 0.2 }), log);
+      assert.ok(!outcome.ok, 'no status fails');
+      assert.equal(outcome.failure.kind, 'timeout', outcome.failure.message);
+      assert.equal(stops(), 1);
+    } finally {
+      clock.restore();
+    }
+  });
+
+  describe('with a deadline the test fires', () => {
+    let fireDeadline: () => void;
+    beforeEach(() => {
+      const original = AbortSignal.timeout.bind(AbortSignal);
+      // The run's own deadline (time to live plus grace: over an hour here) fires when the test says;
+      // the others (each API request's, the attach's 30 s) stay real.
+      sinon.stub(AbortSignal, 'timeout').callsFake((ms: number) => {
+        if (ms <= 3_600_000) return original(ms);
+        const deadline = new AbortController();
+        fireDeadline = () => deadline.abort(new DOMException('late', 'TimeoutError'));
+        return deadline.signal;
+      });
+    });
+    afterEach(() => sinon.restore());
+
+    it('a deadline passing while the attach hangs is a timeout, and the dyno is stopped', async () => {
+      const silent = net.createServer(() => fireDeadline());
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+      try {
+        created = {
+          status: 201,
+          body: { name: 'run.1', attach_url: `rendezvous://127.0.0.1:${(silent.address() as AddressInfo).port}/s` },
+        };
+        const outcome = await runOneOff(request({ timeoutSeconds: 3_600 }), new FakeHost().log);
+        assert.ok(!outcome.ok, 'a timeout fails');
+        assert.equal(outcome.failure.kind, 'timeout', outcome.failure.message);
+        assert.match(
+          outcome.failure.message,
+          /^`rake db:migrate` did not finish within the timeout \(.+\) in run\.1\. The dyno run\.1 was stopped\. Raise the timeout/,
+        );
+        assert.equal(stops(), 1);
+      } finally {
+        silent.close();
+      }
+    });
+
+    it('a deadline passing while the dyno still writes ends the run as a timeout, and the dyno is stopped', async () => {
+      dynoWrites = (socket) => socket.write('started\n');
+      const host = new FakeHost();
+      const log = { ...host.log, info: (line: string) => (host.log.info(line), line === 'started' && fireDeadline()) };
+      const outcome = await runOneOff(request({ timeoutSeconds: 3_600 }), log);
+      assert.ok(!outcome.ok, 'a timeout fails');
+      assert.equal(outcome.failure.kind, 'timeout', outcome.failure.message);
+      assert.equal(stops(), 1);
+    }).timeout(5_000);
+  });
+
+  it('ends the run 10 s after the exit status when the connection stays open, without stopping the dyno', async () => {
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let dyno: tls.TLSSocket | undefined;
+    try {
+      let statusRead: () => void = () => undefined;
+      const read = new Promise<void>((resolve) => (statusRead = resolve));
+      dynoWrites = (socket) => {
+        dyno = socket;
+        socket.write(`done\n${MARKER}0\n`);
+      };
+      const host = new FakeHost();
+      const log = { ...host.log, info: (line: string) => (host.log.info(line), line === 'done' && statusRead()) };
+      let settled = false;
+      const outcome = runOneOff(request(), log).finally(() => (settled = true));
+      await read;
+      await clock.tickAsync(9_999);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(settled, false, 'still reading 9.999 s after the status');
+      await clock.tickAsync(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(settled, true, 'the run ended 10 s after the status');
+      const result = await outcome;
+      assert.ok(result.ok, JSON.stringify(result));
+      assert.equal(result.result.exitCode, 0);
+      assert.equal(stops(), 0, 'a dyno that reported its status is not stopped');
+    } finally {
+      dyno?.destroy();
+      clock.restore();
+    }
   });
 });

@@ -90,7 +90,9 @@ export async function stableBuild(assets: Assets, target: string, http: Fetcher)
 export async function versionBuild(assets: Assets, target: string, version: string, http: Fetcher): Promise<CliBuild> {
   const indexUrl = `${assets.url}/versions/heroku-${target}-tar-gz.json`;
   const index = await http.json(indexUrl, "the Heroku CLI's versions index");
-  const entries = typeof index === 'object' && index !== null ? (index as Record<string, unknown>) : {};
+  // Stryker disable next-line ConditionalExpression: any other JSON value has no version as a key either (a string's keys are its indexes), so the same message follows
+  const isObject = typeof index === 'object';
+  const entries = isObject && index !== null ? (index as Record<string, unknown>) : {};
   const tarball = entries[version];
   if (typeof tarball !== 'string') {
     const known = Object.keys(entries).filter((v) => EXACT_VERSION.test(v));

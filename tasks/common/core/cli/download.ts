@@ -105,13 +105,6 @@ export function fetcher(network: NetworkSettings, signal: AbortSignal, limits: L
             `${what} at ${url} is ${Math.round(announced / 1048576)} MB, more than the ${Math.round(limits.fileMaxBytes / 1048576)} MB a Heroku CLI tarball can be: check HEROKU_CLI_ASSETS_URL.`,
           );
         }
-        // Stryker disable next-line BlockStatement: axios already ends the response stream when the request's signal (both) aborts, so this belt-and-braces stop is not observable (the cancel and deadline tests pass without it)
-        const stop = (): void => {
-          // Stryker disable next-line StringLiteral: axios already ends the response stream when the request's signal (both) aborts, so this belt-and-braces stop is not observable (the cancel and deadline tests pass without it)
-          response.data.destroy(new Error('aborted'));
-        };
-        // Stryker disable next-line StringLiteral,ObjectLiteral,BooleanLiteral: axios already ends the response stream when the request's signal (both) aborts, so this belt-and-braces stop is not observable (the cancel and deadline tests pass without it)
-        both.addEventListener('abort', stop, { once: true });
         response.data.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
           hash.update(chunk);
@@ -123,13 +116,8 @@ export function fetcher(network: NetworkSettings, signal: AbortSignal, limits: L
               ),
             );
         });
-        try {
-          await pipeline(response.data, createWriteStream(file));
-          // Stryker disable next-line BlockStatement: a listener left on this download's own signal could only stop a stream that has already ended
-        } finally {
-          // Stryker disable next-line StringLiteral: a listener left on this download's own signal could only stop a stream that has already ended
-          both.removeEventListener('abort', stop);
-        }
+        // A cancel or the deadline (both) ends the stream: axios destroys the response of an aborted request.
+        await pipeline(response.data, createWriteStream(file));
       } catch (error) {
         throw failure(error, what, url, signal, deadline, limits.fileTimeoutMs);
       }

@@ -56,7 +56,8 @@ async function extract(tarball: string, into: string, request: CliRequest): Prom
   await fs.mkdir(into, { recursive: true });
   let result;
   try {
-    result = await runProcess('tar', ['-xzf', tarball, '-C', into], {
+    // tar runs in `into`, so it extracts there.
+    result = await runProcess('tar', ['-xzf', tarball], {
       cwd: into,
       env: request.environment,
       signal: request.signal,

@@ -46,13 +46,17 @@ export function attachTarget(attachUrl: string): AttachTarget {
 /** A URL's hostname as sockets take it: an IPv6 address without its brackets. */
 const unbracketed = (hostname: string): string => hostname.replace(/^\[(.*)\]$/, '$1');
 
+/** host:port as a URL or a CONNECT request writes it: an IPv6 address in brackets. */
+const authorityOf = (target: AttachTarget): string =>
+  `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+
 /**
  * Opens a CONNECT tunnel through `proxy` to host:port (an https proxy's certificate checked against
  * the agent's CA too); a refusal is explained with the port.
  */
 function tunnel(proxy: ProxySettings, target: AttachTarget, network: NetworkSettings, signal: AbortSignal): Promise<Socket> {
   const through = new URL(proxy.url);
-  const authority = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+  const authority = authorityOf(target);
   const headers: Record<string, string> = { Host: authority };
   if (proxy.username)
     headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${proxy.username}:${proxy.password ?? ''}`).toString('base64')}`;
@@ -75,10 +79,12 @@ function tunnel(proxy: ProxySettings, target: AttachTarget, network: NetworkSett
     request.once('connect', (answer, socket) => {
       if (answer.statusCode === 200) return resolve(socket);
       socket.destroy();
+      // Stryker disable next-line StringLiteral: Node's HTTP parser gives every response a status code and a message ('' when the proxy sent none), so neither fallback shows
+      const status = `${answer.statusCode ?? '?'} ${answer.statusMessage ?? ''}`;
       reject(
         new TaskError(
           'network',
-          `The agent's proxy ${through.host} refused to open a tunnel to ${authority} (HTTP ${answer.statusCode ?? '?'} ${answer.statusMessage ?? ''}). One-off dynos are attached over TLS on port ${target.port} of Heroku's rendezvous hosts, not on 443: ask for CONNECT to port ${target.port} to be allowed through the proxy (or ${target.host} to bypass it), or run the job on an agent that can reach it.`,
+          `The agent's proxy ${through.host} refused to open a tunnel to ${authority} (HTTP ${status}). One-off dynos are attached over TLS on port ${target.port} of Heroku's rendezvous hosts, not on 443: ask for CONNECT to port ${target.port} to be allowed through the proxy (or ${target.host} to bypass it), or run the job on an agent that can reach it.`,
         ),
       );
     });
@@ -104,7 +110,7 @@ export async function openRendezvous(attachUrl: string, network: NetworkSettings
   const target = attachTarget(attachUrl);
   const deadline = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
   const stop = AbortSignal.any([signal, deadline]);
-  const where = `${target.host}:${target.port}`;
+  const where = authorityOf(target);
   // An abort listener added to a signal that has already aborted never fires.
   if (signal.aborted) throw cancelled(`attaching to the dyno at ${where}`);
   const failure = (error: unknown): TaskError => {
@@ -115,6 +121,7 @@ export async function openRendezvous(attachUrl: string, network: NetworkSettings
         'network',
         `Could not attach to the dyno at ${where} within ${CONNECT_TIMEOUT_MS / 1000} s: check that the agent may reach ${where} (TLS), directly or through its proxy.`,
       );
+    // Stryker disable next-line StringLiteral: the fallback is read only for an error whose text names a certificate or TLS, and Node's socket and TLS errors all carry a code
     const code = (error as NodeJS.ErrnoException).code ?? '';
     if (TLS_CODES.test(`${code} ${errorMessage(error)}`))
       return new TaskError(
