@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { loadHttp } from '../../tasks/common/core/base/http-loader';
 import { DIRECT } from '../../tasks/common/core/base/network';
 import { platformTarget, resolveAssets, stableBuild, versionBuild } from '../../tasks/common/core/cli/assets';
 import { fetcher, type Fetcher } from '../../tasks/common/core/cli/download';
@@ -204,6 +205,9 @@ describe('HerokuCli assets', () => {
     let base = '';
     let dir = '';
     before(async () => {
+      // The HTTP stack loads on first use; loaded here, its first evaluation (slow under load) is not
+      // counted against the 300 ms deadlines below.
+      await loadHttp();
       server = http.createServer((req, res) => {
         if (req.url === '/big') {
           res.writeHead(200); // no Content-Length: the cap must be counted
