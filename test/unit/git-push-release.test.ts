@@ -219,6 +219,49 @@ describe('git push release in-process', () => {
     );
   });
 
+  it("trusts the newest release's description only when no build is listed, and names a release that runs no code", async () => {
+    // Heroku lists the commit's build, but without a release: the newest release naming the commit is not taken for it.
+    const sha = await repo.head();
+    current = heroku(
+      () => [release(3, { current: true, description: `Deploy ${sha.slice(0, 8)}` })],
+      { 'slug-3': sha },
+      (method, p) =>
+        method === 'GET' && p === '/apps/my-app/builds'
+          ? [{ id: 'b', status: 'succeeded', source_blob: { version: sha }, release: null }]
+          : undefined,
+    );
+    const unreleased = await deploy(request(), new FakeHost().log);
+    assert.ok(!unreleased.ok, 'a build that made no release is not proven by a release that only names its commit');
+    assert.equal(unreleased.failure.kind, 'verification', 'a verification failure');
+    assert.match(
+      unreleased.failure.message,
+      /^The push to my-app succeeded but Heroku shows no release of its build\./,
+      'the message says the build made no release',
+    );
+
+    // The build's release runs a slug that names no commit.
+    await repo.commit('Second', { 'a.txt': '2' });
+    const next = await repo.head();
+    current = heroku(
+      () => [release(4, { current: true })],
+      {},
+      (method, p) =>
+        method === 'GET' && p === '/apps/my-app/builds'
+          ? [{ id: 'b', status: 'succeeded', source_blob: { version: next }, release: { id: 'rel-4' } }]
+          : undefined,
+    );
+    const codeless = await deploy(request(), new FakeHost().log);
+    assert.ok(!codeless.ok, 'a release that runs no commit is not the deployed one');
+    assert.equal(codeless.failure.kind, 'verification', 'a verification failure');
+    assert.match(
+      codeless.failure.message,
+      new RegExp(
+        `^Heroku's release v4 runs commit \\(none\\), not the deployed ${next.slice(0, 8)}: another deploy may have raced this one\\.`,
+      ),
+      'the message says the release runs no commit',
+    );
+  });
+
   it('reads the release of the build by id when it is not among the recent ones', async () => {
     const sha = await repo.head();
     current = heroku(
@@ -372,6 +415,34 @@ describe('git push release in-process', () => {
     );
     const failed = await deploy(request(), new FakeHost().log);
     assertReleasePhaseFailed(failed, 8, 'Heroku kept v9 live', sha);
+  });
+
+  it('releases a commit Heroku already has again when no release is live, saying none runs code', async () => {
+    const sha = await repo.head();
+    await seed(repo.dir);
+    let posted = false;
+    current = heroku(
+      () =>
+        posted
+          ? [release(7, { current: true, slug: { id: 'slug-6' } }), release(6, { status: 'failed' })]
+          : [release(6, { status: 'failed', description: `Deploy ${sha.slice(0, 8)}` })],
+      { 'slug-6': sha },
+      (method, p) => {
+        if (method !== 'POST' || p !== '/apps/my-app/releases') return undefined;
+        posted = true;
+        return release(7, { slug: { id: 'slug-6' } });
+      },
+    );
+    const host = new FakeHost();
+    const outcome = await deploy(request(), host.log);
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
+    assert.equal(outcome.result.release.version, 7, 'the release made again');
+    assert.ok(
+      host.lines.includes(
+        `The live release runs no code, not ${sha.slice(0, 8)} (an earlier release phase failed, or the app was rolled back): releasing ${sha.slice(0, 8)} again.`,
+      ),
+      host.lines.join('\n'),
+    );
   });
 
   it('logs that the live release already runs the commit', async () => {

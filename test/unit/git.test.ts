@@ -91,6 +91,13 @@ describe('git in-process', () => {
     );
     await repo.commit('A subject\nthat wraps\n\nAnd a body.', { 'b.txt': 'b' });
     assert.equal((await readCommit(repo.dir, 'HEAD')).subject, 'A subject that wraps');
+    // A ref that starts with a dash is a ref to both git commands, never an option: its commit and its subject.
+    await repo.git('update-ref', 'refs/heads/-dashed', shas[1] ?? '');
+    assert.deepEqual(
+      await readCommit(repo.dir, '-dashed'),
+      { sha: shas[1], subject: 'Commit 1', shallow: false },
+      'the commit of a ref named -dashed, with its subject',
+    );
     await assert.rejects(
       readCommit(repo.dir, 'v9.9'),
       (e: TaskError) => e.kind === 'git' && e.message.startsWith(`The ref "v9.9" does not name a commit in ${repo.dir}.`),

@@ -197,7 +197,7 @@ export interface PushContext {
 }
 
 /** Heroku's build lock: another build of the app is running (a push's, or a Build API build's). */
-export function buildInProgress(refused: string, app: string, details: string[] = []): TaskError {
+export function buildInProgress(refused: string, app: string, details: string[]): TaskError {
   return new TaskError(
     'busy',
     `${refused}: another build of ${app} is in progress. Re-run when it has finished, and keep deploys of one app from overlapping (one deployment job, or an exclusive lock on the environment).`,
