@@ -294,6 +294,30 @@ describe('Build API release in-process', () => {
     assert.ok(error.message.includes('heroku builds:info b1 -a my-app'), error.message);
   });
 
+  it('waits an hour for a pending build by default', async () => {
+    let now = 1_000_000;
+    sinon.stub(Date, 'now').callsFake(() => now);
+    const clocked = (api: BuildApi): BuildTarget =>
+      target(api, {
+        pollMs: 30 * 60_000,
+        sleep: (ms) => {
+          sleeps.push(ms);
+          now += ms - 1;
+          return Promise.resolve();
+        },
+      });
+    // Polled at 0 and just under 30 and 60 minutes: still within the hour.
+    const patient = buildApi([pending, pending, pending, succeeded]);
+    patient.openings = [{ chunks: [] }];
+    assert.equal((await buildApiRelease(clocked(patient)).release()).release.version, 3, 'built within the hour');
+
+    const stuck = buildApi([pending]);
+    stuck.openings = [{ chunks: [] }];
+    const error = await failure(buildApiRelease(clocked(stuck)).release());
+    assert.ok(error.message.includes('still running after 60 minutes'), error.message);
+    assert.equal(stuck.calls.filter((c) => c === 'GET /apps/my-app/builds/b1').length, 4, 'polled past the hour once');
+  });
+
   it('waits for the release a succeeded build lists late, and refuses a build that never lists one', async () => {
     const noRelease = { ...succeeded, release: undefined } as Build;
     const late = buildApi([pending, noRelease, noRelease, succeeded]);
@@ -325,6 +349,12 @@ describe('Build API release in-process', () => {
     build.openings = [{ chunks: [] }];
     const first = await failure(buildApiRelease(target(build)).release());
     assert.ok(first instanceof Error && first.message.includes('reading the build of abcdef12'), String(first));
+
+    // The first read of the build, while it may still be pending, fails the same way.
+    const unread = buildApi([broken as unknown as Build]);
+    unread.openings = [{ chunks: [] }];
+    const polled = await failure(buildApiRelease(target(unread)).release());
+    assert.ok(polled.message.includes('reading the build of abcdef12'), String(polled));
 
     const rel = buildApi([succeeded], (method, p) =>
       method === 'GET' && p === '/apps/my-app/releases/rel-3'

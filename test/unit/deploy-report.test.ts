@@ -97,6 +97,23 @@ describe('deploy report', () => {
     });
   });
 
+  it('says how the commit was deployed after the branch: a git push, or the Build API and its folder, kept in its cell', () => {
+    const method = (source: DeployResult['source']): string[] =>
+      (deployReport('my-app', { ok: true, result: result({ source }) }).summary?.markdown ?? '')
+        .split('\n')
+        .filter((line) => /^\| (Branch|Method|Previous release) \|/.test(line));
+    assert.deepEqual(method({ method: 'git' }), [
+      '| Branch | feature/login |',
+      '| Method | git push |',
+      '| Previous release | v61 (`ffffffff`) |',
+    ]);
+    assert.deepEqual(method({ method: 'build', appDirectory: 'a|b', packageFrom: 'directory' }), [
+      '| Branch | feature/login |',
+      '| Method | Build API: a\\|b (folder on disk) |',
+      '| Previous release | v61 (`ffffffff`) |',
+    ]);
+  });
+
   it('says a release made again from the existing build is one, and its result row gives its status', () => {
     const report = deployReport('my-app', {
       ok: true,

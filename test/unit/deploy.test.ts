@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import sinon from 'sinon';
+import { formatBytes } from '../../tasks/common/core/deploy/build-api-release';
 import { deploy, describeBranch } from '../../tasks/common/core/deploy/deploy';
+import { deployReport } from '../../tasks/common/core/deploy/report';
 import type { DeployRequest } from '../../tasks/common/core/deploy/types';
 import { HerokuApiError } from '../../tasks/common/core/heroku/api';
 import { NO_SAFEGUARDS } from '../../tasks/common/core/workflow/safeguards';
@@ -396,5 +398,71 @@ describe('deploy in-process', () => {
     );
     assert.deepEqual(created.result.steps[0], { name: 'Create the app my-app', outcome: 'done', detail: 'region eu' });
     assert.equal(created.result.previous, null);
+  });
+
+  it('names what it was reading when the app read fails with createApp set', async () => {
+    current = heroku(
+      () => [],
+      {},
+      (method, p) =>
+        method === 'GET' && p === '/apps/my-app' ? new HerokuApiError(503, 'unavailable', 'Try again', 'GET', p) : undefined,
+    );
+    const outcome = await deploy(
+      request({ safeguards: { ...NO_SAFEGUARDS, createApp: { region: 'eu', team: null, stack: null } } }),
+      new FakeHost().log,
+    );
+    assert.ok(!outcome.ok, 'a failed read of the app fails the deploy');
+    assert.match(outcome.failure.message, /reading the app my-app/, outcome.failure.message);
+    assert.ok(!current.calls.some((c) => c.startsWith('POST /apps')), 'no app is created when it could not be read');
+  });
+
+  it('deploys a folder through the Build API: packs it, uploads it, builds it, and reports how', async () => {
+    const sha = await repo.commit('Add the web app', { 'web/package.json': '{}\n' });
+    let built = false;
+    const routes: Route = (method, p) => {
+      if (method === 'POST' && p === '/sources')
+        return { source_blob: { put_url: 'https://storage.example/put', get_url: 'https://storage.example/get' } };
+      if (method === 'POST' && p === '/apps/my-app/builds') {
+        built = true;
+        return { id: 'b1', status: 'pending' };
+      }
+      if (method === 'GET' && p === '/apps/my-app/builds/b1')
+        return { id: 'b1', status: 'succeeded', release: { id: 'rel-3' }, slug: { id: 'slug-3' }, source_blob: { version: sha } };
+      if (method === 'GET' && p === '/apps/my-app/releases/rel-3') return release(3);
+      return undefined;
+    };
+    const uploads: string[] = [];
+    const api = heroku(() => (built ? [release(3), release(2)] : [release(2)]), { 'slug-3': sha }, routes);
+    current = Object.assign(api, {
+      uploadFile: (url: string, file: string, size: number): Promise<void> => {
+        uploads.push(`PUT ${url} ${path.basename(file)} ${size}`);
+        return Promise.resolve();
+      },
+    });
+    const host = new FakeHost();
+    const outcome = await deploy(
+      request({
+        sourceBranch: undefined,
+        source: { method: 'build', appDirectory: 'web', packageFrom: 'commit' },
+        tempDirectory: await tempDir('agent-temp-'),
+      }),
+      host.log,
+    );
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
+    assert.equal(outcome.result.release.version, 3);
+    assert.deepEqual(outcome.result.source, { method: 'build', appDirectory: 'web', packageFrom: 'commit' });
+    assert.equal(uploads.length, 1, uploads.join(', '));
+    const upload = /^PUT https:\/\/storage\.example\/put source\.tar\.gz (\d+)$/.exec(uploads[0] ?? '');
+    assert.ok(upload, `the tarball is uploaded to the source URL: ${uploads[0]}`);
+    // No branch: the line names none.
+    assert.ok(host.lines.includes(`Deploying commit ${sha.slice(0, 8)} "Add the web app" to my-app.`), host.lines.join('\n'));
+    assert.ok(
+      host.lines.includes(`[group] Upload the source (${formatBytes(Number(upload[1]))})`),
+      'the upload is its own group, with the size of the tarball',
+    );
+    assert.ok(
+      deployReport('my-app', outcome).summary?.markdown.includes('| Method | Build API: web (files of the commit) |'),
+      'the summary says how it was deployed',
+    );
   });
 });

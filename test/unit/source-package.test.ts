@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import path from 'node:path';
 import { TaskError } from '../../tasks/common/core/base/errors';
 import { checkAppDirectory, packSource } from '../../tasks/common/core/deploy/source-package';
@@ -270,5 +271,140 @@ describe('source package (deployMethod: build)', function () {
       packageFrom: 'directory',
     });
     assert.ok(warning?.startsWith('appDirectory up has no Procfile'), 'checked as the top folder, not refused');
+  });
+
+  it('packs the checkout root and a dotted folder from the repository top', async () => {
+    const top = await makeRepo({ files: { Procfile: 'web: x\n', '.app/package.json': '{}\n' } });
+    const head = await top.head();
+    const names = async (appDirectory: string): Promise<string[]> => {
+      const file = path.join(await tempDir('pack-'), 'source.tar.gz');
+      await packSource({ cwd: top.dir, sha: head, appDirectory, packageFrom: 'commit' }, file);
+      return (await listing(file)).filter((e) => !e.startsWith('d')).map((e) => e.split(' ')[1] ?? '');
+    };
+    assert.deepEqual(await names(''), ['.app/package.json', 'Procfile'], 'the root tree of the commit');
+    assert.deepEqual(await names('.app'), ['package.json'], 'the dotted folder, its dot kept');
+    assert.deepEqual(await checkAppDirectory({ cwd: top.dir, sha: head, appDirectory: '', packageFrom: 'commit' }), {
+      warning: null,
+    });
+  });
+
+  it('names the step when the folder is not in a git checkout', async () => {
+    const cwd = await tempDir('no-repo-');
+    for (const packageFrom of ['commit', 'directory'] as const) {
+      await assert.rejects(
+        checkAppDirectory({ cwd, sha, appDirectory: '', packageFrom }),
+        (error: unknown) =>
+          error instanceof TaskError &&
+          error.kind === 'git' &&
+          error.message.startsWith('Finding the checkout failed: git rev-parse exited 128: fatal: not a git repository'),
+        packageFrom,
+      );
+    }
+  });
+
+  it('names the step when the folder cannot be listed in the commit (a corrupt tree)', async () => {
+    const corrupt = await makeRepo({ files: { 'app/package.json': '{}\n' } });
+    const tree = (await corrupt.git('rev-parse', 'HEAD:app')).trim();
+    const object = path.join(corrupt.dir, '.git', 'objects', tree.slice(0, 2), tree.slice(2));
+    await fs.chmod(object, 0o644);
+    // A tree by its header (git cat-file -t reads only that), but its entries cannot be read.
+    await fs.writeFile(object, deflateSync(Buffer.from('tree 5\0garb', 'latin1')));
+    await assert.rejects(
+      checkAppDirectory({ cwd: corrupt.dir, sha: await corrupt.head(), appDirectory: 'app', packageFrom: 'commit' }),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        error.kind === 'git' &&
+        error.message.startsWith('Listing appDirectory failed: git ls-tree exited 128: '),
+    );
+  });
+
+  it('packs nothing when the task is already cancelled', async () => {
+    const file = path.join(await tempDir('pack-'), 'source.tar.gz');
+    for (const packageFrom of ['commit', 'directory'] as const) {
+      await assert.rejects(
+        packSource({ cwd: repo.dir, sha, appDirectory: 'svc', packageFrom, signal: AbortSignal.abort() }, file),
+        (error: unknown) => error instanceof TaskError && error.kind === 'cancelled',
+      );
+      const size = await fs.stat(file).then(
+        (stat) => stat.size,
+        () => 0,
+      );
+      assert.equal(size, 0, `the packer never ran (${packageFrom})`);
+    }
+  });
+
+  describe('with a stand-in packer on the PATH', () => {
+    let savedPath: string | undefined;
+    let realGit = '';
+    before(async () => {
+      realGit = (await runCommand('sh', ['-c', 'command -v git'])).stdout.trim();
+      assert.ok(realGit, 'git is installed');
+    });
+    beforeEach(function () {
+      if (process.platform === 'win32') this.skip(); // the stand-ins are shell scripts
+      savedPath = process.env.PATH;
+    });
+    afterEach(() => {
+      process.env.PATH = savedPath;
+    });
+    /** Puts the `scripts` first on the PATH (only them and git when `alone`). */
+    const stand = async (scripts: Record<string, string>, alone = false): Promise<void> => {
+      const bin = await tempDir('bin-');
+      for (const [name, body] of Object.entries(scripts))
+        await fs.writeFile(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+      if (alone) await fs.symlink(realGit, path.join(bin, 'git'));
+      process.env.PATH = alone ? bin : `${bin}${path.delimiter}${savedPath ?? ''}`;
+    };
+    const packDirectory = async () =>
+      packSource(
+        { cwd: repo.dir, sha, appDirectory: 'svc', packageFrom: 'directory' },
+        path.join(await tempDir('pack-'), 'source.tar.gz'),
+      );
+    const failsWith = (message: string | RegExp) => (error: unknown) =>
+      error instanceof TaskError &&
+      error.kind === 'git' &&
+      (typeof message === 'string' ? error.message === message : message.test(error.message));
+
+    it('quotes the last three lines a failed packer said, and only says the exit code when it said nothing', async () => {
+      await stand({ tar: "printf 'one\\ntwo\\nthree\\nfour\\n' >&2; exit 2" });
+      await assert.rejects(packDirectory(), failsWith('Packing appDirectory svc failed: tar exited 2: two / three / four.'));
+      await stand({ tar: 'exit 3' });
+      await assert.rejects(packDirectory(), failsWith('Packing appDirectory svc failed: tar exited 3.'));
+    });
+
+    it("keeps only the end of a packer's endless error output", async () => {
+      await stand({ tar: "head -c 200000 /dev/zero | tr '\\0' x >&2; echo >&2; echo last words >&2; exit 2" });
+      await assert.rejects(packDirectory(), (error: unknown) => {
+        assert.ok(error instanceof TaskError, String(error));
+        assert.ok(error.message.endsWith('x / last words.'), error.message.slice(-40));
+        assert.ok(error.message.length < 70_000, `the message is ${error.message.length} characters`);
+        return true;
+      });
+    });
+
+    it('stops a packer that runs past its time, saying so', async () => {
+      await stand({ tar: 'exec sleep 30' });
+      const file = path.join(await tempDir('pack-'), 'source.tar.gz');
+      await assert.rejects(
+        packSource({ cwd: repo.dir, sha, appDirectory: 'svc', packageFrom: 'directory' }, file, undefined, 200),
+        failsWith('Packing appDirectory svc took more than 1s and was stopped: is the folder that large?'),
+      );
+    });
+
+    it('says the packer must be installed when it cannot be run', async () => {
+      await stand({}, true);
+      await assert.rejects(
+        packDirectory(),
+        failsWith(/^Could not run tar to pack appDirectory svc: .*ENOENT.*\. Install tar on the agent\.$/),
+      );
+    });
+
+    it('counts no files when git cannot list the packed commit', async () => {
+      await stand({ git: `if [ "$1" = ls-tree ] && [ "$2" = -r ]; then echo a; echo b; exit 1; fi\nexec ${realGit} "$@"` });
+      const file = path.join(await tempDir('pack-'), 'source.tar.gz');
+      const packed = await packSource({ cwd: repo.dir, sha, appDirectory: 'svc', packageFrom: 'commit' }, file);
+      assert.equal(packed.files, 0, 'a partial listing is not counted');
+      assert.ok(packed.bytes > 0, 'the commit itself was packed');
+    });
   });
 });

@@ -162,6 +162,7 @@ async function followBuildOutput(target: BuildTarget, build: Build): Promise<str
         for await (const chunk of stream.body) {
           offset += chunk.length;
           const lines = (partial + decoder.write(chunk)).split(/\r?\n/);
+          // Stryker disable next-line StringLiteral: split() always gives at least one element, so pop() is never undefined
           partial = lines.pop() ?? '';
           lines.forEach(emit);
         }

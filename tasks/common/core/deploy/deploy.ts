@@ -191,6 +191,7 @@ interface BuildDeploy {
 async function buildDeploy(d: BuildDeploy): Promise<Pushed> {
   const { request, app, sha, log, packed } = d;
   const { signal } = request;
+  // Stryker disable next-line StringLiteral: unreachable: run() packs a source (packed is set) only when its method is build; the guard narrows the type
   if (d.source.method !== 'build') throw new TaskError('unexpected', 'a Build API deploy without its folder');
   // The app and the key are checked before the upload: a wrong app name fails before any transfer.
   await d.checks();
