@@ -1,6 +1,7 @@
 // A deploy in-process: real git pushing to a bare repository standing in for Heroku's, and the
 // product's client over a recorded Platform API. Which release went live, and each way it can end.
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sinon from 'sinon';
 import { formatBytes } from '../../tasks/common/core/deploy/build-api-release';
@@ -400,20 +401,23 @@ describe('deploy in-process', () => {
     assert.equal(created.result.previous, null);
   });
 
-  it('names what it was reading when the app read fails with createApp set', async () => {
-    current = heroku(
-      () => [],
-      {},
-      (method, p) =>
-        method === 'GET' && p === '/apps/my-app' ? new HerokuApiError(503, 'unavailable', 'Try again', 'GET', p) : undefined,
-    );
-    const outcome = await deploy(
-      request({ safeguards: { ...NO_SAFEGUARDS, createApp: { region: 'eu', team: null, stack: null } } }),
-      new FakeHost().log,
-    );
-    assert.ok(!outcome.ok, 'a failed read of the app fails the deploy');
-    assert.match(outcome.failure.message, /reading the app my-app/, outcome.failure.message);
-    assert.ok(!current.calls.some((c) => c.startsWith('POST /apps')), 'no app is created when it could not be read');
+  it('names what it was reading when the app read fails, with createApp set or not', async () => {
+    for (const createApp of [{ region: 'eu', team: null, stack: null }, null]) {
+      current = heroku(
+        () => [],
+        {},
+        (method, p) =>
+          method === 'GET' && p === '/apps/my-app' ? new HerokuApiError(503, 'unavailable', 'Try again', 'GET', p) : undefined,
+      );
+      const outcome = await deploy(request({ safeguards: { ...NO_SAFEGUARDS, createApp } }), new FakeHost().log);
+      assert.ok(!outcome.ok, 'a failed read of the app fails the deploy');
+      assert.match(
+        outcome.failure.message,
+        /reading the app my-app/,
+        `createApp ${String(!!createApp)}: ${outcome.failure.message}`,
+      );
+      assert.ok(!current.calls.some((c) => c.startsWith('POST /apps')), 'no app is created when it could not be read');
+    }
   });
 
   it('deploys a folder through the Build API: packs it, uploads it, builds it, and reports how', async () => {
@@ -440,15 +444,17 @@ describe('deploy in-process', () => {
       },
     });
     const host = new FakeHost();
+    const temp = await tempDir('agent-temp-');
     const outcome = await deploy(
       request({
         sourceBranch: undefined,
         source: { method: 'build', appDirectory: 'web', packageFrom: 'commit' },
-        tempDirectory: await tempDir('agent-temp-'),
+        tempDirectory: temp,
       }),
       host.log,
     );
     assert.ok(outcome.ok, outcome.ok ? '' : outcome.failure.message);
+    assert.deepEqual(await fs.readdir(temp), [], 'the tarball is deleted from the agent temp folder once deployed');
     assert.equal(outcome.result.release.version, 3);
     assert.deepEqual(outcome.result.source, { method: 'build', appDirectory: 'web', packageFrom: 'commit' });
     assert.equal(uploads.length, 1, uploads.join(', '));
