@@ -89,8 +89,8 @@ describe('git in-process', () => {
       (e: TaskError) => e.kind === 'git' && e.message.startsWith('The ref "HEAD~1..HEAD" does not name a commit'),
       'a range is not a commit',
     );
-    // A one-word line inside the first paragraph is part of the subject, not a paragraph break.
-    await repo.commit('A subject\nthat\nwraps\n\nAnd a body.', { 'b.txt': 'b' });
+    // A one-word line inside the first paragraph is part of the subject, not a paragraph break; an indent is trimmed.
+    await repo.commit('A subject\n  that\nwraps\n\nAnd a body.', { 'b.txt': 'b' });
     assert.equal((await readCommit(repo.dir, 'HEAD')).subject, 'A subject that wraps');
     // A ref that starts with a dash is a ref to both git commands, never an option: its commit and its subject.
     await repo.git('update-ref', 'refs/heads/-dashed', shas[1] ?? '');

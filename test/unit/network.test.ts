@@ -12,6 +12,7 @@ import { isAxiosError, loadHttp } from '../../tasks/common/core/base/http-loader
 import { httpTransport } from '../../tasks/common/core/base/http-transport';
 import { DIRECT, gitNetworkConfig, type NetworkSettings } from '../../tasks/common/core/base/network';
 import { HerokuApi } from '../../tasks/common/core/heroku/api';
+import { HerokuClient } from '../../tasks/common/core/heroku/client';
 import { HEROKU_TEST_CERT, TEST_CA } from '../support/tls-front';
 
 const TLS = path.resolve(__dirname, '../fixtures/tls');
@@ -119,7 +120,7 @@ describe('network: proxy, CA and connections of API calls', () => {
     const prepared = new HerokuApi(options);
     const unprepared = new HerokuApi(options);
     try {
-      prepared.prepare();
+      HerokuClient.connect(options, prepared).prepare(); // a task prepares its client, which prepares its API
       await loadHttp(); // the prepared client's transport is made as soon as the stack is loaded
       rmSync(dir, { recursive: true, force: true });
       assert.deepEqual(

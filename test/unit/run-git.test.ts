@@ -209,11 +209,12 @@ describe('runGit: output caps, process groups and the watchdog', function () {
       cwd,
       config: alias(
         'big',
-        "head -c 5000000 /dev/zero | tr '\\0' o; head -c 4500000 /dev/zero | tr '\\0' e >&2; printf 'fatal: the end' >&2",
+        "printf 'first\\n'; head -c 5000000 /dev/zero | tr '\\0' o; head -c 4500000 /dev/zero | tr '\\0' e >&2; printf 'fatal: the end' >&2",
       ),
     });
     assert.equal(result.code, 0);
     assert.ok(result.stdout.length >= 4 * mb && result.stdout.length < 4.5 * mb, `kept ${result.stdout.length} chars of stdout`);
+    assert.ok(result.stdout.startsWith('first\nooo'), 'the start of stdout is kept');
     assert.equal(result.stderr.length, 4 * mb);
     assert.ok(result.stderr.endsWith(`eeee${'fatal: the end'}`), 'the end of stderr is kept');
   });

@@ -168,4 +168,14 @@ describe('streamed lines', () => {
     stream.end();
     assert.deepEqual(lines.slice(2), [`${'a'.repeat(50)}b`, 'next'], 'the rest of the line, then the last line at the end');
   });
+
+  it('keeps empty lines, and adds none where a line of exactly the cap ends in the next chunk', () => {
+    const lines: string[] = [];
+    const stream = splitLines((line) => lines.push(line), 4);
+    stream.push('a\n\nb\n');
+    stream.push('abcd');
+    stream.push('\nlast');
+    stream.end();
+    assert.deepEqual(lines, ['a', '', 'b', 'abcd', 'last'], 'one line each, the empty one kept, no empty piece after abcd');
+  });
 });

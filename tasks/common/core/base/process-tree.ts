@@ -34,6 +34,7 @@ export function splitLines(onLine: (line: string) => void, maxLineChars = Infini
       // Stryker disable next-line StringLiteral: split() always returns at least one element; the default only satisfies the type checker
       partial = lines.pop() ?? '';
       for (const line of lines) {
+        // Stryker disable next-line EqualityOperator: a line of exactly maxLineChars is one piece either way
         if (line.length <= maxLineChars) onLine(line);
         else for (let at = 0; at < line.length; at += maxLineChars) onLine(line.slice(at, at + maxLineChars));
       }

@@ -60,7 +60,8 @@ export async function commitsBetween(cwd: string, from: string, to: string, sign
     };
   try {
     const inside = await runGit(['rev-parse', '--is-inside-work-tree'], { cwd, signal });
-    if (inside.code !== 0 || inside.stdout.trim() !== 'true')
+    // rev-parse prints true only inside a work tree (false in a .git folder, nothing when it fails).
+    if (inside.stdout.trim() !== 'true')
       return {
         kind: 'unavailable',
         reason: `${cwd} is not a git checkout (a deployment job checks out nothing unless it has a \`checkout: self\` step)`,

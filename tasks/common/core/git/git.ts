@@ -127,6 +127,7 @@ export async function readCommit(cwd: string, ref: string, signal?: AbortSignal)
   }
   // Stryker disable next-line StringLiteral: any fallback that is no SHA is refused just as '' is
   const sha = resolved ?? '';
+  // Stryker disable next-line Regex: rev-parse --verify prints one object name alone on its line when it succeeds, so either anchor alone decides the same
   if (where.code !== 0 || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
     throw new TaskError(
       'git',
@@ -141,7 +142,10 @@ export async function readCommit(cwd: string, ref: string, signal?: AbortSignal)
   };
 }
 
-/** A commit object's subject as `git log --format=%s` gives it: the message's first paragraph on one line. */
+/**
+ * A commit object's subject: its message's first paragraph on one line, as `git log --format=%s` gives it, but with
+ * each line trimmed (git keeps a wrapped line's indent).
+ */
 function subjectOf(commitObject: string): string {
   const message = commitObject.slice(commitObject.indexOf('\n\n') + 2);
   // Stryker disable next-line StringLiteral: split() always returns at least one element; the default only satisfies the type checker
@@ -176,7 +180,8 @@ export async function isAncestor(cwd: string, ancestor: string, descendant: stri
 /** The `origin` remote's URL, or null when the checkout has none. */
 export async function originUrl(cwd: string, signal?: AbortSignal): Promise<string | null> {
   const result = await runGit(['config', '--get', 'remote.origin.url'], { cwd, signal });
-  return result.code === 0 && result.stdout.trim() ? result.stdout.trim() : null;
+  // A key that is not set prints nothing (exit 1): null, as for an empty URL.
+  return result.stdout.trim() || null;
 }
 
 /** Whether the checkout step left credentials in .git/config (`persistCredentials: true`). */
