@@ -11,7 +11,7 @@ import { HerokuApiError } from '../../tasks/common/core/heroku/api';
 import { assertReleasePhaseFailed, connectTo, deployRequest, gitHost, heroku, release } from '../support/in-process-deploy';
 import { FakeHost } from '../support/fake-host';
 import { gitEnv, makeRepo, runCommand, tempDir, type Repo } from '../support/git';
-import type { RecordingApi } from '../support/recording-api';
+import type { RecordingApi, Route } from '../support/recording-api';
 
 /** The git commands `work` started itself (not their subprocesses), in order, from git's trace2 events. */
 async function gitCommands<T>(work: () => Promise<T>): Promise<{ result: T; commands: string[] }> {
@@ -38,6 +38,12 @@ async function gitCommands<T>(work: () => Promise<T>): Promise<{ result: T; comm
 /** The commands that talk to Heroku's git host. */
 const remote = (commands: string[]): string[] => commands.filter((c) => c === 'ls-remote' || c === 'push');
 
+/** Heroku's answers with `builds` as the app's build list (the rest as heroku() gives them). */
+const buildsListed =
+  (builds: unknown[]): Route =>
+  (method, p) =>
+    method === 'GET' && p === '/apps/my-app/builds' ? builds : undefined;
+
 describe('git push release in-process', () => {
   let current: RecordingApi;
   let repo: Repo;
@@ -52,6 +58,13 @@ describe('git push release in-process', () => {
   afterEach(() => sinon.restore());
 
   const request = (more: Partial<DeployRequest> = {}): DeployRequest => deployRequest(repo.dir, gitUrl, more);
+  /** Deploys with the current API and asserts that the release could not be verified, saying `message`. */
+  const assertUnverified = async (message: RegExp, why: string): Promise<void> => {
+    const outcome = await deploy(request(), new FakeHost().log);
+    assert.ok(!outcome.ok, why);
+    assert.equal(outcome.failure.kind, 'verification', `${why}: a verification failure`);
+    assert.match(outcome.failure.message, message, why);
+  };
   /** Pushes `ref` of `dir` to Heroku's main directly, as another deploy would have. */
   const seed = async (dir: string, ref = 'HEAD', force = false): Promise<void> => {
     const args = ['push', '--quiet', ...(force ? ['--force'] : []), `${gitUrl}/my-app.git`, `${ref}:refs/heads/main`];
@@ -225,18 +238,11 @@ describe('git push release in-process', () => {
     current = heroku(
       () => [release(3, { current: true, description: `Deploy ${sha.slice(0, 8)}` })],
       { 'slug-3': sha },
-      (method, p) =>
-        method === 'GET' && p === '/apps/my-app/builds'
-          ? [{ id: 'b', status: 'succeeded', source_blob: { version: sha }, release: null }]
-          : undefined,
+      buildsListed([{ id: 'b', status: 'succeeded', source_blob: { version: sha }, release: null }]),
     );
-    const unreleased = await deploy(request(), new FakeHost().log);
-    assert.ok(!unreleased.ok, 'a build that made no release is not proven by a release that only names its commit');
-    assert.equal(unreleased.failure.kind, 'verification', 'a verification failure');
-    assert.match(
-      unreleased.failure.message,
+    await assertUnverified(
       /^The push to my-app succeeded but Heroku shows no release of its build\./,
-      'the message says the build made no release',
+      'a build that made no release is not proven by a release that only names its commit',
     );
 
     // The build's release runs a slug that names no commit.
@@ -245,20 +251,13 @@ describe('git push release in-process', () => {
     current = heroku(
       () => [release(4, { current: true })],
       {},
-      (method, p) =>
-        method === 'GET' && p === '/apps/my-app/builds'
-          ? [{ id: 'b', status: 'succeeded', source_blob: { version: next }, release: { id: 'rel-4' } }]
-          : undefined,
+      buildsListed([{ id: 'b', status: 'succeeded', source_blob: { version: next }, release: { id: 'rel-4' } }]),
     );
-    const codeless = await deploy(request(), new FakeHost().log);
-    assert.ok(!codeless.ok, 'a release that runs no commit is not the deployed one');
-    assert.equal(codeless.failure.kind, 'verification', 'a verification failure');
-    assert.match(
-      codeless.failure.message,
+    await assertUnverified(
       new RegExp(
         `^Heroku's release v4 runs commit \\(none\\), not the deployed ${next.slice(0, 8)}: another deploy may have raced this one\\.`,
       ),
-      'the message says the release runs no commit',
+      'a release that runs no commit is not the deployed one',
     );
   });
 
