@@ -7,7 +7,7 @@ import path from 'node:path';
 import sinon from 'sinon';
 import { deploy } from '../../tasks/common/core/deploy/deploy';
 import type { DeployRequest } from '../../tasks/common/core/deploy/types';
-import { HerokuApiError } from '../../tasks/common/core/heroku/api';
+import { HerokuApiError, type Release } from '../../tasks/common/core/heroku/api';
 import { assertReleasePhaseFailed, connectTo, deployRequest, gitHost, heroku, release } from '../support/in-process-deploy';
 import { FakeHost } from '../support/fake-host';
 import { gitEnv, makeRepo, runCommand, tempDir, type Repo } from '../support/git';
@@ -37,6 +37,23 @@ async function gitCommands<T>(work: () => Promise<T>): Promise<{ result: T; comm
 
 /** The commands that talk to Heroku's git host. */
 const remote = (commands: string[]): string[] => commands.filter((c) => c === 'ls-remote' || c === 'push');
+
+/**
+ * Heroku for a commit released again: `before` is the release list until the task posts a release, which `made`
+ * answers, and `after` is the list from then on.
+ */
+function rereleasing(before: Release[], after: Release[], slugs: Record<string, string>, made: Release): RecordingApi {
+  let posted = false;
+  return heroku(
+    () => (posted ? after : before),
+    slugs,
+    (method, p) => {
+      if (method !== 'POST' || p !== '/apps/my-app/releases') return undefined;
+      posted = true;
+      return made;
+    },
+  );
+}
 
 /** Heroku's answers with `builds` as the app's build list (the rest as heroku() gives them). */
 const buildsListed =
@@ -307,18 +324,11 @@ describe('git push release in-process', () => {
     const sha = await repo.head();
     await seed(repo.dir);
     const live = 'c'.repeat(40);
-    let posted = false;
-    current = heroku(
-      () =>
-        posted
-          ? [release(8, { status: 'failed' }), release(7, { current: true }), release(6)]
-          : [release(7, { current: true }), release(6, { description: `Deploy ${sha.slice(0, 8)}` })],
+    current = rereleasing(
+      [release(7, { current: true }), release(6, { description: `Deploy ${sha.slice(0, 8)}` })],
+      [release(8, { status: 'failed' }), release(7, { current: true }), release(6)],
       { 'slug-6': sha, 'slug-7': live },
-      (method, p) => {
-        if (method !== 'POST' || p !== '/apps/my-app/releases') return undefined;
-        posted = true;
-        return release(8, { status: 'failed', slug: { id: 'slug-6' } });
-      },
+      release(8, { status: 'failed', slug: { id: 'slug-6' } }),
     );
     const host = new FakeHost();
     const failed = await deploy(request(), host.log);
@@ -334,7 +344,6 @@ describe('git push release in-process', () => {
       host.lines.join('\n'),
     );
 
-    posted = false;
     current = heroku(
       () => [release(7, { current: true }), release(6, { description: `Deploy ${sha.slice(0, 8)}` })],
       { 'slug-6': sha, 'slug-7': live },
@@ -399,18 +408,11 @@ describe('git push release in-process', () => {
   it("names the commit kept live only for the release that was live before, not another deploy's made since", async () => {
     const sha = await repo.head();
     await seed(repo.dir);
-    let posted = false;
-    current = heroku(
-      () =>
-        posted
-          ? [release(9, { current: true }), release(8, { status: 'failed' }), release(7), release(6)]
-          : [release(7, { current: true }), release(6, { description: `Deploy ${sha.slice(0, 8)}` })],
+    current = rereleasing(
+      [release(7, { current: true }), release(6, { description: `Deploy ${sha.slice(0, 8)}` })],
+      [release(9, { current: true }), release(8, { status: 'failed' }), release(7), release(6)],
       { 'slug-6': sha, 'slug-7': 'c'.repeat(40), 'slug-9': 'e'.repeat(40) },
-      (method, p) => {
-        if (method !== 'POST' || p !== '/apps/my-app/releases') return undefined;
-        posted = true;
-        return release(8, { status: 'failed', slug: { id: 'slug-6' } });
-      },
+      release(8, { status: 'failed', slug: { id: 'slug-6' } }),
     );
     const failed = await deploy(request(), new FakeHost().log);
     assertReleasePhaseFailed(failed, 8, 'Heroku kept v9 live', sha);
@@ -419,18 +421,11 @@ describe('git push release in-process', () => {
   it('releases a commit Heroku already has again when no release is live, saying none runs code', async () => {
     const sha = await repo.head();
     await seed(repo.dir);
-    let posted = false;
-    current = heroku(
-      () =>
-        posted
-          ? [release(7, { current: true, slug: { id: 'slug-6' } }), release(6, { status: 'failed' })]
-          : [release(6, { status: 'failed', description: `Deploy ${sha.slice(0, 8)}` })],
+    current = rereleasing(
+      [release(6, { status: 'failed', description: `Deploy ${sha.slice(0, 8)}` })],
+      [release(7, { current: true, slug: { id: 'slug-6' } }), release(6, { status: 'failed' })],
       { 'slug-6': sha },
-      (method, p) => {
-        if (method !== 'POST' || p !== '/apps/my-app/releases') return undefined;
-        posted = true;
-        return release(7, { slug: { id: 'slug-6' } });
-      },
+      release(7, { slug: { id: 'slug-6' } }),
     );
     const host = new FakeHost();
     const outcome = await deploy(request(), host.log);
